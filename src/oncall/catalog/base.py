@@ -1,0 +1,137 @@
+"""The `Catalog` protocol: the one small, typed way the rest of the code reads and writes DataHub.
+
+Two adapters implement it: `lite` (embedded DataHub Lite file, the default) and `gms` (a DataHub server
+through GraphQL reads and SDK writes). One contract test module runs against both.
+
+Query tracing: adapters call `record_query()` for every GraphQL document or SQL statement they execute.
+Agents wrap a tool call in `tracing()` to collect exactly those queries for their `tool_call` events;
+the collector lives in a context variable, so concurrent agents (and their worker threads, via
+`asyncio.to_thread`) never see each other's queries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from oncall.catalog.types import (
+    Assertion,
+    Entity,
+    EntityType,
+    Incident,
+    LineageNode,
+    Query,
+    SearchHit,
+)
+
+__all__ = ["Catalog", "Direction", "record_query", "tracing"]
+
+Direction = Literal["upstream", "downstream"]
+
+_collector: contextvars.ContextVar[list[Query] | None] = contextvars.ContextVar("oncall_queries", default=None)
+
+
+def record_query(language: Literal["graphql", "sql"], text: str, variables: dict[str, Any] | None = None) -> None:
+    """Note a query the adapter is executing (no-op outside `tracing()`)."""
+    sink = _collector.get()
+    if sink is not None:
+        sink.append(Query(language=language, text=text, variables=variables or {}))
+
+
+@contextlib.contextmanager
+def tracing() -> Iterator[list[Query]]:
+    """Collect the queries executed inside the block (in this context)."""
+    sink: list[Query] = []
+    token = _collector.set(sink)
+    try:
+        yield sink
+    finally:
+        _collector.reset(token)
+
+
+@runtime_checkable
+class Catalog(Protocol):
+    """What the product needs from DataHub. Errors: `NotFoundError` for unknown URNs, `CatalogError`s."""
+
+    backend: str
+    """'lite' or 'gms'."""
+
+    def search(
+        self,
+        text: str,
+        *,
+        types: Sequence[EntityType] | None = None,
+        instance: str | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        """Free-text search over datasets, charts and dashboards, best first, with reasons.
+
+        Matches names, descriptions, column names, tags. Quotes and SQL metacharacters are plain text.
+        """
+        ...
+
+    def get(self, urn: str) -> Entity:
+        """The entity page of `urn`; raises `NotFoundError` if it does not exist."""
+        ...
+
+    def exists(self, urn: str) -> bool:
+        """True if the entity exists in the catalog."""
+        ...
+
+    def lineage(self, urn: str, *, direction: Direction = "upstream", hops: int | None = None) -> list[LineageNode]:
+        """Entities reached from `urn` (excluded) within `hops` (None = all), each with its path.
+
+        Upstream of a dashboard goes dashboard -> charts -> datasets -> ...; downstream of a dataset
+        reaches views, charts and dashboards. Each node appears once, at its shortest path.
+        """
+        ...
+
+    def twin(self, urn: str, instance: str) -> str | None:
+        """The same dataset (or chart/dashboard) in another platform instance, if it exists."""
+        ...
+
+    def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
+        """Assertions on a dataset, each with up to `history` runs, newest first by timestamp."""
+        ...
+
+    def incidents(self, urn: str, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:
+        """Incidents whose entities include `urn`, newest first."""
+        ...
+
+    def emit(self, mcps: Iterable[Any]) -> None:
+        """Write full-aspect MCPs (MetadataChangeProposalWrapper) through the SDK."""
+        ...
+
+    def get_aspect(self, urn: str, aspect: type[Any]) -> Any | None:
+        """The current aspect of `urn` as a typed SDK class, or None (for read-modify-write)."""
+        ...
+
+    def add_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+        """Add tags without removing any existing one (PATCH on GMS, read-modify-write on Lite)."""
+        ...
+
+    def remove_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+        """Remove only these tags."""
+        ...
+
+    def add_links(self, urn: str, links: Sequence[tuple[str, str]]) -> None:
+        """Add (url, label) links to institutional memory, keeping existing ones; same url = update."""
+        ...
+
+    def remove_links(self, urn: str, urls: Sequence[str]) -> None:
+        """Remove only the links with these urls."""
+        ...
+
+    def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
+        """Every URN of a type (and platform instance), sorted."""
+        ...
+
+    def ping(self) -> dict[str, Any]:
+        """Whether the backend answers: {'ok': bool, 'backend', 'version', 'location', ...}."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections."""
+        ...

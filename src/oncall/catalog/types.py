@@ -1,0 +1,169 @@
+"""Domain types every layer downstream of the catalog uses: entities, lineage, assertions, incidents.
+
+They are backend-neutral: the Lite and GMS adapters both produce exactly these.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Assertion",
+    "AssertionRun",
+    "Entity",
+    "EntityRef",
+    "EntityType",
+    "Incident",
+    "LineageNode",
+    "Link",
+    "Owner",
+    "Query",
+    "SchemaField",
+    "SearchHit",
+]
+
+EntityType = Literal["dataset", "chart", "dashboard"]
+ResultType = Literal["SUCCESS", "FAILURE", "ERROR", "INIT"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EntityRef(_Model):
+    """Enough to name and link an entity."""
+
+    urn: str
+    type: EntityType
+    name: str
+    """Short name: table/view name for datasets, title for charts and dashboards."""
+    platform: str
+    """Platform id, e.g. 'sqlite' or 'superset'."""
+    instance: str | None = None
+    """Platform instance id, e.g. 'olist_dirty'."""
+    subtype: str | None = None
+    """'Table', 'View', 'Chart', 'Dashboard' where known."""
+
+
+class Owner(_Model):
+    """An owner: a corpGroup or corpUser URN and the ownership type."""
+
+    urn: str
+    type: str = "DATAOWNER"
+
+
+class SchemaField(_Model):
+    """A column."""
+
+    path: str
+    native_type: str | None = None
+    description: str | None = None
+
+
+class Link(_Model):
+    """An institutional-memory link."""
+
+    url: str
+    label: str
+
+
+class Incident(_Model):
+    """A DataHub incident."""
+
+    urn: str
+    title: str
+    description: str | None = None
+    type: str = "CUSTOM"
+    custom_type: str | None = None
+    state: Literal["ACTIVE", "RESOLVED"] = "ACTIVE"
+    stage: str | None = None
+    priority: int | None = None
+    """0 CRITICAL, 1 HIGH, 2 MEDIUM, 3 LOW."""
+    entities: list[str] = Field(default_factory=list)
+    source_type: str | None = None
+    source_urn: str | None = None
+    created_ms: int | None = None
+
+
+class Entity(EntityRef):
+    """An entity page: what the agents and the console show about one URN."""
+
+    description: str | None = None
+    fields: list[SchemaField] = Field(default_factory=list)
+    owners: list[Owner] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    """Tag URNs."""
+    terms: list[str] = Field(default_factory=list)
+    """Glossary term URNs."""
+    links: list[Link] = Field(default_factory=list)
+    incidents: list[Incident] = Field(default_factory=list)
+    """Active incidents that name this entity."""
+    inputs: list[str] = Field(default_factory=list)
+    """Charts: the datasets they read. Dashboards: their charts."""
+    view_logic: str | None = None
+
+
+class SearchHit(_Model):
+    """One search result, ranked."""
+
+    ref: EntityRef
+    score: float
+    reasons: list[str] = Field(default_factory=list)
+    """Why it matched: e.g. "name contains 'revenue'", "type 'dashboard' named in text"."""
+
+
+class LineageNode(_Model):
+    """An entity reached by walking lineage from a start URN."""
+
+    ref: EntityRef
+    hops: int
+    path: list[str]
+    """URNs from the start entity (first) to this one (last)."""
+
+
+class AssertionRun(_Model):
+    """One run of an assertion (an AssertionRunEvent)."""
+
+    timestamp_ms: int
+    run_id: str
+    result: ResultType
+    actual_value: float | None = None
+    row_count: int | None = None
+    unexpected_count: int | None = None
+    error: str | None = None
+
+
+class Assertion(_Model):
+    """A dataset assertion with its run history, newest run first."""
+
+    urn: str
+    dataset_urn: str
+    native_type: str
+    description: str | None = None
+    scope: str | None = None
+    operator: str | None = None
+    field: str | None = None
+    logic: str | None = None
+    parameters: dict[str, str] = Field(default_factory=dict)
+    """nativeParameters; `referenced_dataset` holds the URN an FK check points to."""
+    runs: list[AssertionRun] = Field(default_factory=list)
+
+    @property
+    def latest(self) -> AssertionRun | None:
+        """The newest run by timestamp (never "version 0")."""
+        return self.runs[0] if self.runs else None
+
+    @property
+    def referenced_dataset(self) -> str | None:
+        """For FK checks: the dataset whose rows the check expects to exist."""
+        return self.parameters.get("referenced_dataset")
+
+
+class Query(_Model):
+    """A query a catalog adapter actually executed: shown in tool_call events."""
+
+    language: Literal["graphql", "sql"]
+    text: str
+    variables: dict[str, object] = Field(default_factory=dict)

@@ -1,0 +1,154 @@
+"""Configuration: one declared table of settings, the only module that reads the environment.
+
+Precedence for every setting: explicit argument (CLI flag) > environment variable > config file
+(`$ONCALL_HOME/config.yaml`) > default. Paths inside the home are derived, never configured twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from oncall.errors import ConfigError
+
+__all__ = ["SETTINGS", "Config", "Setting", "load_config"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value."""
+
+    name: str
+    """Key in the config file and attribute of `Config`."""
+    env: str | None
+    """Environment variable that overrides the file."""
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("catalog", "ONCALL_CATALOG", "lite",
+            "Which DataHub to use: 'lite' (embedded file in the home) or 'gms' (a DataHub server)."),
+    Setting("gms_url", "DATAHUB_GMS_URL", None, "DataHub GMS base URL, e.g. http://localhost:8080."),
+    Setting("gms_token", "DATAHUB_GMS_TOKEN", None, "Personal access token for the GMS server."),
+    Setting("gms_timeout_s", "ONCALL_GMS_TIMEOUT", 10.0, "Seconds before a GMS request times out."),
+    Setting("datahub_ui_url", "DATAHUB_UI_URL", None,
+            "DataHub UI base URL; entity links point there instead of the embedded entity page."),
+    Setting("llm_preset", "ONCALL_LLM", "offline",
+            "Model preset: offline (no model), nebius, openai, ollama, vllm."),
+    Setting("llm", None, {}, "Per-role model overrides: {role: {base_url, model, api_key_env, ...}}."),
+    Setting("slack_webhook_url", "SLACK_WEBHOOK_URL", None,
+            "Slack incoming webhook; the drafted message is posted only when this is set."),
+    Setting("token", "ONCALL_TOKEN", None, "API token the web console requires when bound beyond loopback."),
+    Setting("warehouses", None, {},
+            "SQLAlchemy URL per platform instance for the assertions, e.g. {olist_dirty: postgresql://...}. "
+            "Default: the world's SQLite files."),
+    Setting("baseline_instance", "ONCALL_BASELINE", "olist_source", "Platform instance of the clean baseline."),
+    Setting("production_instance", "ONCALL_PRODUCTION", "olist_dirty", "Platform instance of production."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings plus the paths derived from the home folder."""
+
+    home: Path
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names not found normally: the declared settings.
+        if name in _BY_NAME:
+            return self.values.get(name, _BY_NAME[name].default)
+        raise AttributeError(name)
+
+    @property
+    def source_db(self) -> Path:
+        """Clean baseline SQLite snapshot."""
+        return self.home / "olist_source.db"
+
+    @property
+    def dirty_db(self) -> Path:
+        """Production SQLite snapshot with the planted faults."""
+        return self.home / "olist_dirty.db"
+
+    @property
+    def world_manifest(self) -> Path:
+        """JSON summary of the built world (rows per table, faults applied)."""
+        return self.home / "world.json"
+
+    @property
+    def lite_path(self) -> Path:
+        """The embedded DataHub Lite file."""
+        return self.home / "datahub.db"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Run history: one result JSON and one events JSONL per run."""
+        return self.home / "runs"
+
+    def instance_db(self, instance: str) -> Path:
+        """SQLite file of a world platform instance."""
+        return self.home / f"{instance}.db"
+
+
+def _coerce(setting: Setting, raw: str) -> Any:
+    if isinstance(setting.default, float):
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.env}={raw!r} is not a number; set it to seconds, e.g. 10") from exc
+    return raw
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc}); fix or delete the file") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    unknown = sorted(set(data) - set(_BY_NAME))
+    if unknown:
+        known = ", ".join(sorted(_BY_NAME))
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {known}")
+    return data
+
+
+def load_config(
+    home: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Config:
+    """Resolve the configuration.
+
+    Args:
+        home: the project home; else `$ONCALL_HOME`; else `./.oncall`.
+        environ: the environment to read (tests pass their own); defaults to `os.environ`.
+        **overrides: explicit values (from CLI flags); `None` means "not given".
+    """
+    env = os.environ if environ is None else environ
+    home_path = Path(home or env.get("ONCALL_HOME") or ".oncall").expanduser().resolve()
+    values: dict[str, Any] = dict(_read_file(home_path / "config.yaml"))
+    for setting in SETTINGS:
+        if setting.env and env.get(setting.env):
+            values[setting.name] = _coerce(setting, env[setting.env])
+    for name, value in overrides.items():
+        if name not in _BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}")
+        if value is not None:
+            values[name] = value
+    if values.get("catalog", "lite") not in ("lite", "gms"):
+        raise ConfigError(f"catalog must be 'lite' or 'gms', not {values['catalog']!r}")
+    if values.get("catalog") == "gms" and not values.get("gms_url"):
+        raise ConfigError("catalog is 'gms' but no server is set: export DATAHUB_GMS_URL or set gms_url "
+                          "in config.yaml")
+    return Config(home=home_path, values=values)

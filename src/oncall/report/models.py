@@ -1,0 +1,146 @@
+"""The run result (DESIGN.md section 7): the typed outcome of one incident run.
+
+`oncall run --json`, `GET /api/runs/{id}`, the eval scorer and the postmortem renderer all read this.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from oncall.catalog.types import SearchHit
+
+__all__ = [
+    "BlastRadiusEntry",
+    "DiffEntry",
+    "DiffSide",
+    "LLMUsage",
+    "RootCause",
+    "RunResult",
+    "Symptom",
+    "Verdict",
+    "Write",
+]
+
+DiffStatus = Literal["regression", "pre-existing", "recovered", "unchanged"]
+Verdict = Literal["root_cause_found", "no_regression", "no_symptom", "failed"]
+
+
+class DiffSide(BaseModel):
+    """An assertion's latest result on one side of the diff."""
+
+    result: str | None = None
+    """SUCCESS / FAILURE / ERROR, or None when the side has no run."""
+    value: float | None = None
+    """Observed value (violations counted)."""
+    assertion_urn: str | None = None
+    timestamp_ms: int | None = None
+
+
+class DiffEntry(BaseModel):
+    """One assertion compared between baseline and production (or latest run vs last passing run)."""
+
+    dataset_urn: str
+    """The production dataset."""
+    assertion_urn: str
+    """The production assertion."""
+    native_type: str
+    status: DiffStatus
+    baseline: DiffSide
+    production: DiffSide
+    description: str | None = None
+    referenced_dataset: str | None = None
+    """For FK checks: the production dataset the check expects rows in."""
+
+
+class Symptom(BaseModel):
+    """The entity the incident text is about."""
+
+    urn: str
+    type: str
+    name: str
+    candidates: list[SearchHit] = Field(default_factory=list)
+    """Runners-up, best first."""
+    reasons: list[str] = Field(default_factory=list)
+    decided_by: Literal["model", "procedure"] = "procedure"
+
+
+class RootCause(BaseModel):
+    """A regressed dataset in the symptom's upstream closure, with its evidence."""
+
+    dataset_urn: str
+    origin: bool
+    """True if no regressed ancestor explains it."""
+    assertions: list[DiffEntry] = Field(default_factory=list)
+    lineage_path: list[str] = Field(default_factory=list)
+    """URNs from the symptom (first) to this dataset (last)."""
+    confidence: float = 0.0
+    via: Literal["lineage", "foreign_key"] = "lineage"
+    """How it entered the closure: upstream lineage, or the referenced table of a failing FK check."""
+
+
+class BlastRadiusEntry(BaseModel):
+    """An entity downstream of an origin."""
+
+    urn: str
+    type: str
+    name: str = ""
+    owners: list[str] = Field(default_factory=list)
+    origins: list[str] = Field(default_factory=list)
+    """Which origins reach it."""
+
+
+class Write(BaseModel):
+    """One write the Fixer made (or would make, in a dry run)."""
+
+    urn: str
+    aspect: str
+    action: Literal["create", "update", "unchanged", "skipped", "resolve", "remove"]
+    verified: bool = False
+    detail: str = ""
+
+
+class LLMUsage(BaseModel):
+    """Model usage over the run."""
+
+    preset: str = "offline"
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    models: dict[str, str] = Field(default_factory=dict)
+    """role -> model name ('' when the role has no model)."""
+
+
+class RunResult(BaseModel):
+    """Everything a run found and did."""
+
+    run_id: str
+    incident: str
+    verdict: Verdict = "failed"
+    summary: str = ""
+    symptom: Symptom | None = None
+    scope: list[str] = Field(default_factory=list)
+    """Upstream closure of the symptom (URNs), the symptom first."""
+    diff: list[DiffEntry] = Field(default_factory=list)
+    root_causes: list[RootCause] = Field(default_factory=list)
+    elsewhere: list[DiffEntry] = Field(default_factory=list)
+    """Regressions outside the symptom's closure: also failing, never causes."""
+    blast_radius: list[BlastRadiusEntry] = Field(default_factory=list)
+    writes: list[Write] = Field(default_factory=list)
+    postmortem_markdown: str = ""
+    slack_message: str = ""
+    quarantine_snippet: str = ""
+    llm: LLMUsage = Field(default_factory=LLMUsage)
+    degraded: list[str] = Field(default_factory=list)
+    """What fell back to the deterministic procedure, and why."""
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    dry_run: bool = False
+    started_at: float = 0.0
+
+    @property
+    def origins(self) -> list[RootCause]:
+        """Root causes that are origins."""
+        return [rc for rc in self.root_causes if rc.origin]
+

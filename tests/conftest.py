@@ -1,0 +1,40 @@
+"""Shared fixtures: a clean environment for every test and a temporary project home."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Variables the product reads; a developer's shell must not leak into tests.
+_ONCALL_ENV_PREFIXES = ("ONCALL_", "DATAHUB_", "SLACK_", "OPENAI_", "NEBIUS_")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Strip product settings from the environment; restored after the test."""
+    for name in list(os.environ):
+        if name.startswith(_ONCALL_ENV_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATAHUB_TELEMETRY_ENABLED", "false")
+    yield
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty project home."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """`../shared` (read-only team material); tests that need it skip cleanly when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"../shared is absent (looked in {SHARED}); this test reads the team's shared material")
+    return SHARED
