@@ -32,23 +32,45 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("catalog", "ONCALL_CATALOG", "lite",
-            "Which DataHub to use: 'lite' (embedded file in the home) or 'gms' (a DataHub server)."),
+    Setting(
+        "catalog",
+        "ONCALL_CATALOG",
+        "lite",
+        "Which DataHub to use: 'lite' (embedded file in the home) or 'gms' (a DataHub server).",
+    ),
     Setting("gms_url", "DATAHUB_GMS_URL", None, "DataHub GMS base URL, e.g. http://localhost:8080."),
     Setting("gms_token", "DATAHUB_GMS_TOKEN", None, "Personal access token for the GMS server."),
     Setting("gms_timeout_s", "ONCALL_GMS_TIMEOUT", 10.0, "Seconds before a GMS request times out."),
-    Setting("datahub_ui_url", "DATAHUB_UI_URL", None,
-            "DataHub UI base URL; entity links point there instead of the embedded entity page."),
-    Setting("llm_preset", "ONCALL_LLM", "offline",
-            "Model preset: offline (no model), nebius, openai, ollama, vllm."),
+    Setting(
+        "datahub_ui_url",
+        "DATAHUB_UI_URL",
+        None,
+        "DataHub UI base URL; entity links point there instead of the embedded entity page.",
+    ),
+    Setting(
+        "llm_preset",
+        "ONCALL_LLM",
+        "offline",
+        "Model preset: offline (no model), nebius, openai, ollama, vllm.",
+    ),
     Setting("llm", None, {}, "Per-role model overrides: {role: {base_url, model, api_key_env, ...}}."),
-    Setting("slack_webhook_url", "SLACK_WEBHOOK_URL", None,
-            "Slack incoming webhook; the drafted message is posted only when this is set."),
+    Setting(
+        "slack_webhook_url",
+        "SLACK_WEBHOOK_URL",
+        None,
+        "Slack incoming webhook; the drafted message is posted only when this is set.",
+    ),
     Setting("token", "ONCALL_TOKEN", None, "API token the web console requires when bound beyond loopback."),
-    Setting("warehouses", None, {},
-            "SQLAlchemy URL per platform instance for the assertions, e.g. {olist_dirty: postgresql://...}. "
-            "Default: the world's SQLite files."),
-    Setting("baseline_instance", "ONCALL_BASELINE", "olist_source", "Platform instance of the clean baseline."),
+    Setting(
+        "warehouses",
+        None,
+        {},
+        "SQLAlchemy URL per platform instance for the assertions, e.g. {olist_dirty: postgresql://...}. "
+        "Default: the world's SQLite files.",
+    ),
+    Setting(
+        "baseline_instance", "ONCALL_BASELINE", "olist_source", "Platform instance of the clean baseline."
+    ),
     Setting("production_instance", "ONCALL_PRODUCTION", "olist_dirty", "Platform instance of production."),
 )
 
@@ -149,6 +171,7 @@ def load_config(
     if values.get("catalog", "lite") not in ("lite", "gms"):
         raise ConfigError(f"catalog must be 'lite' or 'gms', not {values['catalog']!r}")
     if values.get("catalog") == "gms" and not values.get("gms_url"):
-        raise ConfigError("catalog is 'gms' but no server is set: export DATAHUB_GMS_URL or set gms_url "
-                          "in config.yaml")
+        raise ConfigError(
+            "catalog is 'gms' but no server is set: export DATAHUB_GMS_URL or set gms_url in config.yaml"
+        )
     return Config(home=home_path, values=values)

@@ -80,8 +80,14 @@ class RunEvents:
     def emit(self, agent: Agent, kind: EventKind, data: dict[str, Any] | None = None) -> Event:
         """Append an event and fan it out. Safe from any thread."""
         with self._lock:
-            event = Event(run_id=self.run_id, seq=len(self._events) + 1, ts=time.time(), agent=agent,
-                          kind=kind, data=data or {})
+            event = Event(
+                run_id=self.run_id,
+                seq=len(self._events) + 1,
+                ts=time.time(),
+                agent=agent,
+                kind=kind,
+                data=data or {},
+            )
             self._events.append(event)
             if kind == "run_finished":
                 self._closed = True

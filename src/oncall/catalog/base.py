@@ -30,10 +30,14 @@ __all__ = ["Catalog", "Direction", "record_query", "tracing"]
 
 Direction = Literal["upstream", "downstream"]
 
-_collector: contextvars.ContextVar[list[Query] | None] = contextvars.ContextVar("oncall_queries", default=None)
+_collector: contextvars.ContextVar[list[Query] | None] = contextvars.ContextVar(
+    "oncall_queries", default=None
+)
 
 
-def record_query(language: Literal["graphql", "sql"], text: str, variables: dict[str, Any] | None = None) -> None:
+def record_query(
+    language: Literal["graphql", "sql"], text: str, variables: dict[str, Any] | None = None
+) -> None:
     """Note a query the adapter is executing (no-op outside `tracing()`)."""
     sink = _collector.get()
     if sink is not None:
@@ -80,7 +84,9 @@ class Catalog(Protocol):
         """True if the entity exists in the catalog."""
         ...
 
-    def lineage(self, urn: str, *, direction: Direction = "upstream", hops: int | None = None) -> list[LineageNode]:
+    def lineage(
+        self, urn: str, *, direction: Direction = "upstream", hops: int | None = None
+    ) -> list[LineageNode]:
         """Entities reached from `urn` (excluded) within `hops` (None = all), each with its path.
 
         Upstream of a dashboard goes dashboard -> charts -> datasets -> ...; downstream of a dataset

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from oncall.catalog.types import SearchHit
+from oncall.quality.models import DiffEntry, DiffSide
 
 __all__ = [
     "BlastRadiusEntry",
@@ -23,35 +24,7 @@ __all__ = [
     "Write",
 ]
 
-DiffStatus = Literal["regression", "pre-existing", "recovered", "unchanged"]
 Verdict = Literal["root_cause_found", "no_regression", "no_symptom", "failed"]
-
-
-class DiffSide(BaseModel):
-    """An assertion's latest result on one side of the diff."""
-
-    result: str | None = None
-    """SUCCESS / FAILURE / ERROR, or None when the side has no run."""
-    value: float | None = None
-    """Observed value (violations counted)."""
-    assertion_urn: str | None = None
-    timestamp_ms: int | None = None
-
-
-class DiffEntry(BaseModel):
-    """One assertion compared between baseline and production (or latest run vs last passing run)."""
-
-    dataset_urn: str
-    """The production dataset."""
-    assertion_urn: str
-    """The production assertion."""
-    native_type: str
-    status: DiffStatus
-    baseline: DiffSide
-    production: DiffSide
-    description: str | None = None
-    referenced_dataset: str | None = None
-    """For FK checks: the production dataset the check expects rows in."""
 
 
 class Symptom(BaseModel):
@@ -143,4 +116,3 @@ class RunResult(BaseModel):
     def origins(self) -> list[RootCause]:
         """Root causes that are origins."""
         return [rc for rc in self.root_causes if rc.origin]
-
