@@ -55,6 +55,21 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("llm", None, {}, "Per-role model overrides: {role: {base_url, model, api_key_env, ...}}."),
     Setting(
+        "llm_base_url",
+        "ONCALL_LLM_BASE_URL",
+        None,
+        "Base URL for every role of the preset, e.g. another Nebius region or a proxy "
+        "(a role's own base_url in `llm` still wins).",
+    ),
+    Setting(
+        "llm_models",
+        "ONCALL_LLM_MODELS",
+        None,
+        "Model per role over the preset's, as 'role=model,role=model' or a mapping "
+        "(a role's own model in `llm` still wins).",
+    ),
+    Setting("openai_base_url", "OPENAI_BASE_URL", None, "Base URL of the openai preset (default OpenAI's)."),
+    Setting(
         "slack_webhook_url",
         "SLACK_WEBHOOK_URL",
         None,
@@ -83,6 +98,8 @@ class Config:
 
     home: Path
     values: Mapping[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment read at load time; only `secret()` looks into it (never printed)."""
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names not found normally: the declared settings.
@@ -118,6 +135,14 @@ class Config:
     def instance_db(self, instance: str) -> Path:
         """SQLite file of a world platform instance."""
         return self.home / f"{instance}.db"
+
+    def secret(self, name: str) -> str | None:
+        """The value of the environment variable `name` (an API key), or None when unset or empty.
+
+        Keys are named by configuration (e.g. a role's `api_key_env`), so they are looked up on demand
+        rather than declared as settings; this keeps every env read inside this module.
+        """
+        return self.environ.get(name) or None
 
 
 def _coerce(setting: Setting, raw: str) -> Any:
@@ -174,4 +199,4 @@ def load_config(
         raise ConfigError(
             "catalog is 'gms' but no server is set: export DATAHUB_GMS_URL or set gms_url in config.yaml"
         )
-    return Config(home=home_path, values=values)
+    return Config(home=home_path, values=values, environ=dict(env))

@@ -1,0 +1,543 @@
+"""How to talk: one role's model behind a single typed, streaming, failure-contained call.
+
+Built on pydantic-ai's `OpenAIChatModel`, which already speaks the Chat Completions wire format with
+streaming, tool calling, output validation with retries, and the reasoning fields thinking models use:
+`reasoning_content` / `reasoning` deltas become thinking parts and are sent back, in the same field, on
+the tool-call turns that follow (Kimi and DeepSeek-style APIs reject those turns without them).
+
+This module adds what the agents need around it: thinking and tool activity relayed as run events,
+usage and cost per call, one wall-clock timeout per call, and one error type. Whatever goes wrong
+(timeout, refused connection, 429, 5xx, arguments or answers that stay invalid after the retries, an
+answer that is only reasoning) surfaces as `LLMError`, so an agent can fall back to its deterministic
+procedure and record why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import ssl
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from openai import AsyncOpenAI, DefaultAsyncHttpxClient, Timeout
+from pydantic_ai import Agent, ModelRetry, Tool
+from pydantic_ai.exceptions import ModelAPIError, ModelHTTPError, UnexpectedModelBehavior, UsageLimitExceeded
+from pydantic_ai.messages import (
+    AgentStreamEvent,
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    PartDeltaEvent,
+    PartStartEvent,
+    RetryPromptPart,
+    ThinkingPart,
+    ThinkingPartDelta,
+)
+from pydantic_ai.models import Model
+from pydantic_ai.models.function import FunctionModel
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.profiles import ModelProfile, merge_profile
+from pydantic_ai.profiles.openai import OpenAIJsonSchemaTransformer, OpenAIModelProfile
+from pydantic_ai.providers.nebius import NebiusProvider
+from pydantic_ai.providers.ollama import OllamaProvider
+from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.providers.vllm import VLLMProvider
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.usage import RunUsage, UsageLimits
+
+from oncall.config import Config
+from oncall.errors import LLMError
+from oncall.llm.roles import Endpoint, Role, api_key_for, resolve_endpoints
+
+if TYPE_CHECKING:
+    from oncall.report.models import LLMUsage
+
+__all__ = ["CallRecord", "Emit", "ModelSet", "Retry", "RoleModel", "Usage", "load_models", "sequential_calls"]
+
+T = TypeVar("T")
+Emit = Callable[[str, dict[str, Any]], None]
+"""`emit(kind, data)`: the agent binds its own name, e.g. `lambda k, d: events.emit("detective", k, d)`."""
+
+_THINKING_FLUSH_CHARS = 80
+"""Thinking arrives a few characters per delta; relay it in readable pieces, not one event per token."""
+_PREVIEW_CHARS = 600
+
+
+class Retry(ModelRetry):
+    """Raise from an output validator or a tool to send the model back with what was wrong.
+
+    Example: a validator that finds the answer names an URN the catalog does not have raises
+    `Retry("urn:li:... does not exist; pick one of the URNs the search returned")`. When the model's
+    retries are used up the call fails with `LLMError`.
+    """
+
+
+@dataclass
+class CallRecord:
+    """One `RoleModel.run`: when it ran, how many round trips it took, what it cost, how it ended."""
+
+    role: str
+    model: str
+    started: float
+    """`time.perf_counter()` at the start; compare records of one process only."""
+    finished: float
+    requests: int
+    """Sequential model round trips inside this call (tool turns and retries each add one)."""
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    error: str | None = None
+
+    @property
+    def elapsed_s(self) -> float:
+        return self.finished - self.started
+
+
+@dataclass
+class Usage:
+    """Usage totals: of one role (`RoleModel.usage`) or of all roles (`ModelSet.usage`)."""
+
+    runs: int = 0
+    """`RoleModel.run` calls."""
+    calls: int = 0
+    """Model round trips (HTTP requests), summed over runs."""
+    failures: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    records: list[CallRecord] = field(default_factory=list)
+
+    def add(self, record: CallRecord) -> None:
+        self.runs += 1
+        self.calls += record.requests
+        self.failures += record.error is not None
+        self.tokens_in += record.tokens_in
+        self.tokens_out += record.tokens_out
+        self.cost_usd += record.cost_usd
+        self.records.append(record)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Totals for event payloads (no records)."""
+        return {
+            "runs": self.runs,
+            "calls": self.calls,
+            "failures": self.failures,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+
+def _profile(endpoint: Endpoint) -> ModelProfile | None:
+    """pydantic-ai's quirks for the kind of server; a plain OpenAI-compatible server gets lenient ones."""
+    name = endpoint.model
+    if endpoint.profile == "openai":
+        return OpenAIProvider.model_profile(name)
+    known = {
+        "nebius": NebiusProvider.model_profile,
+        "ollama": OllamaProvider.model_profile,
+        "vllm": VLLMProvider.model_profile,
+    }
+    # Unknown servers get no `strict` tool schemas (many reject them).
+    base = known[endpoint.profile](name) if endpoint.profile in known else _GENERIC
+    # Compatible servers all take `max_tokens`; `max_completion_tokens` is OpenAI's newer spelling.
+    return merge_profile(base, OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False))
+
+
+_GENERIC = OpenAIModelProfile(
+    json_schema_transformer=OpenAIJsonSchemaTransformer, openai_supports_strict_tool_definition=False
+)
+
+
+class RoleModel:
+    """The model of one role. Agents receive it ready-made and never see URLs or keys."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        api_key: str,
+        on_record: Callable[[CallRecord], None] | None = None,
+        *,
+        model: Model | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.usage = Usage()
+        self._api_key = api_key
+        self._on_record = on_record
+        self._scripted = model
+        self._client: tuple[asyncio.AbstractEventLoop, AsyncOpenAI] | None = None
+
+    @classmethod
+    def scripted(cls, role: Role, model: Model, **endpoint: Any) -> RoleModel:
+        """A role answered by a pydantic-ai model object, e.g. `FunctionModel` or `TestModel` in tests.
+
+        `endpoint` sets `Endpoint` fields (timeout_s, retries, prices...); nothing goes over the network.
+        """
+        fields_ = {"base_url": "scripted://", "model": model.model_name, **endpoint}
+        return cls(Endpoint(role, **fields_), "", model=model)
+
+    @property
+    def name(self) -> Role:
+        """The role, e.g. "detective"."""
+        return self.endpoint.role
+
+    @property
+    def model(self) -> str:
+        """The model id sent to the endpoint, e.g. "moonshotai/Kimi-K2-Thinking"."""
+        return self.endpoint.model
+
+    def __repr__(self) -> str:
+        return f"RoleModel({self.name}={self.model} @ {self.endpoint.base_url})"
+
+    async def run(
+        self,
+        system: str,
+        prompt: str,
+        output_type: type[T],
+        *,
+        tools: Sequence[Callable[..., Any]] = (),
+        emit: Emit | None = None,
+        validators: Sequence[Callable[[T], T | None]] = (),
+    ) -> T:
+        """Ask the model and return its answer as an `output_type` instance.
+
+        Args:
+            system: instructions for the role.
+            prompt: the task, including any untrusted text (which the caller should fence).
+            output_type: a pydantic model (or `str`) the answer must validate into.
+            tools: plain functions (sync or async) the model may call; their signature is the schema
+                and their docstring the description the model reads. A tool may raise `Retry`.
+            emit: receives `("thinking", ...)`, `("tool_call", ...)`, `("tool_result", ...)` and a final
+                `("message", {"usage": ...})`; see the package docstring for the payloads.
+            validators: checks on the typed answer (e.g. "the URN exists"); raise `Retry` to make the
+                model try again, return a replacement, or return None to accept it.
+
+        Raises:
+            LLMError: any failure; the message is a short reason fit for `degraded`.
+        """
+        relay = _Relay(self.name, self.model, emit)
+        usage = RunUsage()
+        started = time.perf_counter()
+        error: str | None = None
+        client = None if self._scripted else self._client_for_loop()
+        # Built outside the try: a bad tool or output type is our bug, not a model failure to fall back on.
+        model = self._scripted or self._chat_model(client)
+        agent = self._agent(model, system, output_type, tools, validators)
+        try:
+            run = agent.run(
+                prompt,
+                event_stream_handler=relay.handle if self._streams(emit) else None,
+                usage=usage,
+                usage_limits=UsageLimits(request_limit=self.endpoint.max_requests),
+            )
+            result = await asyncio.wait_for(run, timeout=self.endpoint.timeout_s)
+            return result.output
+        except asyncio.CancelledError:
+            error = f"{self.name} model {self.model} call cancelled"
+            raise
+        except Exception as exc:
+            error = self._reason(exc)
+            if isinstance(exc, ModelAPIError | asyncio.TimeoutError | TimeoutError):
+                usage.requests += 1  # the round trip that failed still took its time
+            raise LLMError(error) from exc
+        finally:
+            relay.flush()
+            record = self._record(started, usage, error)
+            relay.emit("message", {"role": self.name, "model": self.model, "usage": _record_dict(record)})
+
+    def _client_for_loop(self) -> AsyncOpenAI:
+        # A client's connections belong to one event loop and runs may each use a fresh loop
+        # (asyncio.run), so the client is reused only while the loop is the same. Holding the loop
+        # keeps its id from being recycled by a new loop.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client[0] is not loop:
+            self._client = (loop, self._new_client())
+        return self._client[1]
+
+    def _new_client(self) -> AsyncOpenAI:
+        # The SDK's own retries are off: a slow retry ladder would blow the role's timeout budget.
+        timeout = Timeout(self.endpoint.timeout_s, connect=min(5.0, self.endpoint.timeout_s))
+        secure = self.endpoint.base_url.startswith("https:")
+        http = DefaultAsyncHttpxClient(verify=_tls_context() if secure else False, timeout=timeout)
+        return AsyncOpenAI(
+            base_url=self.endpoint.base_url,
+            api_key=self._api_key,
+            max_retries=0,
+            timeout=timeout,
+            http_client=http,
+        )
+
+    def _streams(self, emit: Emit | None) -> bool:
+        """Stream only when someone watches (a plain response parses faster), or when a scripted
+        `FunctionModel` can only answer one way."""
+        scripted = self._scripted
+        if isinstance(scripted, FunctionModel) and None in (scripted.function, scripted.stream_function):
+            return scripted.function is None
+        return emit is not None
+
+    def _chat_model(self, client: AsyncOpenAI | None) -> Model:
+        return OpenAIChatModel(
+            self.model, provider=OpenAIProvider(openai_client=client), profile=_profile(self.endpoint)
+        )
+
+    def _agent(
+        self,
+        model: Model,
+        system: str,
+        output_type: type[T],
+        tools: Sequence[Callable[..., Any]],
+        validators: Sequence[Callable[[T], T | None]],
+    ) -> Agent[None, T]:
+        settings: ModelSettings = {}
+        if self.endpoint.max_tokens:
+            settings["max_tokens"] = self.endpoint.max_tokens
+        agent: Agent[None, T] = Agent(
+            model,
+            output_type=output_type,
+            instructions=system,
+            tools=[Tool(fn, takes_ctx=False) for fn in tools],
+            retries=self.endpoint.retries,
+            model_settings=settings,
+        )
+        for check in validators:
+            agent.output_validator(_accepting(check))
+        return agent
+
+    def _record(self, started: float, usage: RunUsage, error: str | None) -> CallRecord:
+        tokens_in, tokens_out = usage.input_tokens, usage.output_tokens
+        record = CallRecord(
+            role=self.name,
+            model=self.model,
+            started=started,
+            finished=time.perf_counter(),
+            requests=usage.requests,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=self.endpoint.cost(tokens_in, tokens_out),
+            error=error,
+        )
+        self.usage.add(record)
+        if self._on_record:
+            self._on_record(record)
+        return record
+
+    def _reason(self, exc: Exception) -> str:
+        """A one-line reason naming the role, the model and what went wrong."""
+        who = f"{self.name} model {self.model}"
+        if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+            return f"{who} timed out after {self.endpoint.timeout_s:g}s"
+        if isinstance(exc, ModelHTTPError):
+            return f"{who} answered HTTP {exc.status_code}: {_short(_http_message(exc))}"
+        if isinstance(exc, ModelAPIError):
+            return f"{who} unreachable at {self.endpoint.base_url}: {_short(str(exc))}"
+        if isinstance(exc, UsageLimitExceeded):
+            return f"{who} needed more than {self.endpoint.max_requests} requests: {_short(str(exc))}"
+        if isinstance(exc, UnexpectedModelBehavior):
+            return f"{who} gave no usable answer: {_short(_behavior_message(exc))}"
+        return f"{who} call failed: {type(exc).__name__}: {_short(str(exc))}"
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every client: building one costs ~40 ms, and every role needs a client."""
+    return ssl.create_default_context()
+
+
+def _accepting(check: Callable[[T], T | None]) -> Callable[[T], T]:
+    """A caller's validator that may return None ("fine as is") in pydantic-ai's return-the-output form."""
+
+    def validate(output: T) -> T:
+        replaced = check(output)
+        return output if replaced is None else replaced
+
+    return validate
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _http_message(exc: ModelHTTPError) -> str:
+    body = exc.body
+    if isinstance(body, Mapping):
+        error = body.get("error", body)
+        if isinstance(error, Mapping) and error.get("message"):
+            return str(error["message"])
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    return str(body) if body else "no details"
+
+
+def _behavior_message(exc: UnexpectedModelBehavior) -> str:
+    # Drop pydantic-ai's advice to the developer ("Consider raising the retry limit, see the docs ...").
+    message = exc.message.split(". Consider")[0]
+    if exc.__cause__ is not None and str(exc.__cause__):
+        message = f"{message} ({exc.__cause__})"
+    return message
+
+
+def _record_dict(record: CallRecord) -> dict[str, Any]:
+    return {
+        "requests": record.requests,
+        "tokens_in": record.tokens_in,
+        "tokens_out": record.tokens_out,
+        "cost_usd": round(record.cost_usd, 6),
+        "elapsed_ms": round(record.elapsed_s * 1000, 1),
+        "error": record.error,
+    }
+
+
+def _preview(value: Any) -> str:
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= _PREVIEW_CHARS else text[: _PREVIEW_CHARS - 1] + "…"
+
+
+class _Relay:
+    """Turns pydantic-ai's stream events into run events for one call."""
+
+    def __init__(self, role: str, model: str, emit: Emit | None) -> None:
+        self.role, self.model, self._emit = role, model, emit
+        self._thinking: list[str] = []
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        if self._emit is not None:
+            self._emit(kind, data)
+
+    async def handle(self, _ctx: Any, events: Any) -> None:
+        async for event in events:
+            self._on(event)
+
+    def _on(self, event: AgentStreamEvent) -> None:
+        if isinstance(event, PartStartEvent) and isinstance(event.part, ThinkingPart):
+            self._think(event.part.content)
+        elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, ThinkingPartDelta):
+            self._think(event.delta.content_delta or "")
+        elif isinstance(event, FunctionToolCallEvent):
+            self.flush()
+            part = event.part
+            self.emit(
+                "tool_call",
+                {
+                    "role": self.role,
+                    "tool": part.tool_name,
+                    "args": _args(part.args),
+                    "id": part.tool_call_id,
+                },
+            )
+        elif isinstance(event, FunctionToolResultEvent):
+            self._tool_result(event.part)
+        else:
+            self.flush()
+
+    def _tool_result(self, part: Any) -> None:
+        data: dict[str, Any] = {"role": self.role, "tool": part.tool_name, "id": part.tool_call_id}
+        if isinstance(part, RetryPromptPart):
+            data |= {"ok": False, "error": _preview(part.model_response())}
+        elif getattr(part, "outcome", "success") != "success":
+            # e.g. 'retried': the arguments did not validate and the model is asked again.
+            data |= {"ok": False, "error": _preview(part.content), "outcome": part.outcome}
+        else:
+            data |= {"ok": True, "result": _preview(part.content)}
+        self.emit("tool_result", data)
+
+    def _think(self, text: str) -> None:
+        if text:
+            self._thinking.append(text)
+            if sum(map(len, self._thinking)) >= _THINKING_FLUSH_CHARS:
+                self.flush()
+
+    def flush(self) -> None:
+        """Emit buffered thinking as one event."""
+        if self._thinking:
+            text, self._thinking = "".join(self._thinking), []
+            self.emit("thinking", {"role": self.role, "model": self.model, "text": text})
+
+
+def _args(args: str | dict[str, Any] | None) -> dict[str, Any] | str:
+    """Arguments as a dict when they parse, else the raw text the model sent."""
+    if isinstance(args, dict) or args is None:
+        return args or {}
+    try:
+        parsed = json.loads(args)
+    except json.JSONDecodeError:
+        return args
+    return parsed if isinstance(parsed, dict) else args
+
+
+class ModelSet:
+    """The models of all roles for one preset, with usage summed over them."""
+
+    def __init__(self, preset: str, models: Mapping[Role, RoleModel | None]) -> None:
+        self.preset = preset
+        self._models = dict(models)
+        self.usage = Usage()
+        for model in self._models.values():
+            if model is not None:
+                model._on_record = self.usage.add
+
+    def for_role(self, role: Role) -> RoleModel | None:
+        """The role's model, or None when it has none (the agent runs its deterministic procedure)."""
+        return self._models.get(role)
+
+    @property
+    def live(self) -> bool:
+        """True when at least one role has a model."""
+        return any(self._models.values())
+
+    @property
+    def models(self) -> dict[str, str]:
+        """role -> model id ('' for a role without a model)."""
+        return {role: model.model if model else "" for role, model in self._models.items()}
+
+    def summary(self) -> LLMUsage:
+        """Usage in the run result's shape (`RunResult.llm`)."""
+        # Imported here: the report models pull in the quality layer, which callers of llm may not need.
+        from oncall.report.models import LLMUsage
+
+        return LLMUsage(
+            preset=self.preset,
+            calls=self.usage.calls,
+            tokens_in=self.usage.tokens_in,
+            tokens_out=self.usage.tokens_out,
+            cost_usd=round(self.usage.cost_usd, 6),
+            models=self.models,
+        )
+
+
+def load_models(config: Config, preset: str | None = None) -> ModelSet:
+    """Build the models of every role from the config (and the `--llm` preset, when given).
+
+    Raises:
+        ConfigError: unknown preset or role, incomplete override, or a missing API key.
+    """
+    name = preset or config.llm_preset or "offline"
+    endpoints = resolve_endpoints(config, name)
+    models = {
+        role: RoleModel(endpoint, api_key_for(config, endpoint)) if endpoint else None
+        for role, endpoint in endpoints.items()
+    }
+    return ModelSet(name, models)
+
+
+def sequential_calls(records: Sequence[CallRecord]) -> int:
+    """Model round trips on the critical path: the heaviest chain of calls that ran one after another.
+
+    Calls that overlap in time (e.g. Detective and Reality-Checker under `asyncio.gather`) count once
+    along a path, so with a fixed latency per round trip this times the latency bounds the wall time.
+    """
+    ordered = sorted(records, key=lambda r: r.finished)
+    best: list[int] = []
+    for i, record in enumerate(ordered):
+        before = [best[j] for j in range(i) if ordered[j].finished <= record.started]
+        best.append(record.requests + max(before, default=0))
+    return max(best, default=0)
