@@ -1,11 +1,161 @@
-"""Commands of the `world` group (placeholder: filled by its issue)."""
+"""Commands of the `world` group: build the Olist demo world and show what was built."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+from oncall.errors import NotFoundError
+from oncall.world.build import BASELINE, PRODUCTION, WorldSummary, build_world, load_summary
 
 __all__ = ["register"]
 
 
+@click.group("world")
+def world_group() -> None:
+    """Build and inspect the Olist demo world (a clean DB and a production DB with planted faults).
+
+    \b
+    olist_source.db  the clean baseline (platform instance olist_source)
+    olist_dirty.db   a copy with the fault spec applied (platform instance olist_dirty)
+    world.json       rows per table in both, and what each fault touched
+    """
+
+
+@world_group.command("build")
+@click.option(
+    "--scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Fraction of the Kaggle row counts for the synthetic world; 1.0 reproduces the published facts.",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, byte-identical DBs.")
+@click.option(
+    "--faults",
+    default="kit",
+    show_default=True,
+    metavar="kit|FILE",
+    help="Fault spec applied to the production copy: a built-in name or a YAML file (DESIGN.md section 6).",
+)
+@click.option(
+    "--geolocation-rows",
+    type=int,
+    default=None,
+    help="Cap olist_geolocation (1,000,163 rows at full scale; the kit's DBs kept 500,000).",
+)
+@click.option(
+    "--from-csv",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Import the unzipped Kaggle download (9 CSV files) instead of generating.",
+)
+@click.option(
+    "--from-kit-db",
+    type=click.Path(path_type=Path),
+    nargs=2,
+    default=None,
+    metavar="CLEAN DIRTY",
+    help="Copy the hackathon kit's olist.db and olist_dirty.db (their faults are kept; --faults is ignored).",
+)
+@click.option("--force", is_flag=True, help="Replace a world that is already built.")
+@home_option
+@json_option
+@oncall_command
+def build(
+    scale: float,
+    seed: int,
+    faults: str,
+    geolocation_rows: int | None,
+    from_csv: Path | None,
+    from_kit_db: tuple[Path, Path] | None,
+    force: bool,
+    home: str | None,
+    as_json: bool,
+) -> None:
+    """Build the world: generate (or import) the clean DB, then copy it and plant the faults.
+
+    Progress goes to stderr; the summary (rows per table in both DBs, rows touched by each fault)
+    to stdout. Nothing is written unless everything succeeds, and an existing world is kept unless
+    you pass --force.
+
+    \b
+    Examples:
+      oncall world build                          full Kaggle scale, kit faults (10-20 s)
+      oncall world build --scale 0.05 --seed 7    a small world for experiments
+      oncall world build --faults my_faults.yaml --force
+      oncall world build --from-csv ~/data/olist --geolocation-rows 500000
+      oncall world build --from-kit-db olist.db olist_dirty.db
+      oncall world build --scale 0.02 --json | jq '.faults'
+    """
+    config = make_config(home)
+    summary = build_world(
+        config.home,
+        scale=scale,
+        seed=seed,
+        faults=faults,
+        geolocation_rows=geolocation_rows,
+        from_csv=from_csv,
+        from_kit_db=tuple(from_kit_db) if from_kit_db else None,  # type: ignore[arg-type]
+        force=force,
+        progress=progress,
+    )
+    _print(summary, config.home, as_json)
+
+
+@world_group.command("show")
+@home_option
+@json_option
+@oncall_command
+def show(home: str | None, as_json: bool) -> None:
+    """Print the summary of the world built in the home again.
+
+    \b
+    Examples:
+      oncall world show
+      oncall world show --home /tmp/demo --json
+    """
+    config = make_config(home)
+    summary = load_summary(config.home)
+    if summary is None:
+        raise NotFoundError(f"no world is built in {config.home}; run `oncall world build` first")
+    _print(summary, config.home, as_json)
+
+
+def _print(summary: WorldSummary, home: Path, as_json: bool) -> None:
+    if as_json:
+        echo_json(summary)
+        return
+    for line in summary_lines(summary, home):
+        click.echo(line)
+
+
+def summary_lines(summary: WorldSummary, home: Path) -> list[str]:
+    """The human summary: origin, rows per table in both DBs, and each fault with the rows it touched."""
+    origin = {"synthetic": f"synthetic, scale {summary.scale:g}, seed {summary.seed}"}.get(
+        summary.source, f"{summary.source} {summary.source_path or ''}".strip()
+    )
+    lines = [f"World in {home} ({origin}; built {summary.built_at} in {summary.seconds:.1f} s)", ""]
+    base, prod = summary.rows.get(BASELINE, {}), summary.rows.get(PRODUCTION, {})
+    lines.append(f"{'table':<36}{BASELINE:>14}{PRODUCTION:>14}{'change':>10}")
+    for table in base:
+        before, after = base[table], prod.get(table, 0)
+        change = f"{after - before:+,}" if after != before else ""
+        lines.append(f"{table:<36}{before:>14,}{after:>14,}{change:>10}")
+    lines.append("")
+    if summary.fault_spec is None:
+        lines.append("faults: as found in the kit's dirty DB (not re-planted)")
+    else:
+        lines.append(f"faults ({summary.fault_spec}):")
+        for f in summary.faults:
+            target = f"{f.table}.{f.column}" if f.column else f.table
+            lines.append(f"  {f.kind:<15}{target:<48}{f.rows_touched:>10,} rows")
+    return lines
+
+
 def register(main: click.Group) -> None:
     """Add this module's commands to the main group."""
+    main.add_command(world_group)
