@@ -1,11 +1,251 @@
-"""Commands of the `assertions` group (placeholder: filled by its issue)."""
+"""Commands of the `assertions` group: run suites against the warehouses, and diff published results."""
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
 import click
 
+from oncall.catalog import open_catalog, table_of
+from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+from oncall.config import Config
+from oncall.quality import DiffEntry, DiffSide, SuiteRun, build_suites, diff_history, diff_instances
+from oncall.quality.publish import publish_runs
+from oncall.quality.runner import DEFAULT_TIMEOUT_S, run_suites, warehouse_url
+
 __all__ = ["register"]
+
+_VERDICT_ORDER = {"regression": 0, "pre-existing": 1, "recovered": 2, "unchanged": 3}
+
+
+@click.group("assertions")
+def assertions() -> None:
+    """Run data-quality assertion suites and diff their results.
+
+    \b
+    Suites: kit (the hackathon kit's 11 checks), profile (derived from the clean baseline for all
+    9 tables), or the path of your own suite YAML file.
+    """
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _value(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def _run_json(runs: Sequence[SuiteRun], published: Any) -> dict[str, Any]:
+    return {
+        "run_id": runs[0].run_id if runs else None,
+        "runs": [
+            {
+                "suite": r.suite,
+                "instance": r.instance,
+                "warehouse": r.warehouse,
+                "duration_ms": round(r.duration_ms, 1),
+                "results": [
+                    {
+                        "table": x.check.table,
+                        "assertion": x.check.name,
+                        "result": x.result,
+                        "observed": x.observed,
+                        "threshold": x.check.threshold,
+                        "row_count": x.row_count,
+                        "error": x.error,
+                        "sql": x.sql,
+                    }
+                    for x in r.results
+                ],
+            }
+            for r in runs
+        ],
+        "published": published,
+    }
+
+
+def _print_runs(runs: Sequence[SuiteRun]) -> None:
+    rows = [
+        (
+            r.instance,
+            r.suite,
+            x.check.table,
+            x.check.name,
+            x.result,
+            _value(x.observed),
+            f"{x.check.threshold:g}",
+        )
+        for r in runs
+        for x in r.results
+    ]
+    _table(rows, ("INSTANCE", "SUITE", "TABLE", "ASSERTION", "RESULT", "OBSERVED", "THRESHOLD"))
+    for r in runs:
+        counts = Counter(x.result for x in r.results)
+        click.echo(
+            f"{r.instance} {r.suite}: {counts['SUCCESS']} passed, {counts['FAILURE']} failed, "
+            f"{counts['ERROR']} errors ({r.duration_ms:.0f} ms)"
+        )
+
+
+def _fail_on_errors(errors: Sequence[str], total: int) -> None:
+    if errors:
+        progress(f"{len(errors)} of {total} assertions could not be evaluated (ERROR):")
+        for line in errors:
+            progress(f"  {line}")
+        sys.exit(1)
+
+
+def _publish(config: Config, runs: Sequence[SuiteRun], suites: Sequence[str]) -> Any:
+    catalog = open_catalog(config)
+    try:
+        return publish_runs(catalog, runs, suites=suites)
+    finally:
+        catalog.close()
+
+
+@assertions.command("run")
+@click.option(
+    "--suite",
+    "suites",
+    multiple=True,
+    metavar="kit|profile|FILE",
+    help="Suite to run; repeat for several. [default: kit and profile]",
+)
+@click.option(
+    "--instance",
+    "instances",
+    multiple=True,
+    metavar="NAME",
+    help="Platform instance to check; repeat for several. [default: the baseline and production instances]",
+)
+@click.option("--no-publish", is_flag=True, help="Only run and print; write nothing to DataHub.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.001),
+    default=DEFAULT_TIMEOUT_S,
+    show_default=True,
+    help="Seconds each statement may run before it is stopped and recorded as ERROR.",
+)
+@home_option
+@json_option
+@oncall_command
+def run_command(
+    suites: tuple[str, ...],
+    instances: tuple[str, ...],
+    no_publish: bool,
+    timeout: float,
+    home: str | None,
+    as_json: bool,
+) -> None:
+    """Run assertion suites on the warehouses (SQL pushed down) and publish the results to DataHub.
+
+    Each instance's warehouse is `warehouses.<instance>` in config.yaml (any SQLAlchemy URL: SQLite,
+    DuckDB, PostgreSQL, ...), else the world's SQLite file. Exits 1 when any assertion ERRORs.
+
+    \b
+    Examples:
+      oncall assertions run                              kit + profile on both instances, publish
+      oncall assertions run --suite kit --no-publish     just print the kit's 11 checks
+      oncall assertions run --suite my_checks.yaml --instance olist_dirty
+    """
+    config = make_config(home)
+    names = list(suites) or ["kit", "profile"]
+    if not no_publish:
+        open_catalog(config, read_only=True).close()  # fail before running if there is no catalog
+    built = build_suites(config, names)
+    chosen = instances or (config.baseline_instance, config.production_instance)
+    runs = run_suites(built, {i: warehouse_url(config, i) for i in dict.fromkeys(chosen)}, timeout_s=timeout)
+    published = None if no_publish else _publish(config, runs, names)
+    if as_json:
+        echo_json(_run_json(runs, published))
+    else:
+        _print_runs(runs)
+        if published is not None:
+            click.echo(f"published {published.assertions} assertions, {published.run_events} run events")
+    errors = [
+        f"{r.instance} {x.check.table}.{x.check.name}: {x.error}" for r in runs for x in r.results if x.error
+    ]
+    _fail_on_errors(errors, sum(len(r.results) for r in runs))
+
+
+def _side(side: DiffSide) -> str:
+    return "-" if side.result is None else f"{side.result} {_value(side.value)}"
+
+
+def _print_diff(entries: Sequence[DiffEntry], labels: tuple[str, str]) -> None:
+    ordered = sorted(entries, key=lambda e: (_VERDICT_ORDER[e.status], e.dataset_urn, e.native_type))
+    rows = [
+        (
+            table_of(e.dataset_urn),
+            e.native_type,
+            _side(e.baseline),
+            _side(e.production),
+            e.status,
+        )
+        for e in ordered
+    ]
+    _table(rows, ("TABLE", "ASSERTION", labels[0].upper(), labels[1].upper(), "VERDICT"))
+    counts = Counter(e.status for e in entries)
+    click.echo(", ".join(f"{counts[s]} {s}" for s in _VERDICT_ORDER))
+
+
+@assertions.command("diff")
+@click.option(
+    "--baseline", metavar="INSTANCE", help="Clean twin instance. [default: baseline_instance setting]"
+)
+@click.option("--production", metavar="INSTANCE", help="Production instance. [default: production_instance]")
+@click.option(
+    "--history", is_flag=True, help="Compare each assertion's latest run with its last passing run."
+)
+@home_option
+@json_option
+@oncall_command
+def diff_command(
+    baseline: str | None, production: str | None, history: bool, home: str | None, as_json: bool
+) -> None:
+    """Diff published assertion results: regressions fail in production but pass in the baseline.
+
+    Reads DataHub only (run `oncall setup` or `oncall assertions run` first). Exits 1 when any
+    assertion's latest result is ERROR.
+
+    \b
+    Examples:
+      oncall assertions diff                                         olist_source vs olist_dirty
+      oncall assertions diff --baseline olist_source --production olist_dirty --json
+      oncall assertions diff --history                               latest vs last passing run
+    """
+    if history and baseline:
+        raise click.UsageError("--history compares runs over time; it takes no --baseline")
+    config = make_config(home)
+    base = baseline or config.baseline_instance
+    prod = production or config.production_instance
+    catalog = open_catalog(config, read_only=True)
+    try:
+        urns = catalog.list_urns("dataset", instance=prod)
+        entries = diff_history(catalog, urns) if history else diff_instances(catalog, urns, base, prod)
+    finally:
+        catalog.close()
+    if as_json:
+        echo_json([e.model_dump(mode="json") for e in entries])
+    else:
+        _print_diff(entries, ("last passing", "latest") if history else (base, prod))
+    errors = [
+        f"{e.native_type} on {e.dataset_urn}: {label} result is ERROR"
+        for e in entries
+        for label, s in (("baseline", e.baseline), ("production", e.production))
+        if s.result == "ERROR"
+    ]
+    _fail_on_errors(errors, len(entries))
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the main group."""
+    main.add_command(assertions)

@@ -1,12 +1,23 @@
-"""Typed results of the quality layer: the assertion diff entries (DESIGN.md section 7, `diff[]`)."""
+"""Typed results of the quality layer: the assertion diff entries (DESIGN.md section 7, `diff[]`),
+the suites and checks, and the results of running and publishing them."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-__all__ = ["DiffEntry", "DiffSide", "DiffStatus"]
+__all__ = [
+    "Check",
+    "CheckResult",
+    "CheckResultType",
+    "DiffEntry",
+    "DiffSide",
+    "DiffStatus",
+    "PublishSummary",
+    "Suite",
+    "SuiteRun",
+]
 
 DiffStatus = Literal["regression", "pre-existing", "recovered", "unchanged"]
 
@@ -36,3 +47,100 @@ class DiffEntry(BaseModel):
     description: str | None = None
     referenced_dataset: str | None = None
     """For FK checks: the production dataset the check expects rows in."""
+
+
+# --- Added by the quality issue (additive): suites, checks and run results. ---
+
+CheckResultType = Literal["SUCCESS", "FAILURE", "ERROR"]
+
+
+class Check(BaseModel):
+    """One assertion of a suite: a single SQL statement that counts violations on one table.
+
+    The statement returns one row: the observed violations first, optionally the rows examined second.
+    It passes when observed <= `threshold`. `sql` may hold `{{ placeholders }}` (see `quality.sql`).
+    """
+
+    name: str
+    """The assertion's nativeType, unique per table, e.g. `seller_id_length_eq_32`."""
+    table: str
+    sql: str
+    description: str
+    scope: Literal["DATASET_COLUMN", "DATASET_ROWS"] = "DATASET_COLUMN"
+    operator: str = "EQUAL_TO"
+    """A DataHub AssertionStdOperator, e.g. NOT_NULL, EQUAL_TO, BETWEEN."""
+    aggregation: str | None = None
+    """A DataHub AssertionStdAggregation, e.g. ROW_COUNT, NULL_COUNT."""
+    field: str | None = None
+    """The column a DATASET_COLUMN check is about."""
+    parameters: dict[str, str] = Field(default_factory=dict)
+    """DataHub std parameters: `value`, or `min_value` and `max_value`."""
+    native_parameters: dict[str, str] = Field(default_factory=dict)
+    """Extra facts published in nativeParameters (e.g. `referenced_table` of an FK check)."""
+    threshold: float = 0
+    """Highest observed violation count that still passes."""
+    family: str | None = None
+    """Profile family (volume, completeness, ...); None for hand-written checks."""
+
+
+class Suite(BaseModel):
+    """A named list of checks."""
+
+    name: str
+    description: str = ""
+    checks: list[Check]
+
+
+class CheckResult(BaseModel):
+    """The outcome of one check on one platform instance."""
+
+    check: Check
+    instance: str
+    result: CheckResultType
+    observed: float | None = None
+    row_count: int | None = None
+    sql: str
+    """The statement as executed (placeholders expanded for the warehouse's dialect)."""
+    error: str | None = None
+    """Why the check could not be evaluated (ERROR only)."""
+    error_kind: Literal["connection", "timeout", "invalid", "query"] | None = None
+    """connection: warehouse unreachable; timeout; invalid: unknown table/column; query: the SQL failed."""
+    duration_ms: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when the check ran and found no more violations than its threshold."""
+        return self.result == "SUCCESS"
+
+
+class SuiteRun(BaseModel):
+    """All results of one suite on one instance, from one run."""
+
+    suite: str
+    instance: str
+    warehouse: str
+    """The warehouse URL with any password hidden."""
+    run_id: str
+    timestamp_ms: int
+    duration_ms: float = 0.0
+    results: list[CheckResult]
+
+
+class PublishSummary(BaseModel):
+    """What `publish_suites` ran and wrote."""
+
+    run_id: str
+    suites: list[str]
+    instances: dict[str, dict[str, int]]
+    """Per instance: how many checks ended SUCCESS, FAILURE and ERROR."""
+    assertions: int
+    """Assertion entities written (one per dataset and check)."""
+    run_events: int
+    errors: list[str] = Field(default_factory=list)
+    """`instance table.check: reason` of every ERROR."""
+    duration_ms: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        """Checks that ran and found violations, over all instances."""
+        return sum(c.get("FAILURE", 0) for c in self.instances.values())

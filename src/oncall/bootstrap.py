@@ -1,0 +1,158 @@
+"""`oncall setup`: world, catalog and assertions in one idempotent step.
+
+1. Build the demo world if it is missing (or rebuild it with `force`).
+2. Ingest both platform instances, the BI layer and the kit metadata into the configured DataHub.
+3. Run the assertion suites on both instances and publish them (`oncall.quality.publish_suites`).
+
+A fresh Lite catalog is built in a temporary file next to the real one and moved into place only when
+every step succeeded, so a failed setup never leaves a half-written catalog behind; re-running setup
+on an existing catalog rewrites the same aspects and changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from oncall.catalog import Catalog, open_catalog
+from oncall.catalog.ingest import IngestSummary, ingest_world
+from oncall.config import Config
+from oncall.errors import WorldExistsError
+from oncall.world.build import build_world, load_summary
+
+__all__ = ["SetupSummary", "setup"]
+
+Progress = Callable[[str], None]
+_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+class SetupSummary(BaseModel):
+    """What `setup` did."""
+
+    home: str
+    backend: str
+    world_built: bool
+    """True if this run built (or rebuilt) the world."""
+    scale: float | None
+    rows: dict[str, dict[str, int]]
+    """Rows per instance and table of the world."""
+    ingest: IngestSummary
+    quality: dict[str, Any] | None = None
+    """The publisher's summary, or None when the quality step was skipped."""
+    quality_note: str | None = None
+    seconds: float
+
+
+def _world(config: Config, force: bool, scale: float | None, say: Progress) -> tuple[bool, Any]:
+    """Build the world when needed; returns (built, WorldSummary)."""
+    summary = load_summary(config.home)
+    files = [config.source_db, config.dirty_db]
+    complete = summary is not None and all(p.is_file() for p in files)
+    if complete and not force:
+        if scale is not None and summary is not None and summary.scale != scale:
+            raise WorldExistsError(
+                f"the world in {config.home} was built at scale {summary.scale:g}, not {scale:g}; "
+                "pass --force to rebuild it"
+            )
+        say(f"world: using the existing world in {config.home} (scale {summary.scale:g})")
+        return False, summary
+    # A partial world (some files missing) is unusable: rebuild it without asking for --force.
+    target = scale if scale is not None else (summary.scale if summary else 1.0)
+    say(f"world: building at scale {target:g} in {config.home}")
+    return True, build_world(config.home, scale=target, force=True, progress=say)
+
+
+def _publish_quality(
+    config: Config, catalog: Catalog, say: Progress
+) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        from oncall.quality import publish_suites
+    except ImportError:
+        note = "quality step skipped: oncall.quality.publish_suites is not available"
+        say(note)
+        return None, note
+    result = publish_suites(config, catalog, progress=say)
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json"), None
+    return None, None
+
+
+@contextlib.contextmanager
+def _fresh_lite(final: Path) -> Iterator[Path]:
+    """A temporary Lite path that replaces `final` only if the block succeeds."""
+    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp{final.suffix}")
+    _remove_db(tmp)
+    try:
+        yield tmp
+        _remove_db(final)  # a stale -wal of the old file must never be replayed into the new one
+        os.replace(tmp, final)
+    finally:
+        _remove_db(tmp)
+
+
+def _remove_db(path: Path) -> None:
+    for p in [path, *(path.with_name(path.name + s) for s in _SIDECARS)]:
+        p.unlink(missing_ok=True)
+
+
+def _populate(
+    config: Config, catalog: Catalog, say: Progress
+) -> tuple[IngestSummary, dict[str, Any] | None, str | None]:
+    ingest = ingest_world(config, catalog, progress=say)
+    quality, note = _publish_quality(config, catalog, say)
+    return ingest, quality, note
+
+
+def setup(
+    config: Config, *, force: bool = False, progress: Progress | None = None, scale: float | None = None
+) -> SetupSummary:
+    """Build the world if missing, ingest it into DataHub, run and publish the assertion suites.
+
+    Args:
+        config: resolved configuration (`config.catalog` picks Lite or GMS).
+        force: rebuild the world and, for Lite, the catalog file from scratch.
+        progress: called with one line per step.
+        scale: world scale when building (default 1.0); must match an existing world unless `force`.
+    """
+    say = progress or (lambda _m: None)
+    started = time.perf_counter()
+    built, world = _world(config, force, scale, say)
+    if config.catalog == "lite" and (force or not config.lite_path.exists()):
+        from oncall.catalog.lite import LiteCatalog
+
+        config.lite_path.parent.mkdir(parents=True, exist_ok=True)
+        with _fresh_lite(config.lite_path) as tmp:
+            catalog = LiteCatalog(tmp, create=True)
+            try:
+                ingest, quality, note = _populate(config, catalog, say)
+            finally:
+                catalog.close()
+    else:
+        catalog = open_catalog(config)
+        try:
+            ingest, quality, note = _populate(config, catalog, say)
+        finally:
+            catalog.close()
+    seconds = round(time.perf_counter() - started, 3)
+    say(f"setup: done in {seconds:.1f} s ({config.catalog} catalog at {_location(config)})")
+    return SetupSummary(
+        home=str(config.home),
+        backend=config.catalog,
+        world_built=built,
+        scale=getattr(world, "scale", None),
+        rows=dict(getattr(world, "rows", {}) or {}),
+        ingest=ingest,
+        quality=quality,
+        quality_note=note,
+        seconds=seconds,
+    )
+
+
+def _location(config: Config) -> str:
+    return str(config.lite_path) if config.catalog == "lite" else str(config.gms_url)

@@ -1,0 +1,144 @@
+"""The Lite adapter's read model: side tables kept correct by SQLite triggers on DataHub Lite's own table.
+
+DataHub Lite has no relationship index (REFERENCE.md C2): finding the downstreams of a dataset, the
+assertions on it or the incidents naming it would mean scanning every aspect with `json_each`. Instead
+two side tables live in the same file and are maintained by triggers on `metadata_aspect_v2`:
+
+- `oncall_edge(urn, aspect, kind, target)`: "the `aspect` of `urn` points at `target`", with kinds
+  `lineage` (upstreamLineage: urn is downstream of target), `input` (chart -> dataset, dashboard ->
+  chart/dataset), `asserts` (assertion -> dataset) and `incident` (incident -> entity).
+- `oncall_text(urn, aspect, field, text)`: the searchable words of an entity (name, description,
+  column, tag, term, subtype) plus its platform `instance` URN.
+
+Triggers fire inside the writer's transaction for every writer of the file (our catalog, the
+`datahub-lite` ingestion sink, the `datahub lite` CLI), so the model can never lag behind a write.
+Lite keeps the latest value of each aspect in the `version = 0` row; only that row feeds the model.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["MODEL_VERSION", "install", "is_installed"]
+
+MODEL_VERSION = "2"
+
+# Rows derived from one version-0 aspect row; `{row}` is NEW. Plain URN lists may be serialised as
+# unions (`[{"string": urn}]`, e.g. ChartInfo.inputs), hence the `_URN` unwrapping of each element.
+_URN = "CASE WHEN j.type = 'object' THEN json_extract(j.value, '$.string') ELSE j.value END"
+_EDGE_SELECT = """
+SELECT DISTINCT {row}.urn, {row}.aspect_name, kind, target FROM (
+  SELECT 'lineage' AS kind, json_extract(j.value, '$.dataset') AS target
+    FROM json_each({row}.metadata, '$.upstreams') j WHERE {row}.aspect_name = 'upstreamLineage'
+  UNION ALL SELECT 'input', {urn} FROM json_each({row}.metadata, '$.inputs') j
+    WHERE {row}.aspect_name = 'chartInfo'
+  UNION ALL SELECT 'input', json_extract(j.value, '$.destinationUrn')
+    FROM json_each({row}.metadata, '$.inputEdges') j WHERE {row}.aspect_name = 'chartInfo'
+  UNION ALL SELECT 'input', {urn} FROM json_each({row}.metadata, '$.charts') j
+    WHERE {row}.aspect_name = 'dashboardInfo'
+  UNION ALL SELECT 'input', json_extract(j.value, '$.destinationUrn')
+    FROM json_each({row}.metadata, '$.chartEdges') j WHERE {row}.aspect_name = 'dashboardInfo'
+  UNION ALL SELECT 'input', {urn} FROM json_each({row}.metadata, '$.datasets') j
+    WHERE {row}.aspect_name = 'dashboardInfo'
+  UNION ALL SELECT 'input', json_extract(j.value, '$.destinationUrn')
+    FROM json_each({row}.metadata, '$.datasetEdges') j WHERE {row}.aspect_name = 'dashboardInfo'
+  UNION ALL SELECT 'asserts', json_extract({row}.metadata, '$.datasetAssertion.dataset')
+    WHERE {row}.aspect_name = 'assertionInfo'
+  UNION ALL SELECT 'asserts', json_extract({row}.metadata, '$.customAssertion.entity')
+    WHERE {row}.aspect_name = 'assertionInfo'
+  UNION ALL SELECT 'incident', {urn} FROM json_each({row}.metadata, '$.entities') j
+    WHERE {row}.aspect_name = 'incidentInfo'
+) WHERE target IS NOT NULL
+"""
+
+_TEXT_SELECT = """
+SELECT DISTINCT {row}.urn, {row}.aspect_name, field, text FROM (
+  SELECT 'name' AS field, json_extract({row}.metadata, '$.name') AS text
+    WHERE {row}.aspect_name = 'datasetProperties'
+  UNION ALL SELECT 'name', json_extract({row}.metadata, '$.title')
+    WHERE {row}.aspect_name IN ('chartInfo', 'dashboardInfo')
+  UNION ALL SELECT 'description', json_extract({row}.metadata, '$.description')
+    WHERE {row}.aspect_name IN ('datasetProperties', 'editableDatasetProperties', 'chartInfo',
+                                'dashboardInfo', 'editableChartProperties', 'editableDashboardProperties')
+  UNION ALL SELECT 'column', json_extract(j.value, '$.fieldPath')
+    FROM json_each({row}.metadata, '$.fields') j WHERE {row}.aspect_name = 'schemaMetadata'
+  UNION ALL SELECT 'tag', substr(json_extract(j.value, '$.tag'), 12)
+    FROM json_each({row}.metadata, '$.tags') j WHERE {row}.aspect_name = 'globalTags'
+  UNION ALL SELECT 'term', substr(json_extract(j.value, '$.urn'), 21)
+    FROM json_each({row}.metadata, '$.terms') j WHERE {row}.aspect_name = 'glossaryTerms'
+  UNION ALL SELECT 'subtype', j.value FROM json_each({row}.metadata, '$.typeNames') j
+    WHERE {row}.aspect_name = 'subTypes'
+  UNION ALL SELECT 'instance', json_extract({row}.metadata, '$.instance')
+    WHERE {row}.aspect_name = 'dataPlatformInstance'
+  UNION ALL SELECT 'removed', 'true'
+    WHERE {row}.aspect_name = 'status' AND json_extract({row}.metadata, '$.removed') = 1
+) WHERE text IS NOT NULL AND text != ''
+"""
+
+_REFRESH = """
+  DELETE FROM oncall_edge WHERE urn = NEW.urn AND aspect = NEW.aspect_name;
+  DELETE FROM oncall_text WHERE urn = NEW.urn AND aspect = NEW.aspect_name;
+  INSERT INTO oncall_edge (urn, aspect, kind, target) {edges};
+  INSERT INTO oncall_text (urn, aspect, field, text) {texts};
+"""
+
+_DDL = [
+    "CREATE TABLE IF NOT EXISTS oncall_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS oncall_edge (urn TEXT NOT NULL, aspect TEXT NOT NULL, kind TEXT NOT NULL,"
+    " target TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS oncall_edge_by_urn ON oncall_edge (urn, kind)",
+    "CREATE INDEX IF NOT EXISTS oncall_edge_by_target ON oncall_edge (target, kind)",
+    "CREATE TABLE IF NOT EXISTS oncall_text (urn TEXT NOT NULL, aspect TEXT NOT NULL, field TEXT NOT NULL,"
+    " text TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS oncall_text_by_urn ON oncall_text (urn, field)",
+    "CREATE INDEX IF NOT EXISTS oncall_text_by_field ON oncall_text (field)",
+    # Lite's own index is (urn, aspect_name, version); scans by aspect name need this one.
+    "CREATE INDEX IF NOT EXISTS oncall_aspect_by_name ON metadata_aspect_v2 (aspect_name, version)",
+]
+
+
+def _triggers() -> list[str]:
+    body = _REFRESH.format(
+        edges=_EDGE_SELECT.format(row="NEW", urn=_URN), texts=_TEXT_SELECT.format(row="NEW")
+    )
+    return [
+        "CREATE TRIGGER IF NOT EXISTS oncall_after_insert AFTER INSERT ON metadata_aspect_v2 "
+        f"WHEN NEW.version = 0 BEGIN {body} END",
+        "CREATE TRIGGER IF NOT EXISTS oncall_after_update AFTER UPDATE OF metadata ON metadata_aspect_v2 "
+        f"WHEN NEW.version = 0 BEGIN {body} END",
+        "CREATE TRIGGER IF NOT EXISTS oncall_after_delete AFTER DELETE ON metadata_aspect_v2 "
+        "WHEN OLD.version = 0 BEGIN "
+        "DELETE FROM oncall_edge WHERE urn = OLD.urn AND aspect = OLD.aspect_name; "
+        "DELETE FROM oncall_text WHERE urn = OLD.urn AND aspect = OLD.aspect_name; END",
+    ]
+
+
+def is_installed(conn: sqlite3.Connection) -> bool:
+    """True if this file carries the current read model (tables, triggers and version)."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'oncall_%'")}
+    if not {"oncall_meta", "oncall_edge", "oncall_text", "oncall_after_insert"} <= names:
+        return False
+    row = conn.execute("SELECT value FROM oncall_meta WHERE key = 'model_version'").fetchone()
+    return row is not None and row[0] == MODEL_VERSION
+
+
+def install(conn: sqlite3.Connection) -> None:
+    """Create (or rebuild, on a version change) the side tables and triggers, then backfill them.
+
+    Runs in one transaction so a reader never sees a half-built model.
+    """
+    with conn:
+        conn.execute("DROP TRIGGER IF EXISTS oncall_after_insert")
+        conn.execute("DROP TRIGGER IF EXISTS oncall_after_update")
+        conn.execute("DROP TRIGGER IF EXISTS oncall_after_delete")
+        conn.execute("DROP TABLE IF EXISTS oncall_edge")
+        conn.execute("DROP TABLE IF EXISTS oncall_text")
+        for ddl in _DDL:
+            conn.execute(ddl)
+        for trigger in _triggers():
+            conn.execute(trigger)
+        # Re-fire the update trigger on every current row: one definition of the model, no drift.
+        conn.execute("UPDATE metadata_aspect_v2 SET metadata = metadata WHERE version = 0")
+        conn.execute(
+            "INSERT OR REPLACE INTO oncall_meta (key, value) VALUES ('model_version', ?)", (MODEL_VERSION,)
+        )

@@ -1,0 +1,665 @@
+"""The server adapter: a real DataHub (GMS) through GraphQL reads and SDK writes.
+
+Reads are the `.graphql` documents in `oncall/catalog/graphql/` (package data, each validated in the
+tests against DataHub's schema), posted to `{gms}/api/graphql` with variables only: no query text is
+ever built from user input. Writes go through `DataHubGraph.emit`; tags and links use the SDK's PATCH
+builders so other people's tags and links on the same entity survive. `get_aspect` reads the full
+aspect over the SDK's REST call (GraphQL exposes raw aspects on only some entity types).
+
+Errors: unreachable or timed out -> `CatalogUnavailableError`; 401/403 -> `CatalogAuthError`; any
+other HTTP or GraphQL error -> `CatalogError` naming the status and the server's message.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import httpx
+
+from oncall.catalog._telemetry import telemetry_off
+from oncall.catalog.base import Direction, record_query
+from oncall.catalog.search import SearchRow, rank, tokens
+from oncall.catalog.types import (
+    Assertion,
+    AssertionRun,
+    Entity,
+    EntityRef,
+    EntityType,
+    Incident,
+    LineageNode,
+    Link,
+    Owner,
+    SchemaField,
+    SearchHit,
+)
+from oncall.catalog.urns import DATASET_PLATFORM, parse_urn, platform_instance_urn
+from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, NotFoundError
+from oncall.world.bi import BI_PLATFORM
+
+__all__ = ["GmsCatalog", "document", "document_names"]
+
+_TYPES: dict[str, str] = {"dataset": "DATASET", "chart": "CHART", "dashboard": "DASHBOARD"}
+_PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+_ACTOR = "urn:li:corpuser:oncall"
+_PAGE = 1000
+
+
+def document_names() -> list[str]:
+    """Names of the GraphQL documents shipped with the package."""
+    root = importlib.resources.files("oncall.catalog") / "graphql"
+    return sorted(p.name[: -len(".graphql")] for p in root.iterdir() if p.name.endswith(".graphql"))
+
+
+@functools.cache
+def document(name: str) -> str:
+    """The text of `graphql/<name>.graphql`."""
+    return (importlib.resources.files("oncall.catalog") / "graphql" / f"{name}.graphql").read_text("utf-8")
+
+
+class GmsCatalog:
+    """`Catalog` over a DataHub GMS server.
+
+    Args:
+        server: GMS base URL, e.g. http://localhost:8080.
+        token: personal access token (sent as a Bearer token) or None.
+        timeout_s: seconds before a request counts as timed out.
+        read_only: refuse writes.
+        write_retries: SDK retries of a failed write (5xx/429) before it is reported.
+    """
+
+    backend = "gms"
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        token: str | None = None,
+        timeout_s: float = 10.0,
+        read_only: bool = False,
+        write_retries: int = 2,
+    ) -> None:
+        self.server = server.rstrip("/")
+        self.token = token
+        self.timeout_s = float(timeout_s)
+        self.read_only = read_only
+        self.write_retries = write_retries
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.server, headers=headers, timeout=self.timeout_s)
+        self._graph: Any = None
+
+    @classmethod
+    def from_config(cls, config: Any, *, read_only: bool = False) -> GmsCatalog:
+        """Build from `config.gms_url`, `config.gms_token` and `config.gms_timeout_s`."""
+        return cls(
+            config.gms_url, token=config.gms_token, timeout_s=float(config.gms_timeout_s), read_only=read_only
+        )
+
+    def server_config(self) -> dict[str, Any]:
+        """Connection settings for a `datahub-rest` ingestion sink."""
+        return {"server": self.server, "token": self.token, "timeout_sec": self.timeout_s}
+
+    # ----------------------------------------------------------------------------- transport
+
+    def _http_call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise CatalogUnavailableError(
+                f"DataHub GMS at {self.server} did not answer within {self.timeout_s:g} s "
+                "(raise gms_timeout_s / ONCALL_GMS_TIMEOUT if the server is just slow)"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise CatalogUnavailableError(
+                f"cannot reach DataHub GMS at {self.server} ({exc}); check DATAHUB_GMS_URL / gms_url "
+                "and that the server is running"
+            ) from exc
+        self._check_status(response.status_code, response.text)
+        return response
+
+    def _check_status(self, status: int, body: str) -> None:
+        if status in (401, 403):
+            raise CatalogAuthError(
+                f"DataHub GMS at {self.server} refused the request ({status}); set DATAHUB_GMS_TOKEN "
+                "(gms_token) to a valid personal access token with the needed privileges"
+            )
+        if status >= 500:
+            raise CatalogError(f"DataHub GMS at {self.server} failed with HTTP {status}: {body[:300]}")
+        if status >= 400:
+            raise CatalogError(
+                f"DataHub GMS at {self.server} rejected the request (HTTP {status}): {body[:300]}"
+            )
+
+    def _graphql(self, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run one packaged document with variables; returns `data` or raises on `errors`."""
+        text = document(name)
+        record_query("graphql", text, variables)
+        response = self._http_call("POST", "/api/graphql", json={"query": text, "variables": variables})
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise CatalogError(f"DataHub GMS at {self.server} answered {name} with non-JSON") from exc
+        errors = payload.get("errors")
+        if errors:
+            messages = "; ".join(str(e.get("message", e)) for e in errors)
+            raise CatalogError(f"DataHub GMS rejected GraphQL {name}: {messages}")
+        return payload.get("data") or {}
+
+    def _sdk(self) -> Any:
+        """The SDK client for writes and full-aspect reads (created on first use; checks /config)."""
+        if self._graph is None:
+            from datahub.ingestion.graph.client import DataHubGraph
+            from datahub.ingestion.graph.config import DatahubClientConfig
+
+            telemetry_off()
+
+            config = DatahubClientConfig(
+                server=self.server,
+                token=self.token,
+                timeout_sec=self.timeout_s,
+                retry_max_times=self.write_retries,
+            )
+            self._graph = self._sdk_call(lambda: DataHubGraph(config), "connect to")
+        return self._graph
+
+    def _sdk_call(self, call: Any, action: str) -> Any:
+        """Run an SDK call, mapping its exceptions onto the catalog error tree."""
+        import requests
+
+        try:
+            return call()
+        except requests.Timeout as exc:
+            raise CatalogUnavailableError(
+                f"DataHub GMS at {self.server} did not answer within {self.timeout_s:g} s"
+            ) from exc
+        except requests.ConnectionError as exc:
+            raise CatalogUnavailableError(f"cannot reach DataHub GMS at {self.server} ({exc})") from exc
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            self._check_status(status, exc.response.text if exc.response is not None else "")
+            raise CatalogError(f"cannot {action} DataHub GMS at {self.server}: {exc}") from exc
+        except Exception as exc:
+            text = str(exc)
+            info = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
+            status = int(info.get("status") or _cause_status(exc) or 0)
+            if status or "401" in text or "authentication" in text.lower():
+                self._check_status(status or 401, text)
+            if "Max retries exceeded" in text or "Connection refused" in text:
+                raise CatalogUnavailableError(f"cannot reach DataHub GMS at {self.server} ({text})") from exc
+            if "timed out" in text.lower():
+                raise CatalogUnavailableError(f"DataHub GMS at {self.server} timed out ({text})") from exc
+            raise CatalogError(f"cannot {action} DataHub GMS at {self.server}: {text}") from exc
+
+    # ----------------------------------------------------------------------------- reads
+
+    def exists(self, urn: str) -> bool:
+        """`entityExists` on the server."""
+        return bool(self._graphql("entity_exists", {"urn": urn}).get("entityExists"))
+
+    def get(self, urn: str) -> Entity:
+        """The entity page of `urn` (NotFoundError if unknown)."""
+        parse_urn(urn)
+        data = self._graphql("get_entity", {"urn": urn}).get("entity")
+        if not data or (data.get("status") or {}).get("removed") or not _has_content(data):
+            raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        ref = _ref(data)
+        return Entity(
+            **ref.model_dump(),
+            description=_description(data),
+            fields=[
+                SchemaField(
+                    path=f["fieldPath"], native_type=f.get("nativeDataType"), description=f.get("description")
+                )
+                for f in (data.get("schemaMetadata") or {}).get("fields") or []
+            ],
+            owners=[
+                Owner(urn=o["owner"]["urn"], type=o.get("type") or "DATAOWNER")
+                for o in (data.get("ownership") or {}).get("owners") or []
+                if o.get("owner")
+            ],
+            tags=[t["tag"]["urn"] for t in (data.get("tags") or {}).get("tags") or []],
+            terms=[t["term"]["urn"] for t in (data.get("glossaryTerms") or {}).get("terms") or []],
+            links=[
+                Link(url=e["url"], label=e.get("description") or e.get("label") or e["url"])
+                for e in (data.get("institutionalMemory") or {}).get("elements") or []
+            ],
+            incidents=[_incident(i) for i in (data.get("incidents") or {}).get("incidents") or []],
+            inputs=[
+                r["entity"]["urn"]
+                for r in (data.get("inputs") or {}).get("relationships") or []
+                if r.get("entity")
+            ],
+            view_logic=(data.get("viewProperties") or {}).get("logic"),
+        )
+
+    def search(
+        self,
+        text: str,
+        *,
+        types: Sequence[EntityType] | None = None,
+        instance: str | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        """Server search for candidates, re-ranked with the shared scoring (same reasons as Lite)."""
+        query = tokens(text)
+        if query.urn:
+            if not self.exists(query.urn):
+                return []
+            entity = self.get(query.urn)
+            ref = EntityRef(**{k: getattr(entity, k) for k in EntityRef.model_fields})
+            return [SearchHit(ref=ref, score=100.0, reasons=["URN given"])]
+        if not query.words and not query.type_words:
+            return []
+        wanted = _check_types(types)
+        candidates: dict[str, tuple[EntityRef, list[SearchRow]]] = {}
+        # One server query per content word (at most 4): the union does not depend on whether the
+        # server ANDs or ORs the words of one query; ranking then happens here.
+        for words in [[w] for w in query.words[:4]] or [["*"]]:
+            variables: dict[str, Any] = {
+                "query": " ".join(words),
+                "types": [_TYPES[t] for t in wanted],
+                "count": min(max(limit * 3, 30), 200),
+                "orFilters": _instance_filter(instance),
+            }
+            data = self._graphql("search_entities", variables)["searchAcrossEntities"] or {}
+            for result in data.get("searchResults") or []:
+                entity = result["entity"]
+                if entity.get("type", "").lower() not in _TYPES or (entity.get("status") or {}).get(
+                    "removed"
+                ):
+                    continue
+                ref = _ref(entity)
+                if not instance or ref.instance == instance:
+                    candidates[ref.urn] = (ref, _search_rows(entity))
+        return rank(query, candidates, limit)
+
+    def lineage(
+        self, urn: str, *, direction: Direction = "upstream", hops: int | None = None
+    ) -> list[LineageNode]:
+        """`scrollAcrossLineage` with the degree filter; each node at its shortest path."""
+        if direction not in ("upstream", "downstream"):
+            raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+        parse_urn(urn)
+        if not self.exists(urn):
+            raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        degrees = ["1", "2", "3+"] if hops is None or hops >= 3 else [str(d) for d in range(1, hops + 1)]
+        nodes: dict[str, LineageNode] = {}
+        scroll: str | None = None
+        while True:
+            variables = {
+                "urn": urn,
+                "direction": direction.upper(),
+                "degrees": degrees,
+                "scrollId": scroll,
+                "count": _PAGE,
+            }
+            data = self._graphql("scroll_lineage", variables)["scrollAcrossLineage"] or {}
+            for result in data.get("searchResults") or []:
+                node = _lineage_node(urn, result)
+                if node is None or (hops is not None and node.hops > hops):
+                    continue
+                known = nodes.get(node.ref.urn)
+                if known is None or node.hops < known.hops:
+                    nodes[node.ref.urn] = node
+            scroll = data.get("nextScrollId")
+            if not scroll:
+                break
+        return sorted(nodes.values(), key=lambda n: (n.hops, n.ref.urn))
+
+    def twin(self, urn: str, instance: str) -> str | None:
+        """The same table/chart/dashboard in `instance`, if the server has it."""
+        parts = parse_urn(urn)
+        if parts.instance is None:
+            return None
+        name = instance + parts.name[len(parts.instance) :]
+        if parts.entity_type == "dataset":
+            other = f"urn:li:dataset:(urn:li:dataPlatform:{parts.platform},{name},{parts.env})"
+        else:
+            other = f"urn:li:{parts.entity_type}:({parts.platform},{name})"
+        return other if self.exists(other) else None
+
+    def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
+        """Assertions on a dataset with their newest `history` runs."""
+        data = self._graphql("dataset_assertions", {"urn": dataset_urn, "history": max(history, 1)})
+        dataset = data.get("dataset") or {}
+        found = []
+        for a in (dataset.get("assertions") or {}).get("assertions") or []:
+            runs = [_run(e) for e in (a.get("runEvents") or {}).get("runEvents") or []] if history > 0 else []
+            runs.sort(key=lambda r: -r.timestamp_ms)
+            found.append(_assertion(a, dataset_urn, runs[: max(history, 0)]))
+        return sorted(found, key=lambda x: x.urn)
+
+    def incidents(self, urn: str, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:
+        """Incidents naming `urn`, newest first."""
+        entity = self._graphql("entity_incidents", {"urn": urn, "state": state}).get("entity") or {}
+        found = [_incident(i) for i in (entity.get("incidents") or {}).get("incidents") or []]
+        return sorted(found, key=lambda i: (-(i.created_ms or 0), i.urn))
+
+    def get_aspect(self, urn: str, aspect: type[Any]) -> Any | None:
+        """The current aspect via the SDK (timeseries aspects: the latest value by timestamp)."""
+        graph = self._sdk()
+        if aspect.get_aspect_type() == "timeseries":
+            return self._sdk_call(lambda: graph.get_latest_timeseries_value(urn, aspect, {}), "read from")
+        return self._sdk_call(lambda: graph.get_aspect(urn, aspect), "read from")
+
+    def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
+        """Every URN of a type (and instance), sorted."""
+        wanted = _check_types([entity_type] if entity_type else None)
+        urns: set[str] = set()
+        scroll: str | None = None
+        while True:
+            variables = {
+                "types": [_TYPES[t] for t in wanted],
+                "scrollId": scroll,
+                "count": _PAGE,
+                "orFilters": _instance_filter(instance),
+            }
+            data = self._graphql("scroll_entities", variables)["scrollAcrossEntities"] or {}
+            for result in data.get("searchResults") or []:
+                entity = result["entity"]
+                got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
+                if instance is None or got == instance:
+                    urns.add(entity["urn"])
+            scroll = data.get("nextScrollId")
+            if not scroll:
+                break
+        return sorted(urns)
+
+    def ping(self) -> dict[str, Any]:
+        """GET /config: whether the server answers and which DataHub version it runs.
+
+        Never raises for a server that is down or refuses us: `ok` is False and `error` says why.
+        """
+        down = {"ok": False, "backend": "gms", "version": None, "location": self.server}
+        try:
+            config = self._http_call("GET", "/config").json()
+        except CatalogError as exc:
+            return {**down, "error": str(exc)}
+        except ValueError:
+            return {**down, "error": f"{self.server}/config is not JSON: is this the GMS endpoint (:8080)?"}
+        info = (config.get("versions") or {}).get("acryldata/datahub") or {}
+        return {
+            "ok": True,
+            "backend": "gms",
+            "version": info.get("version") or "unknown",
+            "commit": info.get("commit"),
+            "location": self.server,
+            "server_type": (config.get("datahub") or {}).get("serverType"),
+            "no_code": config.get("noCode") == "true",
+        }
+
+    # ----------------------------------------------------------------------------- writes
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise CatalogError(f"the catalog at {self.server} was opened read-only; open it for writing")
+
+    def emit(self, mcps: Iterable[Any]) -> None:
+        """Emit MCPs (full aspects or PATCH proposals); all are validated before the first is sent."""
+        from datahub.emitter.mcp import MetadataChangeProposalWrapper
+        from datahub.metadata.schema_classes import MetadataChangeProposalClass
+
+        batch = list(mcps)
+        for mcp in batch:
+            if not isinstance(mcp, (MetadataChangeProposalWrapper, MetadataChangeProposalClass)):
+                raise CatalogError(f"cannot emit {type(mcp).__name__}: expected an MCP")
+            if isinstance(mcp, MetadataChangeProposalWrapper) and not mcp.validate():
+                raise CatalogError(f"invalid MCP for {mcp.entityUrn} ({mcp.aspectName})")
+        self._check_writable()
+        graph = self._sdk()
+        for mcp in batch:  # REST ingestProposal, not a query: nothing to record for tool_call events
+            self._sdk_call(functools.partial(graph.emit, mcp), "write to")
+
+    def _patch(self, urn: str) -> Any:
+        from datahub.specific.chart import ChartPatchBuilder
+        from datahub.specific.dashboard import DashboardPatchBuilder
+        from datahub.specific.dataset import DatasetPatchBuilder
+
+        base = {
+            "dataset": DatasetPatchBuilder,
+            "chart": ChartPatchBuilder,
+            "dashboard": DashboardPatchBuilder,
+        }
+        kind = parse_urn(urn).entity_type
+        builder = type(f"Oncall{base[kind].__name__}", (base[kind], _links_patch()), {})
+        return builder(urn)
+
+    def _apply(self, urn: str, build: Any) -> None:
+        self._check_writable()
+        if not self.exists(urn):
+            raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        self.emit(build(self._patch(urn)).build())
+
+    def add_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+        """PATCH-add tags (other tags stay)."""
+        import datahub.metadata.schema_classes as m
+
+        def build(patch: Any) -> Any:
+            for tag in dict.fromkeys(tag_urns):
+                patch.add_tag(m.TagAssociationClass(tag=tag))
+            return patch
+
+        self._apply(urn, build)
+
+    def remove_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+        """PATCH-remove only these tags."""
+
+        def build(patch: Any) -> Any:
+            for tag in dict.fromkeys(tag_urns):
+                patch.remove_tag(tag)
+            return patch
+
+        self._apply(urn, build)
+
+    def add_links(self, urn: str, links: Sequence[tuple[str, str]]) -> None:
+        """PATCH-add links keyed by url (same url = relabel)."""
+        import datahub.metadata.schema_classes as m
+
+        def build(patch: Any) -> Any:
+            stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=_ACTOR)
+            for url, label in links:
+                patch.add_institutional_memory(
+                    m.InstitutionalMemoryMetadataClass(url=url, description=label, createStamp=stamp)
+                )
+            return patch
+
+        self._apply(urn, build)
+
+    def remove_links(self, urn: str, urls: Sequence[str]) -> None:
+        """PATCH-remove only the links with these urls."""
+
+        def build(patch: Any) -> Any:
+            for url in dict.fromkeys(urls):
+                patch.remove_link(url)
+            return patch
+
+        self._apply(urn, build)
+
+    def close(self) -> None:
+        """Close the HTTP clients."""
+        self._http.close()
+        if self._graph is not None:
+            self._graph.close()
+            self._graph = None
+
+    def __enter__(self) -> GmsCatalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------------- response mapping
+
+
+def _cause_status(exc: BaseException) -> int | None:
+    """The HTTP status behind an SDK error (it wraps `requests.HTTPError` as its cause)."""
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None:
+        response = getattr(seen, "response", None)
+        if response is not None and getattr(response, "status_code", None):
+            return int(response.status_code)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@functools.cache
+def _links_patch() -> type:
+    """The SDK's institutional-memory patch mix-in plus the remove it lacks (same url key)."""
+    from datahub.metadata.schema_classes import InstitutionalMemoryClass
+    from datahub.specific.aspect_helpers.institutional_memory import HasInstitutionalMemoryPatch
+
+    class LinksPatch(HasInstitutionalMemoryPatch):
+        def remove_link(self, url: str) -> LinksPatch:
+            self._add_patch(
+                InstitutionalMemoryClass.ASPECT_NAME,
+                "remove",
+                path=("elements", url),
+                value={},
+                array_primary_keys={"elements": ["url"]},
+            )
+            return self
+
+    return LinksPatch
+
+
+def _check_types(types: Sequence[EntityType] | None) -> list[str]:
+    wanted = list(types) if types else list(_TYPES)
+    unknown = set(wanted) - set(_TYPES)
+    if unknown:
+        raise NotFoundError(f"unknown entity type(s) {sorted(unknown)}; use dataset, chart or dashboard")
+    return wanted
+
+
+def _instance_filter(instance: str | None) -> list[dict[str, Any]] | None:
+    if not instance:
+        return None
+    values = [platform_instance_urn(DATASET_PLATFORM, instance), platform_instance_urn(BI_PLATFORM, instance)]
+    return [{"and": [{"field": "platformInstance", "values": values}]}]
+
+
+def _has_content(data: dict[str, Any]) -> bool:
+    return any(data.get(k) for k in ("properties", "schemaMetadata", "dataPlatformInstance", "name"))
+
+
+def _description(data: dict[str, Any]) -> str | None:
+    editable = (data.get("editableProperties") or {}).get("description")
+    return editable or (data.get("properties") or {}).get("description")
+
+
+def _ref(data: dict[str, Any]) -> EntityRef:
+    urn = data["urn"]
+    parts = parse_urn(urn)
+    props = data.get("properties") or {}
+    subtypes = (data.get("subTypes") or {}).get("typeNames") or []
+    return EntityRef(
+        urn=urn,
+        type=parts.entity_type,  # type: ignore[arg-type]
+        name=props.get("name") or data.get("name") or parts.short_name,
+        platform=(data.get("platform") or {}).get("name") or parts.platform,
+        instance=(data.get("dataPlatformInstance") or {}).get("instanceId") or parts.instance,
+        subtype=subtypes[0] if subtypes else parts.entity_type.capitalize(),
+    )
+
+
+def _search_rows(entity: dict[str, Any]) -> list[SearchRow]:
+    rows = []
+    props = entity.get("properties") or {}
+    if props.get("name"):
+        rows.append(SearchRow("name", props["name"]))
+    description = _description(entity)
+    if description:
+        rows.append(SearchRow("description", description))
+    for f in (entity.get("schemaMetadata") or {}).get("fields") or []:
+        rows.append(SearchRow("column", f["fieldPath"]))
+    for t in (entity.get("tags") or {}).get("tags") or []:
+        rows.append(SearchRow("tag", t["tag"]["urn"].removeprefix("urn:li:tag:")))
+    for t in (entity.get("glossaryTerms") or {}).get("terms") or []:
+        rows.append(SearchRow("term", t["term"]["urn"].removeprefix("urn:li:glossaryTerm:")))
+    for s in (entity.get("subTypes") or {}).get("typeNames") or []:
+        rows.append(SearchRow("subtype", s))
+    return rows
+
+
+def _lineage_node(start: str, result: dict[str, Any]) -> LineageNode | None:
+    entity = result.get("entity") or {}
+    if str(entity.get("type", "")).lower() not in _TYPES:
+        return None
+    ref = _ref(entity)
+    paths = [[e["urn"] for e in p.get("path") or [] if e] for p in result.get("paths") or [] if p]
+    paths = [p for p in paths if p]
+    best = min(paths, key=len) if paths else [start, ref.urn]
+    if best[0] != start:
+        best = [start, *best]
+    if best[-1] != ref.urn:
+        best = [*best, ref.urn]
+    return LineageNode(ref=ref, hops=len(best) - 1, path=best)
+
+
+def _field(entry: dict[str, Any] | None) -> str | None:
+    return entry.get("path") if entry else None
+
+
+def _assertion(a: dict[str, Any], dataset_urn: str, runs: list[AssertionRun]) -> Assertion:
+    info = a.get("info") or {}
+    ds = info.get("datasetAssertion") or {}
+    custom = info.get("customAssertion") or {}
+    fields = ds.get("fields") or []
+    return Assertion(
+        urn=a["urn"],
+        dataset_urn=ds.get("datasetUrn") or custom.get("entityUrn") or dataset_urn,
+        native_type=ds.get("nativeType") or custom.get("type") or str(info.get("type", "")),
+        description=info.get("description"),
+        scope=ds.get("scope"),
+        operator=ds.get("operator"),
+        field=_field(fields[0]) if fields else _field(custom.get("field")),
+        logic=ds.get("logic") or custom.get("logic"),
+        parameters={p["key"]: p["value"] for p in ds.get("nativeParameters") or []},
+        runs=runs,
+    )
+
+
+def _run(event: dict[str, Any]) -> AssertionRun:
+    result = event.get("result") or {}
+    error = result.get("error")
+    message = None
+    if error:
+        props = {p["key"]: p["value"] for p in error.get("properties") or []}
+        message = props.get("message") or str(error.get("type"))
+    actual = result.get("actualAggValue")
+    return AssertionRun(
+        timestamp_ms=int(event["timestampMillis"]),
+        run_id=str(event.get("runId") or ""),
+        result=result.get("type") or "INIT",
+        actual_value=float(actual) if actual is not None else None,
+        row_count=result.get("rowCount"),
+        unexpected_count=result.get("unexpectedCount"),
+        error=message,
+    )
+
+
+def _incident(i: dict[str, Any]) -> Incident:
+    status = i.get("incidentStatus") or {}
+    source = i.get("source") or {}
+    priority = i.get("priority")
+    return Incident(
+        urn=i["urn"],
+        title=i.get("title") or "",
+        description=i.get("description"),
+        type=i.get("incidentType") or "CUSTOM",
+        custom_type=i.get("customType"),
+        state=status.get("state") or "ACTIVE",
+        stage=status.get("stage"),
+        priority=_PRIORITY.get(priority) if isinstance(priority, str) else priority,
+        entities=[
+            r["entity"]["urn"]
+            for r in (i.get("entities") or {}).get("relationships") or []
+            if r.get("entity")
+        ],
+        source_type=source.get("type"),
+        source_urn=(source.get("source") or {}).get("urn"),
+        created_ms=(i.get("created") or {}).get("time"),
+    )

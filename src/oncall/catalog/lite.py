@@ -1,0 +1,760 @@
+"""The embedded adapter: a DataHub Lite file (acryl-datahub's SQLite engine) in the project home.
+
+How it handles the traps measured in REFERENCE.md section C:
+
+- **One writer.** Writes go through one `DataHubLiteLocal` instance behind a `threading.Lock`; reads use
+  one read-only SQLite connection per thread, and the file runs in WAL mode so readers never wait.
+- **Reverse lookups.** Lite has no relationship index; `_readmodel` keeps side tables in the same
+  file, maintained by triggers, so downstreams, chart/dashboard inputs, assertions and incidents of
+  an entity are indexed lookups that are correct right after any write.
+- **Run events.** Timeseries aspects are stored as versions; the newest run is chosen by
+  `timestampMillis` over versions > 0, never "version 0" (the last one written).
+- **No PATCH.** Tags and links are read-modify-write of the full aspect under the writer lock.
+- **Injection.** Every value is a bound parameter; LIKE patterns escape `%`, `_` and `\\`.
+- **Close.** Lite's `close()` rebuilds the browse index (O(store)); we close the connection directly
+  and rebuild that index once, after ingestion (`reindex_browse`).
+
+Every SQL statement executed is passed to `record_query` so tool_call events show it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from oncall.catalog import _readmodel
+from oncall.catalog.base import Direction, record_query
+from oncall.catalog.search import SearchRow, rank, tokens
+from oncall.catalog.types import (
+    Assertion,
+    AssertionRun,
+    Entity,
+    EntityRef,
+    EntityType,
+    Incident,
+    LineageNode,
+    Link,
+    Owner,
+    SchemaField,
+    SearchHit,
+)
+from oncall.catalog.urns import InvalidUrnError, entity_type_of, parse_urn
+from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError
+
+__all__ = ["LiteCatalog"]
+
+_ENTITY_TYPES: tuple[EntityType, ...] = ("dataset", "chart", "dashboard")
+_SETUP_HINT = "run `oncall setup` first"
+_ACTOR = "urn:li:corpuser:oncall"
+_BATCH = 500
+
+
+_FILE_LOCKS: dict[str, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path) -> threading.Lock:
+    """One writer lock per Lite file in this process, shared by every catalog opened on it."""
+    key = str(path.resolve())
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(key, threading.Lock())
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _placeholders(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class LiteCatalog:
+    """`Catalog` over a DataHub Lite SQLite file.
+
+    Args:
+        path: the Lite file (`config.lite_path`).
+        read_only: refuse writes; no writer connection is opened.
+        create: create the file if it is missing (setup does this; everyone else needs it to exist).
+        busy_timeout_ms: how long a write waits for another writer before reporting the file locked.
+    """
+
+    backend = "lite"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        create: bool = False,
+        busy_timeout_ms: int = 5000,
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.busy_timeout_ms = busy_timeout_ms
+        self._lock = _file_lock(self.path)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._writer: Any = None
+        self._closed = False
+        if not self.path.exists() and not (create and not read_only):
+            raise CatalogUnavailableError(f"no DataHub Lite catalog at {self.path}; {_SETUP_HINT}")
+        try:
+            if not read_only:
+                self._open_writer()
+            self._check_file()
+        except BaseException:
+            self.close()
+            raise
+
+    # ----------------------------------------------------------------------------- connections
+
+    def _options(self) -> dict[str, Any]:
+        return {"journal_mode": "WAL", "busy_timeout": self.busy_timeout_ms, "synchronous": "NORMAL"}
+
+    def _open_writer(self) -> None:
+        from datahub.lite.lite_util import get_datahub_lite
+
+        config = {"type": "sqlite", "config": {"file": str(self.path), "options": self._options()}}
+        with self._errors("open"):
+            self._writer = get_datahub_lite(config)
+            conn = self._writer_conn()
+            if not _readmodel.is_installed(conn):
+                _readmodel.install(conn)
+
+    def _writer_conn(self) -> sqlite3.Connection:
+        return self._writer.sqlite_client  # SqliteLite keeps its connection here
+
+    def _check_file(self) -> None:
+        conn = self._reader()
+        with self._errors("open"):
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "metadata_aspect_v2" not in names:
+            raise CatalogUnavailableError(
+                f"{self.path} is not a DataHub Lite file (no aspect table); {_SETUP_HINT}"
+            )
+        if not _readmodel.is_installed(conn):
+            # A Lite file written by someone else (e.g. `datahub ingest`): add our read model once.
+            self._install_model_from_reader()
+
+    def _install_model_from_reader(self) -> None:
+        with self._errors("prepare"), contextlib.closing(sqlite3.connect(self.path, timeout=5)) as conn:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            _readmodel.install(conn)
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._closed:
+            raise CatalogError("the catalog is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            with self._errors("open"):
+                conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn SQLite failures into catalog errors that say what to do."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise CatalogUnavailableError(
+                    f"DataHub Lite file {self.path} is locked by another writer (waited "
+                    f"{self.busy_timeout_ms} ms); retry when the other oncall process has finished"
+                ) from exc
+            if "readonly" in text:
+                raise CatalogError(f"cannot {action} {self.path}: the file is read-only ({text})") from exc
+            raise CatalogUnavailableError(f"cannot {action} DataHub Lite file {self.path}: {text}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise CatalogUnavailableError(
+                f"DataHub Lite file {self.path} is corrupt or not a database ({exc}); "
+                "delete it and run `oncall setup --force`"
+            ) from exc
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        record_query("sql", sql, {"params": list(params)} if params else None)
+        with self._errors("read"):
+            return self._reader().execute(sql, params).fetchall()
+
+    # ----------------------------------------------------------------------------- reads
+
+    def _aspects(self, urn: str) -> dict[str, Any]:
+        rows = self._query(
+            "SELECT aspect_name, metadata FROM metadata_aspect_v2 WHERE urn = ? AND version = 0", (urn,)
+        )
+        return {name: json.loads(meta) for name, meta in rows}
+
+    def exists(self, urn: str) -> bool:
+        """True if `urn` has any current aspect and is not soft-deleted."""
+        rows = self._query(
+            "SELECT aspect_name, json_extract(metadata, '$.removed') FROM metadata_aspect_v2 "
+            "WHERE urn = ? AND version = 0",
+            (urn,),
+        )
+        if not rows:
+            return False
+        return not any(name == "status" and removed == 1 for name, removed in rows)
+
+    def _require(self, urn: str) -> None:
+        parse_urn(urn)
+        if not self.exists(urn):
+            raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+
+    def get(self, urn: str) -> Entity:
+        """The entity page of `urn` (NotFoundError if unknown)."""
+        parts = parse_urn(urn)
+        aspects = self._aspects(urn)
+        status = aspects.get("status") or {}
+        if not aspects or status.get("removed"):
+            raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        info = (
+            aspects.get("datasetProperties") or aspects.get("chartInfo") or aspects.get("dashboardInfo") or {}
+        )
+        editable = (
+            aspects.get("editableDatasetProperties")
+            or aspects.get("editableChartProperties")
+            or aspects.get("editableDashboardProperties")
+            or {}
+        )
+        return Entity(
+            **self._ref_fields(urn, aspects),
+            description=editable.get("description") or info.get("description"),
+            fields=_fields(aspects.get("schemaMetadata")),
+            owners=[
+                Owner(urn=o["owner"], type=str(o.get("type") or "DATAOWNER"))
+                for o in (aspects.get("ownership") or {}).get("owners", [])
+            ],
+            tags=[t["tag"] for t in (aspects.get("globalTags") or {}).get("tags", [])],
+            terms=[t["urn"] for t in (aspects.get("glossaryTerms") or {}).get("terms", [])],
+            links=[
+                Link(url=e["url"], label=e.get("description") or e["url"])
+                for e in (aspects.get("institutionalMemory") or {}).get("elements", [])
+            ],
+            incidents=self.incidents(urn, state="ACTIVE"),
+            inputs=_inputs(parts.entity_type, info),
+            view_logic=(aspects.get("viewProperties") or {}).get("viewLogic"),
+        )
+
+    def _ref_fields(self, urn: str, aspects: dict[str, Any]) -> dict[str, Any]:
+        parts = parse_urn(urn)
+        info = (
+            aspects.get("datasetProperties") or aspects.get("chartInfo") or aspects.get("dashboardInfo") or {}
+        )
+        subtypes = (aspects.get("subTypes") or {}).get("typeNames") or []
+        dpi = (aspects.get("dataPlatformInstance") or {}).get("instance")
+        return {
+            "urn": urn,
+            "type": parts.entity_type,
+            "name": info.get("name") or info.get("title") or parts.short_name,
+            "platform": parts.platform,
+            "instance": _instance_id(dpi) or parts.instance,
+            "subtype": subtypes[0] if subtypes else parts.entity_type.capitalize(),
+        }
+
+    def _refs(self, urns: Iterable[str]) -> dict[str, EntityRef]:
+        """EntityRefs for many URNs with one query per batch (ghost URNs get names from the URN)."""
+        wanted = [u for u in dict.fromkeys(urns) if entity_type_of(u) in _ENTITY_TYPES]
+        texts: dict[str, dict[str, str]] = {u: {} for u in wanted}
+        for i in range(0, len(wanted), _BATCH):
+            chunk = wanted[i : i + _BATCH]
+            rows = self._query(
+                f"SELECT urn, field, text FROM oncall_text WHERE urn IN ({_placeholders(len(chunk))}) "
+                "AND field IN ('name', 'subtype', 'instance')",
+                chunk,
+            )
+            for urn, field, text in rows:
+                texts[urn].setdefault(field, text)
+        refs = {}
+        for urn in wanted:
+            try:
+                parts = parse_urn(urn)
+            except InvalidUrnError:
+                continue
+            t = texts[urn]
+            refs[urn] = EntityRef(
+                urn=urn,
+                type=parts.entity_type,  # type: ignore[arg-type]
+                name=t.get("name") or parts.short_name,
+                platform=parts.platform,
+                instance=_instance_id(t.get("instance")) or parts.instance,
+                subtype=t.get("subtype") or parts.entity_type.capitalize(),
+            )
+        return refs
+
+    def search(
+        self,
+        text: str,
+        *,
+        types: Sequence[EntityType] | None = None,
+        instance: str | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        """Ranked free-text search; see `oncall.catalog.search` for the scoring."""
+        query = tokens(text)
+        if not query.words and not query.type_words and not query.urn:
+            return []
+        where, params = self._search_filters(types, instance)
+        if query.urn:
+            match, match_params = "t.urn = ?", [query.urn]
+        elif query.words:
+            likes = " OR ".join(
+                "lower(m.text) LIKE ? ESCAPE '\\' OR lower(m.urn) LIKE ? ESCAPE '\\'" for _ in query.words
+            )
+            match = (
+                "t.urn IN (SELECT m.urn FROM oncall_text m WHERE m.field IN "
+                f"('name', 'description', 'column', 'tag', 'term', 'subtype') AND ({likes}))"
+            )
+            match_params = [f"%{_like_escape(w)}%" for w in query.words for _ in (1, 2)]
+        else:
+            match, match_params = "1 = 1", []
+        rows = self._query(
+            f"SELECT t.urn, t.field, t.text FROM oncall_text t WHERE {match}{where} "
+            "AND t.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed')",
+            [*match_params, *params],
+        )
+        by_urn: dict[str, list[SearchRow]] = {}
+        for urn, field, value in rows:
+            by_urn.setdefault(urn, []).append(SearchRow(field, value))
+        refs = self._refs(by_urn)
+        return rank(query, {u: (refs[u], r) for u, r in by_urn.items() if u in refs}, limit)
+
+    def _search_filters(
+        self, types: Sequence[EntityType] | None, instance: str | None
+    ) -> tuple[str, list[Any]]:
+        wanted = list(types) if types else list(_ENTITY_TYPES)
+        unknown = set(wanted) - set(_ENTITY_TYPES)
+        if unknown:
+            raise NotFoundError(f"unknown entity type(s) {sorted(unknown)}; use dataset, chart or dashboard")
+        clauses = " OR ".join("t.urn LIKE ?" for _ in wanted)
+        sql = f" AND ({clauses})"
+        params: list[Any] = [f"urn:li:{t}:%" for t in wanted]
+        if instance:
+            sql += (
+                " AND t.urn IN (SELECT i.urn FROM oncall_text i WHERE i.field = 'instance' "
+                "AND i.text LIKE ? ESCAPE '\\')"
+            )
+            params.append(f"%,{_like_escape(instance)})")
+        return sql, params
+
+    def lineage(
+        self, urn: str, *, direction: Direction = "upstream", hops: int | None = None
+    ) -> list[LineageNode]:
+        """Breadth-first walk over lineage and chart/dashboard input edges, one query per level."""
+        if direction not in ("upstream", "downstream"):
+            raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+        self._require(urn)
+        paths: dict[str, list[str]] = {urn: [urn]}
+        frontier = [urn]
+        depth = 0
+        while frontier and (hops is None or depth < hops):
+            depth += 1
+            nxt: list[str] = []
+            for src, dst in self._neighbours(frontier, direction):
+                if dst not in paths:
+                    paths[dst] = [*paths[src], dst]
+                    nxt.append(dst)
+            frontier = sorted(nxt)
+        reached = [u for u in paths if u != urn]
+        refs = self._refs(reached)
+        nodes = [
+            LineageNode(ref=refs[u], hops=len(paths[u]) - 1, path=paths[u]) for u in reached if u in refs
+        ]
+        return sorted(nodes, key=lambda n: (n.hops, n.ref.urn))
+
+    def _neighbours(self, urns: list[str], direction: Direction) -> list[tuple[str, str]]:
+        near, far = ("urn", "target") if direction == "upstream" else ("target", "urn")
+        pairs: list[tuple[str, str]] = []
+        for i in range(0, len(urns), _BATCH):
+            chunk = urns[i : i + _BATCH]
+            pairs += self._query(
+                f"SELECT DISTINCT {near}, {far} FROM oncall_edge WHERE kind IN ('lineage', 'input') "
+                f"AND {near} IN ({_placeholders(len(chunk))}) ORDER BY {near}, {far}",
+                chunk,
+            )
+        return pairs
+
+    def twin(self, urn: str, instance: str) -> str | None:
+        """The same table/chart/dashboard in `instance`, if the catalog has it."""
+        parts = parse_urn(urn)
+        if parts.instance is None:
+            return None
+        name = instance + parts.name[len(parts.instance) :]
+        if parts.entity_type == "dataset":
+            other = f"urn:li:dataset:(urn:li:dataPlatform:{parts.platform},{name},{parts.env})"
+        else:
+            other = f"urn:li:{parts.entity_type}:({parts.platform},{name})"
+        return other if self.exists(other) else None
+
+    def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
+        """Assertions on a dataset with their newest `history` runs (by timestampMillis)."""
+        rows = self._query(
+            "SELECT a.urn, a.metadata FROM oncall_edge e JOIN metadata_aspect_v2 a "
+            "ON a.urn = e.urn AND a.aspect_name = 'assertionInfo' AND a.version = 0 "
+            "WHERE e.target = ? AND e.kind = 'asserts' ORDER BY a.urn",
+            (dataset_urn,),
+        )
+        runs = self._runs([u for u, _ in rows], history)
+        return [_assertion(u, dataset_urn, json.loads(m), runs.get(u, [])) for u, m in rows]
+
+    def _runs(self, assertion_urns: list[str], history: int) -> dict[str, list[AssertionRun]]:
+        out: dict[str, list[AssertionRun]] = {}
+        if history <= 0:
+            return out
+        for i in range(0, len(assertion_urns), _BATCH):
+            chunk = assertion_urns[i : i + _BATCH]
+            # Versions > 0 hold every event; a rewrite of the same timestamp keeps its newest version.
+            rows = self._query(
+                "SELECT urn, metadata FROM (SELECT urn, metadata, ts, ROW_NUMBER() OVER "
+                "(PARTITION BY urn ORDER BY ts DESC) AS rn FROM (SELECT urn, metadata, "
+                "json_extract(metadata, '$.timestampMillis') AS ts, ROW_NUMBER() OVER (PARTITION BY urn, "
+                "json_extract(metadata, '$.timestampMillis') ORDER BY version DESC) AS dup "
+                "FROM metadata_aspect_v2 WHERE aspect_name = 'assertionRunEvent' AND version > 0 "
+                f"AND urn IN ({_placeholders(len(chunk))})) WHERE dup = 1) "
+                "WHERE rn <= ? ORDER BY urn, ts DESC",
+                [*chunk, history],
+            )
+            for urn, meta in rows:
+                out.setdefault(urn, []).append(_run(json.loads(meta)))
+        return out
+
+    def incidents(self, urn: str, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:
+        """Incidents naming `urn`, newest first."""
+        sql = (
+            "SELECT a.urn, a.metadata FROM oncall_edge e JOIN metadata_aspect_v2 a "
+            "ON a.urn = e.urn AND a.aspect_name = 'incidentInfo' AND a.version = 0 "
+            "WHERE e.target = ? AND e.kind = 'incident'"
+        )
+        params: list[Any] = [urn]
+        if state:
+            sql += " AND json_extract(a.metadata, '$.status.state') = ?"
+            params.append(state)
+        found = [_incident(u, json.loads(m)) for u, m in self._query(sql, params)]
+        return sorted(found, key=lambda i: (-(i.created_ms or 0), i.urn))
+
+    def get_aspect(self, urn: str, aspect: type[Any]) -> Any | None:
+        """The current aspect as its SDK class (timeseries: the newest event by timestamp)."""
+        from datahub.emitter.serialization_helper import post_json_transform
+
+        name = aspect.ASPECT_NAME
+        if aspect.get_aspect_type() == "timeseries":
+            sql = (
+                "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = ? AND version > 0 "
+                "ORDER BY json_extract(metadata, '$.timestampMillis') DESC, version DESC LIMIT 1"
+            )
+        else:
+            sql = "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = ? AND version = 0"
+        rows = self._query(sql, (urn, name))
+        return aspect.from_obj(post_json_transform(json.loads(rows[0][0]))) if rows else None
+
+    def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
+        """Every URN of a type (and instance), sorted."""
+        where, params = self._search_filters([entity_type] if entity_type else None, instance)
+        rows = self._query(
+            f"SELECT DISTINCT t.urn FROM oncall_text t WHERE t.field = 'name'{where} "
+            "AND t.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed') ORDER BY t.urn",
+            params,
+        )
+        return [r[0] for r in rows]
+
+    def ping(self) -> dict[str, Any]:
+        """Lite answers when its file opens and reads; reports the SDK version and size."""
+        from datahub import __version__
+
+        rows = self._query("SELECT count(DISTINCT urn) FROM metadata_aspect_v2 WHERE version = 0")
+        return {
+            "ok": True,
+            "backend": "lite",
+            "version": f"acryl-datahub {__version__} (DataHub Lite, sqlite)",
+            "location": str(self.path),
+            "entities": rows[0][0],
+        }
+
+    # ----------------------------------------------------------------------------- writes
+
+    def _check_writable(self) -> None:
+        if self.read_only or self._writer is None:
+            raise CatalogError(f"the catalog at {self.path} was opened read-only; open it for writing")
+        if self._closed:
+            raise CatalogError("the catalog is closed")
+
+    def emit(self, mcps: Iterable[Any]) -> None:
+        """Write full-aspect MCPs; all are validated before the first one is written."""
+        from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+        batch = list(mcps)
+        for mcp in batch:
+            if not isinstance(mcp, MetadataChangeProposalWrapper):
+                raise CatalogError(
+                    f"DataHub Lite accepts only full-aspect MCPs (MetadataChangeProposalWrapper), not "
+                    f"{type(mcp).__name__}; PATCH proposals need a DataHub server"
+                )
+            if not mcp.validate():
+                raise CatalogError(f"invalid MCP for {mcp.entityUrn} ({mcp.aspectName})")
+        self._check_writable()
+        for mcp in batch:
+            with self._write_txn():
+                self._write(mcp)
+
+    @contextlib.contextmanager
+    def _write_txn(self) -> Iterator[None]:
+        """The writer lock plus `BEGIN IMMEDIATE`, so Lite's read-max-version-then-insert is atomic.
+
+        The lock serialises threads (and every catalog on this file in the process); the immediate
+        transaction serialises other processes, which would otherwise race on version numbers
+        (REFERENCE.md C3). Lite's `write()` commits it; anything left open is rolled back.
+        """
+        self._check_writable()
+        with self._lock:
+            conn = self._writer_conn()
+            with self._errors("write"):
+                if not conn.in_transaction:
+                    conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                if conn.in_transaction:
+                    conn.rollback()
+
+    def _write(self, mcp: Any) -> None:
+        record_query(
+            "sql",
+            "INSERT INTO metadata_aspect_v2 (urn, aspect_name, version, metadata, ...) -- DataHub Lite write",
+            {"urn": mcp.entityUrn, "aspect": mcp.aspectName},
+        )
+        with self._errors("write"):
+            self._writer.write(mcp)
+
+    def _current(self, urn: str, aspect: type[Any]) -> Any | None:
+        """Read an aspect through the writer (inside the lock: read-modify-write sees its own writes)."""
+        record_query(
+            "sql",
+            "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = ? AND version = 0",
+            {"params": [urn, aspect.ASPECT_NAME]},
+        )
+        with self._errors("read"):
+            got = self._writer.get(urn, [aspect.ASPECT_NAME], typed=True)
+        return (got or {}).get(aspect.ASPECT_NAME)
+
+    def _modify(self, urn: str, aspect: type[Any], change: Any) -> None:
+        """Read-modify-write one aspect: `change(current_or_None) -> new_or_None` (None = no write)."""
+        from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+        self._check_writable()
+        self._require(urn)
+        with self._write_txn():  # read and write in one immediate transaction: no lost update
+            new = change(self._current(urn, aspect))
+            if new is not None:
+                self._write(MetadataChangeProposalWrapper(entityUrn=urn, aspect=new))
+
+    def add_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+        """Add tags, keeping every existing one."""
+        import datahub.metadata.schema_classes as m
+
+        def change(cur: Any) -> Any:
+            have = list(cur.tags) if cur else []
+            known = {t.tag for t in have}
+            extra = [m.TagAssociationClass(tag=t) for t in dict.fromkeys(tag_urns) if t not in known]
+            return m.GlobalTagsClass(tags=have + extra) if extra else None
+
+        self._modify(urn, m.GlobalTagsClass, change)
+
+    def remove_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+        """Remove only these tags."""
+        import datahub.metadata.schema_classes as m
+
+        drop = set(tag_urns)
+
+        def change(cur: Any) -> Any:
+            if not cur or not any(t.tag in drop for t in cur.tags):
+                return None
+            return m.GlobalTagsClass(tags=[t for t in cur.tags if t.tag not in drop])
+
+        self._modify(urn, m.GlobalTagsClass, change)
+
+    def add_links(self, urn: str, links: Sequence[tuple[str, str]]) -> None:
+        """Add or relabel links by url, keeping the others."""
+        import datahub.metadata.schema_classes as m
+
+        def change(cur: Any) -> Any:
+            elements = list(cur.elements) if cur else []
+            index = {e.url: i for i, e in enumerate(elements)}
+            changed = False
+            for url, label in links:
+                if url in index:
+                    if elements[index[url]].description != label:
+                        elements[index[url]].description = label
+                        changed = True
+                    continue
+                stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=_ACTOR)
+                elements.append(
+                    m.InstitutionalMemoryMetadataClass(url=url, description=label, createStamp=stamp)
+                )
+                index[url] = len(elements) - 1
+                changed = True
+            return m.InstitutionalMemoryClass(elements=elements) if changed else None
+
+        self._modify(urn, m.InstitutionalMemoryClass, change)
+
+    def remove_links(self, urn: str, urls: Sequence[str]) -> None:
+        """Remove only the links with these urls."""
+        import datahub.metadata.schema_classes as m
+
+        drop = set(urls)
+
+        def change(cur: Any) -> Any:
+            if not cur or not any(e.url in drop for e in cur.elements):
+                return None
+            return m.InstitutionalMemoryClass(elements=[e for e in cur.elements if e.url not in drop])
+
+        self._modify(urn, m.InstitutionalMemoryClass, change)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the writer lock while another writer (e.g. the ingestion sink) uses the file."""
+        self._check_writable()
+        with self._lock:
+            yield
+
+    def reindex_browse(self) -> None:
+        """Rebuild Lite's browse tree (`datahub lite ls`) once, e.g. after an ingestion."""
+        self._check_writable()
+        with self._lock, self._errors("reindex"):
+            self._writer.reindex()
+
+    def close(self) -> None:
+        """Close every connection, skipping Lite's O(store) reindex-on-close."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        if self._writer is not None:
+            with self._lock:
+                self._writer._close_connection()
+            self._writer = None
+
+    def __enter__(self) -> LiteCatalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------------- aspect mapping
+
+
+def _instance_id(instance_urn: str | None) -> str | None:
+    """`urn:li:dataPlatformInstance:(urn:li:dataPlatform:x,<id>)` -> `<id>`."""
+    if not instance_urn:
+        return None
+    if instance_urn.startswith("urn:li:dataPlatformInstance:(") and instance_urn.endswith(")"):
+        return instance_urn[:-1].rsplit(",", 1)[-1]
+    return instance_urn
+
+
+def _fields(schema: dict[str, Any] | None) -> list[SchemaField]:
+    return [
+        SchemaField(
+            path=f["fieldPath"], native_type=f.get("nativeDataType"), description=f.get("description")
+        )
+        for f in (schema or {}).get("fields", [])
+    ]
+
+
+def _unwrap(items: list[Any] | None) -> list[str]:
+    """URN lists may be stored as unions: `[{"string": urn}]`."""
+    return [i["string"] if isinstance(i, dict) else i for i in items or []]
+
+
+def _inputs(entity_type: str, info: dict[str, Any]) -> list[str]:
+    def edges(key: str) -> list[str]:
+        return [e["destinationUrn"] for e in info.get(key) or []]
+
+    if entity_type == "chart":
+        urns = _unwrap(info.get("inputs")) + edges("inputEdges")
+    elif entity_type == "dashboard":
+        urns = (
+            _unwrap(info.get("charts"))
+            + edges("chartEdges")
+            + _unwrap(info.get("datasets"))
+            + edges("datasetEdges")
+        )
+    else:
+        urns = []
+    return list(dict.fromkeys(urns))
+
+
+def _field_path(schema_field_urn: str) -> str:
+    """`urn:li:schemaField:(<dataset urn>,<path>)` -> `<path>`."""
+    return schema_field_urn[:-1].rsplit(",", 1)[-1] if schema_field_urn.endswith(")") else schema_field_urn
+
+
+def _assertion(urn: str, dataset_urn: str, info: dict[str, Any], runs: list[AssertionRun]) -> Assertion:
+    ds = info.get("datasetAssertion") or {}
+    custom = info.get("customAssertion") or {}
+    fields = ds.get("fields") or ([custom["field"]] if custom.get("field") else [])
+    return Assertion(
+        urn=urn,
+        dataset_urn=ds.get("dataset") or custom.get("entity") or dataset_urn,
+        native_type=ds.get("nativeType") or custom.get("type") or str(info.get("type", "")),
+        description=info.get("description"),
+        scope=ds.get("scope"),
+        operator=ds.get("operator"),
+        field=_field_path(fields[0]) if fields else None,
+        logic=ds.get("logic") or custom.get("logic"),
+        parameters=dict(ds.get("nativeParameters") or {}),
+        runs=runs,
+    )
+
+
+def _run(event: dict[str, Any]) -> AssertionRun:
+    result = event.get("result") or {}
+    error = result.get("error")
+    message = None
+    if error:
+        props = error.get("properties") or {}
+        message = props.get("message") or str(error.get("type"))
+    actual = result.get("actualAggValue")
+    return AssertionRun(
+        timestamp_ms=int(event["timestampMillis"]),
+        run_id=str(event.get("runId", "")),
+        result=result.get("type", "INIT"),
+        actual_value=float(actual) if actual is not None else None,
+        row_count=result.get("rowCount"),
+        unexpected_count=result.get("unexpectedCount"),
+        error=message,
+    )
+
+
+def _incident(urn: str, info: dict[str, Any]) -> Incident:
+    status = info.get("status") or {}
+    source = info.get("source") or {}
+    created = (info.get("created") or {}).get("time") or info.get("startedAt")
+    return Incident(
+        urn=urn,
+        title=info.get("title") or "",
+        description=info.get("description"),
+        type=str(info.get("type", "CUSTOM")),
+        custom_type=info.get("customType"),
+        state=status.get("state", "ACTIVE"),
+        stage=status.get("stage"),
+        priority=info.get("priority"),
+        entities=_unwrap(info.get("entities")),
+        source_type=source.get("type"),
+        source_urn=source.get("sourceUrn"),
+        created_ms=created,
+    )

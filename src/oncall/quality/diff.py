@@ -1,0 +1,143 @@
+"""The assertion diff: what fails in production but passes in the clean baseline (or in its own past).
+
+Two modes, both pure functions over `Assertion` objects with thin catalog readers on top:
+
+- twins (`diff_instances`): per production dataset, its twin in the baseline instance; assertions are
+  matched by nativeType. `regression` fails in production and passes in the baseline, `pre-existing`
+  fails in both, `recovered` passes in production but fails in the baseline, `unchanged` otherwise.
+- history (`diff_history`): each assertion's latest run against its last passing run, for users with no
+  clean twin. `regression` fails now and passed before, `pre-existing` has never passed, `recovered`
+  passes now after a failing run, `unchanged` otherwise.
+
+Only FAILURE counts as failing: an ERROR (the check could not run) is no evidence about the data, so it
+never makes a regression; both sides' results are kept so the caller can show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from oncall.catalog.base import Catalog
+from oncall.catalog.types import Assertion, AssertionRun
+from oncall.catalog.urns import instance_of
+from oncall.quality.models import DiffEntry, DiffSide, DiffStatus
+
+__all__ = [
+    "classify",
+    "diff_assertions",
+    "diff_history",
+    "diff_instances",
+    "history_entry",
+    "side",
+]
+
+_HISTORY = 50
+"""Runs read per assertion in history mode."""
+
+
+def side(assertion: Assertion | None, run: AssertionRun | None) -> DiffSide:
+    """One side of a diff entry: the run's result and observed value."""
+    if run is None:
+        return DiffSide(assertion_urn=assertion.urn if assertion else None)
+    return DiffSide(
+        result=run.result,
+        value=run.actual_value,
+        assertion_urn=assertion.urn if assertion else None,
+        timestamp_ms=run.timestamp_ms,
+    )
+
+
+def classify(baseline: str | None, production: str | None) -> DiffStatus:
+    """The verdict from both sides' results (SUCCESS / FAILURE / ERROR / INIT / None)."""
+    if production == "FAILURE":
+        # Without a passing baseline result the failure cannot be shown to be new.
+        return "regression" if baseline == "SUCCESS" else "pre-existing"
+    if production == "SUCCESS" and baseline == "FAILURE":
+        return "recovered"
+    return "unchanged"
+
+
+def _entry(prod: Assertion, base_side: DiffSide, prod_side: DiffSide, status: DiffStatus) -> DiffEntry:
+    return DiffEntry(
+        dataset_urn=prod.dataset_urn,
+        assertion_urn=prod.urn,
+        native_type=prod.native_type,
+        status=status,
+        baseline=base_side,
+        production=prod_side,
+        description=prod.description,
+        referenced_dataset=prod.referenced_dataset,
+    )
+
+
+def history_entry(assertion: Assertion) -> DiffEntry:
+    """Latest run vs the last passing run before it (runs are newest first)."""
+    runs = assertion.runs
+    latest = runs[0] if runs else None
+    earlier = runs[1:]
+    last_pass = next((r for r in earlier if r.result == "SUCCESS"), None)
+    previous = earlier[0] if earlier else None
+    now = latest.result if latest else None
+    if now == "FAILURE":
+        status: DiffStatus = "regression" if last_pass else "pre-existing"
+        reference = last_pass or previous
+    elif now == "SUCCESS" and previous is not None and previous.result == "FAILURE":
+        status, reference = "recovered", previous
+    else:
+        status, reference = "unchanged", last_pass or previous
+    return _entry(assertion, side(assertion, reference), side(assertion, latest), status)
+
+
+def diff_assertions(production: Sequence[Assertion], baseline: Sequence[Assertion]) -> list[DiffEntry]:
+    """Compare each production assertion with the baseline assertion of the same nativeType.
+
+    A production assertion with no baseline counterpart is judged on its own history instead.
+    """
+    by_type = {a.native_type: a for a in baseline}
+    entries = []
+    for prod in production:
+        twin = by_type.get(prod.native_type)
+        if twin is None:
+            entries.append(history_entry(prod))
+            continue
+        base_side, prod_side = side(twin, twin.latest), side(prod, prod.latest)
+        entries.append(_entry(prod, base_side, prod_side, classify(base_side.result, prod_side.result)))
+    return entries
+
+
+def _production_urns(catalog: Catalog, urns: Iterable[str], production_instance: str) -> list[str]:
+    """The given datasets, each mapped to its production twin when it names another instance."""
+    out: list[str] = []
+    for urn in urns:
+        if instance_of(urn) != production_instance:
+            urn = catalog.twin(urn, production_instance) or urn
+        if urn not in out:
+            out.append(urn)
+    return out
+
+
+def diff_instances(
+    catalog: Catalog,
+    production_dataset_urns: Iterable[str],
+    baseline_instance: str,
+    production_instance: str,
+) -> list[DiffEntry]:
+    """Diff every assertion of the production datasets against their baseline twins (twin mode)."""
+    entries: list[DiffEntry] = []
+    for urn in _production_urns(catalog, production_dataset_urns, production_instance):
+        prod = catalog.assertions(urn)
+        if not prod:
+            continue
+        twin = catalog.twin(urn, baseline_instance)
+        base = catalog.assertions(twin) if twin else []
+        entries += diff_assertions(prod, base)
+    return entries
+
+
+def diff_history(catalog: Catalog, dataset_urns: Iterable[str]) -> list[DiffEntry]:
+    """Each assertion's latest run against its last passing run, for the given datasets."""
+    return [
+        history_entry(a)
+        for urn in dict.fromkeys(dataset_urns)
+        for a in catalog.assertions(urn, history=_HISTORY)
+    ]

@@ -1,0 +1,715 @@
+"""A loopback stand-in for DataHub GMS, held to the real contract (no GMS can run here).
+
+- `POST /api/graphql`: each document is parsed and validated against DataHub's REAL schema (all files
+  of `../shared/datahub/graphql/` concatenated); a document that does not validate is rejected with
+  GraphQL errors and recorded in `rejected`. Valid documents are executed with graphql-core on that
+  schema, with resolvers backed by an in-memory aspect store (loaded from a DataHub Lite file).
+- `GET /config`: a GMS-shaped config (`noCode`, versions) as the SDK checks it.
+- `POST /aspects?action=ingestProposal[Batch]`: proposals are recorded in `proposals` and applied to
+  the store (UPSERT replaces the aspect, timeseries events are appended, PATCH applies the generic JSON
+  patch with `arrayPrimaryKeys`), so writes read back.
+- `GET /aspects/<urn>?aspect=<name>`: the SDK's `get_aspect`.
+- `mode` makes every request fail: "401", "403", "500" or "slow" (sleeps `slow_s`).
+
+A real HTTP server in a thread on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import graphql
+
+STANDIN_VERSION = "v1.5.0-standin"
+_TIMESERIES = {"assertionRunEvent", "datasetProfile", "operation"}
+_PRIORITY = {0: "CRITICAL", 1: "HIGH", 2: "MEDIUM", 3: "LOW"}
+_STAMP = {"time": 0, "actor": "urn:li:corpuser:datahub"}
+
+
+def load_schema(graphql_dir: Path) -> graphql.GraphQLSchema:
+    """DataHub's schema: every file of the folder concatenated (extend types need their bases)."""
+    sdl = "\n".join(p.read_text("utf-8") for p in sorted(graphql_dir.glob("*.graphql")))
+    return graphql.build_schema(sdl)
+
+
+def _unwrap(items: list[Any] | None) -> list[str]:
+    return [i["string"] if isinstance(i, dict) and "string" in i else i for i in items or []]
+
+
+def _entity_type(urn: str) -> str:
+    return urn.split(":", 3)[2]
+
+
+# ------------------------------------------------------------------------------------------ the store
+
+
+class Store:
+    """Aspects per URN plus timeseries events; the stand-in's database."""
+
+    def __init__(self) -> None:
+        self.aspects: dict[str, dict[str, Any]] = {}
+        self.events: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self.lock = threading.Lock()
+
+    @classmethod
+    def from_lite(cls, path: Path) -> Store:
+        """Current aspects and every timeseries event of a DataHub Lite file."""
+        store = cls()
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            for urn, name, meta in conn.execute(
+                "SELECT urn, aspect_name, metadata FROM metadata_aspect_v2 WHERE version = 0"
+            ):
+                if name not in _TIMESERIES:
+                    store.aspects.setdefault(urn, {})[name] = json.loads(meta)
+            for urn, name, meta in conn.execute(
+                "SELECT urn, aspect_name, metadata FROM metadata_aspect_v2 WHERE version > 0 "
+                f"AND aspect_name IN ({','.join('?' * len(_TIMESERIES))})",
+                sorted(_TIMESERIES),
+            ):
+                store.add_event(urn, name, json.loads(meta))
+        finally:
+            conn.close()
+        return store
+
+    def add_event(self, urn: str, name: str, event: dict[str, Any]) -> None:
+        events = self.events.setdefault(urn, {}).setdefault(name, [])
+        events[:] = [e for e in events if e.get("timestampMillis") != event.get("timestampMillis")]
+        events.append(event)
+
+    def apply(self, proposal: dict[str, Any]) -> None:
+        """Apply one ingestProposal."""
+        urn, name = proposal["entityUrn"], proposal["aspectName"]
+        value = json.loads(proposal["aspect"]["value"])
+        with self.lock:
+            if proposal.get("changeType", "UPSERT") == "PATCH":
+                current = self.aspects.setdefault(urn, {}).get(name) or {}
+                self.aspects[urn][name] = apply_patch(current, value)
+            elif name in _TIMESERIES:
+                self.add_event(urn, name, value)
+            else:
+                self.aspects.setdefault(urn, {})[name] = value
+
+    def get(self, urn: str) -> dict[str, Any]:
+        return self.aspects.get(urn) or {}
+
+    def exists(self, urn: str) -> bool:
+        aspects = self.get(urn)
+        return bool(aspects) and not (aspects.get("status") or {}).get("removed")
+
+    def edges(self) -> Iterator[tuple[str, str, str]]:
+        """(source, relationship, destination) over the aspects, as GMS's graph would hold them."""
+        for urn, aspects in list(self.aspects.items()):
+            for up in (aspects.get("upstreamLineage") or {}).get("upstreams") or []:
+                yield urn, "DownstreamOf", up["dataset"]
+            chart = aspects.get("chartInfo") or {}
+            for target in _unwrap(chart.get("inputs")):
+                yield urn, "Consumes", target
+            dash = aspects.get("dashboardInfo") or {}
+            for target in _unwrap(dash.get("charts")):
+                yield urn, "Contains", target
+            for target in _unwrap(dash.get("datasets")):
+                yield urn, "Consumes", target
+            info = aspects.get("assertionInfo") or {}
+            target = (info.get("datasetAssertion") or {}).get("dataset")
+            if target:
+                yield urn, "Asserts", target
+            for target in _unwrap((aspects.get("incidentInfo") or {}).get("entities")):
+                yield urn, "IncidentOn", target
+
+
+def _key_value(element: dict[str, Any], key: str) -> str:
+    value: Any = element
+    for part in key.split("\u241f"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
+def apply_patch(current: dict[str, Any], patch: Any) -> dict[str, Any]:
+    """Generic JSON patch of an aspect (the `arrayPrimaryKeys` envelope, or plain ops on fields)."""
+    doc = json.loads(json.dumps(current))
+    keys: dict[str, list[str]] = {}
+    ops = patch
+    if isinstance(patch, dict):
+        keys, ops = patch.get("arrayPrimaryKeys") or {}, patch.get("patch") or []
+    for op in ops:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
+        field, segs = parts[0], parts[1:]
+        if field in keys:
+            items = doc.setdefault(field, [])
+            names = keys[field]
+
+            def match(e: dict[str, Any], segs: list[str] = segs, names: list[str] = names) -> bool:
+                return all(s == "*" or _key_value(e, n) == s for n, s in zip(names, segs, strict=False))
+
+            kept = [e for e in items if not match(e)]
+            if op["op"] == "add":
+                kept.append(op["value"])
+            doc[field] = kept
+        elif op["op"] == "add":
+            target = doc
+            for p in parts[:-1]:
+                target = target.setdefault(p, {})
+            target[parts[-1]] = op["value"]
+        elif op["op"] == "remove":
+            target = doc
+            for p in parts[:-1]:
+                target = target.get(p, {})
+            target.pop(parts[-1], None)
+    return doc
+
+
+# -------------------------------------------------------------------------------- GraphQL resolvers
+
+
+class Resolvers:
+    """Plain dicts shaped like DataHub's GraphQL types; callables receive (info, **args)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def root(self) -> dict[str, Any]:
+        return {
+            "entity": lambda _i, urn: self.entity(urn),
+            "entities": lambda _i, urns, checkForExistence=None: [self.entity(u) for u in urns],
+            "dataset": lambda _i, urn: self.entity(urn) if _entity_type(urn) == "dataset" else None,
+            "chart": lambda _i, urn: self.entity(urn) if _entity_type(urn) == "chart" else None,
+            "dashboard": lambda _i, urn: self.entity(urn) if _entity_type(urn) == "dashboard" else None,
+            "entityExists": lambda _i, urn: self.store.exists(urn),
+            "searchAcrossEntities": lambda _i, input: self.search(input),
+            "scrollAcrossEntities": lambda _i, input: {
+                **self.search({**input, "query": "*"}),
+                "nextScrollId": None,
+            },
+            "scrollAcrossLineage": lambda _i, input: {**self.lineage(input), "nextScrollId": None},
+            "searchAcrossLineage": lambda _i, input: self.lineage(input),
+        }
+
+    # ------------------------------------------------------------------ entities
+
+    def entity(self, urn: str) -> dict[str, Any] | None:
+        if not self.store.exists(urn):
+            return None
+        kind = _entity_type(urn)
+        builder: dict[str, Callable[[str], dict[str, Any]]] = {
+            "dataset": self.dataset,
+            "chart": self.chart,
+            "dashboard": self.dashboard,
+            "incident": self.incident,
+            "assertion": self.assertion,
+        }
+        if kind in builder:
+            return builder[kind](urn)
+        typename = {"corpGroup": "CorpGroup", "corpuser": "CorpUser", "tag": "Tag"}.get(kind)
+        return {"__typename": typename, "urn": urn, "type": kind.upper()} if typename else None
+
+    def _ref(self, urn: str) -> dict[str, Any]:
+        """A minimal entity for paths and relationships (ghost URNs included)."""
+        found = self.entity(urn) if self.store.exists(urn) else None
+        if found:
+            return found
+        kind = _entity_type(urn)
+        typename = {"dataset": "Dataset", "chart": "Chart", "dashboard": "Dashboard"}.get(kind, "Dataset")
+        return {"__typename": typename, "urn": urn, "type": kind.upper(), "name": urn}
+
+    def _common(self, urn: str, aspects: dict[str, Any], platform: str) -> dict[str, Any]:
+        dpi = aspects.get("dataPlatformInstance") or {}
+        instance = dpi.get("instance")
+        instance_id = instance[:-1].rsplit(",", 1)[-1] if instance else None
+        platform_obj = {"urn": f"urn:li:dataPlatform:{platform}", "name": platform, "type": "DATA_PLATFORM"}
+        tags = (aspects.get("globalTags") or {}).get("tags") or []
+        terms = (aspects.get("glossaryTerms") or {}).get("terms") or []
+        owners = (aspects.get("ownership") or {}).get("owners") or []
+        memory = (aspects.get("institutionalMemory") or {}).get("elements") or []
+        return {
+            "urn": urn,
+            "exists": True,
+            "platform": platform_obj,
+            "dataPlatformInstance": {
+                "urn": instance,
+                "type": "DATA_PLATFORM_INSTANCE",
+                "instanceId": instance_id,
+                "platform": platform_obj,
+            }
+            if instance
+            else None,
+            "subTypes": {"typeNames": (aspects.get("subTypes") or {}).get("typeNames") or []}
+            if aspects.get("subTypes")
+            else None,
+            "status": {"removed": bool((aspects.get("status") or {}).get("removed"))},
+            "tags": {"tags": [{"tag": {"urn": t["tag"], "type": "TAG"}, "associatedUrn": urn} for t in tags]},
+            "glossaryTerms": {
+                "terms": [
+                    {"term": {"urn": t["urn"], "type": "GLOSSARY_TERM"}, "associatedUrn": urn} for t in terms
+                ]
+            },
+            "ownership": {
+                "owners": [
+                    {
+                        "owner": {
+                            "__typename": "CorpGroup" if ":corpGroup:" in o["owner"] else "CorpUser",
+                            "urn": o["owner"],
+                            "type": "CORP_GROUP" if ":corpGroup:" in o["owner"] else "CORP_USER",
+                        },
+                        "type": o.get("type"),
+                        "associatedUrn": urn,
+                    }
+                    for o in owners
+                ],
+                "lastModified": _STAMP,
+            },
+            "institutionalMemory": {
+                "elements": [
+                    {
+                        "url": e["url"],
+                        "label": e.get("description") or e["url"],
+                        "description": e.get("description") or "",
+                        "associatedUrn": urn,
+                        "created": e.get("createStamp") or _STAMP,
+                    }
+                    for e in memory
+                ]
+            },
+            "incidents": lambda _i, **args: self.incidents(urn, **args),
+            "relationships": lambda _i, input: self.relationships(urn, input),
+        }
+
+    def dataset(self, urn: str) -> dict[str, Any]:
+        aspects = self.store.get(urn)
+        props = aspects.get("datasetProperties") or {}
+        editable = aspects.get("editableDatasetProperties") or {}
+        fields = (aspects.get("schemaMetadata") or {}).get("fields") or []
+        view = aspects.get("viewProperties")
+        platform = urn.split("urn:li:dataPlatform:", 1)[1].split(",", 1)[0]
+        return {
+            **self._common(urn, aspects, platform),
+            "__typename": "Dataset",
+            "type": "DATASET",
+            "name": props.get("name") or urn,
+            "properties": {"name": props.get("name"), "description": props.get("description")}
+            if props
+            else None,
+            "editableProperties": {"description": editable.get("description")} if editable else None,
+            "viewProperties": {"logic": view.get("viewLogic"), "materialized": False, "language": "SQL"}
+            if view
+            else None,
+            "schemaMetadata": {
+                "fields": [
+                    {
+                        "fieldPath": f["fieldPath"],
+                        "nativeDataType": f.get("nativeDataType"),
+                        "description": f.get("description"),
+                        "type": "STRING",
+                        "nullable": bool(f.get("nullable", True)),
+                    }
+                    for f in fields
+                ]
+            }
+            if fields
+            else None,
+            "assertions": lambda _i, **args: self.assertions(urn),
+        }
+
+    def _bi(self, urn: str, typename: str, info_name: str) -> dict[str, Any]:
+        aspects = self.store.get(urn)
+        info = aspects.get(info_name) or {}
+        platform = urn.split("(", 1)[1].split(",", 1)[0]
+        return {
+            **self._common(urn, aspects, platform),
+            "__typename": typename,
+            "type": typename.upper(),
+            "properties": {
+                "name": info.get("title"),
+                "description": info.get("description"),
+                "created": _STAMP,
+                "lastModified": _STAMP,
+            }
+            if info
+            else None,
+            "editableProperties": None,
+        }
+
+    def chart(self, urn: str) -> dict[str, Any]:
+        return self._bi(urn, "Chart", "chartInfo")
+
+    def dashboard(self, urn: str) -> dict[str, Any]:
+        return self._bi(urn, "Dashboard", "dashboardInfo")
+
+    def relationships(self, urn: str, input: dict[str, Any]) -> dict[str, Any]:
+        types = set(input["types"])
+        outgoing = input["direction"] == "OUTGOING"
+        found = [
+            {"type": rel, "direction": input["direction"], "entity": self._ref(dst if outgoing else src)}
+            for src, rel, dst in self.store.edges()
+            if rel in types and (src == urn if outgoing else dst == urn)
+        ]
+        return {"start": 0, "count": len(found), "total": len(found), "relationships": found}
+
+    def incident(self, urn: str) -> dict[str, Any]:
+        info = self.store.get(urn).get("incidentInfo") or {}
+        status = info.get("status") or {}
+        source = info.get("source") or {}
+        state = {
+            "state": status.get("state", "ACTIVE"),
+            "stage": status.get("stage"),
+            "message": status.get("message"),
+            "lastUpdated": status.get("lastUpdated") or _STAMP,
+        }
+        entities = _unwrap(info.get("entities"))
+        return {
+            "__typename": "Incident",
+            "urn": urn,
+            "type": "INCIDENT",
+            "incidentType": info.get("type", "CUSTOM"),
+            "customType": info.get("customType"),
+            "title": info.get("title"),
+            "description": info.get("description"),
+            "incidentStatus": state,
+            "status": state,
+            "priority": _PRIORITY.get(info.get("priority")),
+            "entity": self._ref(entities[0]) if entities else None,
+            "source": {
+                "type": source.get("type", "MANUAL"),
+                "source": {"__typename": "Assertion", "urn": source["sourceUrn"], "type": "ASSERTION"}
+                if source.get("sourceUrn")
+                else None,
+            }
+            if source
+            else None,
+            "startedAt": info.get("startedAt"),
+            "created": info.get("created") or _STAMP,
+            "relationships": lambda _i, input: self.relationships(urn, input),
+        }
+
+    def incidents(
+        self, urn: str, state: str | None = None, start: int = 0, count: int = 20, **_: Any
+    ) -> dict[str, Any]:
+        found = [
+            self.incident(src)
+            for src, rel, dst in self.store.edges()
+            if rel == "IncidentOn" and dst == urn and self.store.exists(src)
+        ]
+        if state:
+            found = [i for i in found if i["incidentStatus"]["state"] == state]
+        found.sort(key=lambda i: -(i["created"] or {}).get("time", 0))
+        page = found[start : start + count]
+        return {"start": start, "count": len(page), "total": len(found), "incidents": page}
+
+    def assertion(self, urn: str) -> dict[str, Any]:
+        info = self.store.get(urn).get("assertionInfo") or {}
+        ds = info.get("datasetAssertion")
+        return {
+            "__typename": "Assertion",
+            "urn": urn,
+            "type": "ASSERTION",
+            "info": {
+                "type": info.get("type"),
+                "description": info.get("description"),
+                "datasetAssertion": {
+                    "datasetUrn": ds["dataset"],
+                    "scope": ds.get("scope"),
+                    "operator": ds.get("operator"),
+                    "nativeType": ds.get("nativeType"),
+                    "nativeParameters": [
+                        {"key": k, "value": v} for k, v in (ds.get("nativeParameters") or {}).items()
+                    ],
+                    "logic": ds.get("logic"),
+                    "fields": [{"urn": f, "path": f[:-1].rsplit(",", 1)[-1]} for f in ds.get("fields") or []],
+                }
+                if ds
+                else None,
+                "customAssertion": None,
+            },
+            "runEvents": lambda _i, **args: self.run_events(urn, **args),
+        }
+
+    def assertions(self, urn: str) -> dict[str, Any]:
+        found = [
+            self.assertion(src)
+            for src, rel, dst in self.store.edges()
+            if rel == "Asserts" and dst == urn and self.store.exists(src)
+        ]
+        return {"start": 0, "count": len(found), "total": len(found), "assertions": found}
+
+    def run_events(self, urn: str, limit: int | None = None, **_: Any) -> dict[str, Any]:
+        events = sorted(
+            self.store.events.get(urn, {}).get("assertionRunEvent", []), key=lambda e: -e["timestampMillis"]
+        )
+        events = events[: limit or len(events)]
+        page = [
+            {
+                "timestampMillis": e["timestampMillis"],
+                "runId": e.get("runId", ""),
+                "asserteeUrn": e.get("asserteeUrn", ""),
+                "assertionUrn": urn,
+                "status": e.get("status", "COMPLETE"),
+                "result": _result(e.get("result")),
+            }
+            for e in events
+        ]
+        types = [p["result"]["type"] if p["result"] else None for p in page]
+        return {
+            "total": len(page),
+            "failed": types.count("FAILURE"),
+            "succeeded": types.count("SUCCESS"),
+            "errored": types.count("ERROR"),
+            "runEvents": page,
+        }
+
+    # ------------------------------------------------------------------ search and lineage
+
+    def _text(self, urn: str) -> str:
+        aspects = self.store.get(urn)
+        parts = [urn]
+        for name in ("datasetProperties", "editableDatasetProperties", "chartInfo", "dashboardInfo"):
+            info = aspects.get(name) or {}
+            parts += [str(info.get(k) or "") for k in ("name", "title", "description")]
+        parts += [f["fieldPath"] for f in (aspects.get("schemaMetadata") or {}).get("fields") or []]
+        parts += [t["tag"] for t in (aspects.get("globalTags") or {}).get("tags") or []]
+        parts += [t["urn"] for t in (aspects.get("glossaryTerms") or {}).get("terms") or []]
+        return " ".join(parts).lower()
+
+    def _passes(self, urn: str, or_filters: list[dict[str, Any]] | None) -> bool:
+        if not or_filters:
+            return True
+        instance = (self.store.get(urn).get("dataPlatformInstance") or {}).get("instance")
+        for group in or_filters:
+            ok = True
+            for f in group["and"]:
+                if f["field"] in ("platformInstance", "platformInstance.keyword"):
+                    ok &= instance in (f.get("values") or [])
+            if ok:
+                return True
+        return False
+
+    def search(self, input: dict[str, Any]) -> dict[str, Any]:
+        types = {t.lower() for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
+        words = [w for w in (input.get("query") or "*").lower().split() if w != "*"]
+        hits = []
+        for urn in sorted(self.store.aspects):
+            kind = _entity_type(urn)
+            if (
+                kind not in types
+                or not self.store.exists(urn)
+                or not self._passes(urn, input.get("orFilters"))
+            ):
+                continue
+            text = self._text(urn)
+            if words and not any(w in text for w in words):
+                continue
+            hits.append({"entity": self.entity(urn), "matchedFields": [], "insights": []})
+        start, count = input.get("start") or 0, input.get("count") or 10
+        page = hits[start : start + count]
+        return {"start": start, "count": len(page), "total": len(hits), "searchResults": page, "facets": []}
+
+    def lineage(self, input: dict[str, Any]) -> dict[str, Any]:
+        degrees = ["1", "2", "3+"]
+        for group in input.get("orFilters") or []:
+            for f in group["and"]:
+                if f["field"] == "degree":
+                    degrees = f["values"]
+                    if not set(degrees) <= {"1", "2", "3+"}:
+                        raise ValueError(f"invalid degree values {degrees}")
+        max_hops = None if "3+" in degrees else max(int(d) for d in degrees)
+        upstream = input["direction"] == "UPSTREAM"
+        edges = [
+            (s, d) for s, rel, d in self.store.edges() if rel in ("DownstreamOf", "Consumes", "Contains")
+        ]
+        paths = {input["urn"]: [input["urn"]]}
+        frontier = [input["urn"]]
+        while frontier and (max_hops is None or len(paths[frontier[0]]) - 1 < max_hops):
+            nxt = []
+            for node in frontier:
+                for s, d in edges:
+                    near, far = (s, d) if upstream else (d, s)
+                    if near == node and far not in paths:
+                        paths[far] = [*paths[node], far]
+                        nxt.append(far)
+            frontier = sorted(nxt)
+        types = {t.lower() for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
+        results = [
+            {
+                "entity": self._ref(urn),
+                "degree": len(path) - 1,
+                "degrees": [len(path) - 1],
+                "paths": [{"path": [self._ref(u) for u in path]}],
+                "matchedFields": [],
+                "insights": [],
+                "explored": True,
+                "truncatedChildren": False,
+                "ignoredAsHop": False,
+            }
+            for urn, path in paths.items()
+            if urn != input["urn"] and _entity_type(urn) in types
+        ]
+        count = input.get("count") or 10
+        return {
+            "start": 0,
+            "count": min(count, len(results)),
+            "total": len(results),
+            "searchResults": results[:count],
+        }
+
+
+def _result(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not result:
+        return None
+    error = result.get("error")
+    return {
+        "type": result.get("type"),
+        "actualAggValue": result.get("actualAggValue"),
+        "rowCount": result.get("rowCount"),
+        "unexpectedCount": result.get("unexpectedCount"),
+        "error": {
+            "type": error.get("type"),
+            "properties": [{"key": k, "value": v} for k, v in (error.get("properties") or {}).items()],
+        }
+        if error
+        else None,
+    }
+
+
+# ------------------------------------------------------------------------------------------ server
+
+
+class GmsStandin:
+    """The HTTP server; use as a context manager. `url` is its base URL."""
+
+    def __init__(self, schema: graphql.GraphQLSchema, store: Store, *, token: str | None = None) -> None:
+        self.schema = schema
+        self.store = store
+        self.token = token
+        self.mode: str | None = None
+        self.slow_s = 2.0
+        self.documents: list[tuple[str, dict[str, Any]]] = []
+        self.rejected: list[tuple[str, list[str]]] = []
+        self.proposals: list[dict[str, Any]] = []
+        self._resolvers = Resolvers(store)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> GmsStandin:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def execute(self, query: str, variables: dict[str, Any] | None) -> dict[str, Any]:
+        """Validate then execute one GraphQL request, as GMS would."""
+        self.documents.append((query, variables or {}))
+        try:
+            document = graphql.parse(query)
+        except graphql.GraphQLError as exc:
+            self.rejected.append((query, [exc.message]))
+            return {"errors": [{"message": exc.message}]}
+        errors = graphql.validate(self.schema, document)
+        if errors:
+            self.rejected.append((query, [e.message for e in errors]))
+            return {"errors": [{"message": e.message} for e in errors]}
+        result = graphql.execute_sync(
+            self.schema, document, root_value=self._resolvers.root(), variable_values=variables
+        )
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [{"message": e.message, "path": e.path} for e in result.errors]
+        return payload
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "noCode": "true",
+            "versions": {"acryldata/datahub": {"version": STANDIN_VERSION, "commit": "0" * 40}},
+            "datahub": {"serverType": "standin"},
+            "statefulIngestionCapable": True,
+            "patchCapable": True,
+        }
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                return
+
+            def _send(self, status: int, body: Any) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _guard(self) -> bool:
+                """Apply the failure mode and the token check; True if the request may proceed."""
+                if standin.mode == "slow":
+                    time.sleep(standin.slow_s)
+                if standin.mode in ("401", "403", "500"):
+                    status = int(standin.mode)
+                    self._send(status, {"message": f"stand-in mode {standin.mode}", "status": status})
+                    return False
+                if standin.token and self.headers.get("Authorization") != f"Bearer {standin.token}":
+                    self._send(401, {"message": "Unauthorized", "status": 401})
+                    return False
+                return True
+
+            def _body(self) -> Any:
+                length = int(self.headers.get("Content-Length") or 0)
+                return json.loads(self.rfile.read(length) or b"{}")
+
+            def do_GET(self) -> None:
+                if not self._guard():
+                    return
+                parsed = urllib.parse.urlsplit(self.path)
+                if parsed.path == "/config":
+                    self._send(200, standin.config())
+                elif parsed.path.startswith("/aspects/"):
+                    self._get_aspect(parsed)
+                else:
+                    self._send(404, {"message": f"no route {parsed.path}"})
+
+            def _get_aspect(self, parsed: urllib.parse.SplitResult) -> None:
+                from datahub.emitter.aspect import ASPECT_MAP
+
+                urn = urllib.parse.unquote(parsed.path[len("/aspects/") :])
+                name = urllib.parse.parse_qs(parsed.query)["aspect"][0]
+                value = standin.store.get(urn).get(name)
+                if value is None:
+                    self._send(404, {"message": "not found"})
+                    return
+                fullname = ASPECT_MAP[name].RECORD_SCHEMA.fullname.replace(".pegasus2avro", "")
+                self._send(200, {"aspect": {fullname: value}})
+
+            def do_POST(self) -> None:
+                if not self._guard():
+                    return
+                parsed = urllib.parse.urlsplit(self.path)
+                body = self._body()
+                if parsed.path == "/api/graphql":
+                    self._send(200, standin.execute(body.get("query", ""), body.get("variables")))
+                elif parsed.path == "/aspects" and "action=ingestProposalBatch" in parsed.query:
+                    for proposal in body["proposals"]:
+                        standin.proposals.append(proposal)
+                        standin.store.apply(proposal)
+                    self._send(200, {"value": [p["entityUrn"] for p in body["proposals"]]})
+                elif parsed.path == "/aspects" and "action=ingestProposal" in parsed.query:
+                    standin.proposals.append(body["proposal"])
+                    standin.store.apply(body["proposal"])
+                    self._send(200, {"value": body["proposal"]["entityUrn"]})
+                else:
+                    self._send(404, {"message": f"no route {parsed.path}?{parsed.query}"})
+
+        return Handler

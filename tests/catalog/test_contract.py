@@ -1,0 +1,322 @@
+"""The behavioural contract of `Catalog`, run against both adapters on the same seeded small world.
+
+`lite` is a real DataHub Lite file; `gms` is the GmsCatalog talking HTTP to the loopback stand-in,
+which validates every GraphQL document against DataHub's schema and applies the SDK's writes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import datahub.metadata.schema_classes as m
+import pytest
+from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
+
+from oncall.catalog import Catalog, chart_urn, dashboard_urn, dataset_urn, tracing
+from oncall.catalog.urns import InvalidUrnError
+from oncall.errors import NotFoundError
+from oncall.world import bi, metadata, schema
+
+DIRTY, SOURCE = "olist_dirty", "olist_source"
+REVENUE = dashboard_urn(DIRTY, "revenue")
+ITEMS = dataset_urn(DIRTY, "olist_order_items")
+CUSTOMERS = dataset_urn(DIRTY, "olist_customers")
+
+
+# ------------------------------------------------------------------------------------------- search
+
+
+def test_search_ranks_the_named_dashboard_first_with_reasons(catalog: Catalog) -> None:
+    hits = catalog.search("revenue dashboard wrong")
+    assert hits[0].ref.type == "dashboard"
+    assert hits[0].ref.name == "Revenue"
+    assert any("dashboard" in r for r in hits[0].reasons)
+    assert any("revenue" in r for r in hits[0].reasons)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_search_filters_by_type_and_instance(catalog: Catalog) -> None:
+    hits = catalog.search("revenue", types=["chart"], instance=DIRTY)
+    assert hits
+    assert {h.ref.type for h in hits} == {"chart"}
+    assert {h.ref.instance for h in hits} == {DIRTY}
+    expected = {chart_urn(DIRTY, c.id) for c in bi.CHARTS if "revenue" in c.title.lower()}
+    assert expected <= {h.ref.urn for h in hits}
+
+
+def test_search_matches_columns_and_tags(catalog: Catalog) -> None:
+    by_column = catalog.search("seller_id", instance=DIRTY, types=["dataset"])
+    assert ITEMS in {h.ref.urn for h in by_column}
+    assert any("column" in r for h in by_column for r in h.reasons)
+    by_tag = catalog.search("pii", instance=SOURCE)
+    assert {dataset_urn(SOURCE, t) for t in metadata.TAGS["pii"]} <= {h.ref.urn for h in by_tag}
+
+
+@pytest.mark.parametrize(
+    "text", ["'; DROP TABLE metadata_aspect_v2; --", '" OR 1=1 --', "%", "_", "\\", "revenue') OR ('1'='1"]
+)
+def test_search_treats_quotes_and_sql_metacharacters_as_text(catalog: Catalog, text: str) -> None:
+    before = catalog.list_urns("dataset")
+    hits = catalog.search(text)
+    assert len(hits) < len(before)  # never "everything", never an error
+    assert catalog.list_urns("dataset") == before
+
+
+def test_search_of_a_urn_returns_that_entity(catalog: Catalog) -> None:
+    hits = catalog.search(REVENUE)
+    assert [h.ref.urn for h in hits] == [REVENUE]
+
+
+# -------------------------------------------------------------------------------------------- get
+
+
+def test_get_dataset_has_schema_owners_tags_and_terms(catalog: Catalog) -> None:
+    entity = catalog.get(CUSTOMERS)
+    table = schema.table("olist_customers")
+    assert (entity.type, entity.name, entity.instance, entity.platform) == (
+        "dataset",
+        "olist_customers",
+        DIRTY,
+        "sqlite",
+    )
+    assert entity.subtype == "Table"
+    assert [f.path for f in entity.fields] == list(table.columns)
+    assert entity.description == table.description
+    owners = {o.urn for o in entity.owners}
+    assert owners == {f"urn:li:corpGroup:{g}" for g, ts in metadata.OWNERS.items() if "olist_customers" in ts}
+    assert set(entity.tags) == {
+        f"urn:li:tag:{t}" for t, ts in metadata.TAGS.items() if "olist_customers" in ts
+    }
+    assert entity.terms == ["urn:li:glossaryTerm:customer_identity"]
+
+
+def test_get_view_chart_and_dashboard(catalog: Catalog) -> None:
+    view = catalog.get(dataset_urn(DIRTY, "v_seller_performance"))
+    assert view.subtype == "View"
+    assert "v_seller_performance" in (view.view_logic or "")
+    chart = catalog.get(chart_urn(DIRTY, "revenue_by_seller"))
+    assert chart.type == "chart" and chart.name == "Revenue by seller"
+    assert chart.inputs == [dataset_urn(DIRTY, "v_seller_performance")]
+    dash = catalog.get(REVENUE)
+    revenue = next(d for d in bi.DASHBOARDS if d.id == "revenue")
+    assert dash.inputs == [chart_urn(DIRTY, c) for c in revenue.charts]
+    assert {o.urn for o in dash.owners} == {"urn:li:corpGroup:finance_team"}
+
+
+def test_unknown_and_malformed_urns(catalog: Catalog) -> None:
+    ghost = dataset_urn(DIRTY, "no_such_table")
+    assert not catalog.exists(ghost)
+    assert catalog.exists(CUSTOMERS)
+    with pytest.raises(NotFoundError, match="not in the catalog"):
+        catalog.get(ghost)
+    with pytest.raises(NotFoundError, match="not in the catalog"):
+        catalog.lineage(ghost)
+    with pytest.raises(InvalidUrnError, match="not a dataset, chart or dashboard URN"):
+        catalog.get("olist_customers")
+
+
+def test_list_urns_per_type_and_instance(catalog: Catalog) -> None:
+    for instance in (SOURCE, DIRTY):
+        datasets = catalog.list_urns("dataset", instance)
+        assert datasets == sorted(dataset_urn(instance, t.name) for t in [*schema.TABLES, *schema.VIEWS])
+        assert len(catalog.list_urns("chart", instance)) == len(bi.CHARTS)
+        assert len(catalog.list_urns("dashboard", instance)) == len(bi.DASHBOARDS)
+
+
+# ---------------------------------------------------------------------------------------- lineage
+
+
+def _assert_paths_are_edges(catalog: Catalog, start: str, nodes: list) -> None:
+    """Every path starts at `start`, ends at its node, and each step is a one-hop edge."""
+    for node in nodes:
+        assert node.path[0] == start and node.path[-1] == node.ref.urn
+        assert node.hops == len(node.path) - 1
+
+
+def test_upstream_of_the_dashboard_reaches_the_planted_tables(catalog: Catalog) -> None:
+    nodes = catalog.lineage(REVENUE, direction="upstream")
+    by_urn = {n.ref.urn: n for n in nodes}
+    for table in ("olist_order_items", "olist_products", "olist_customers"):
+        node = by_urn[dataset_urn(DIRTY, table)]
+        assert node.hops == 3
+        assert node.path[1].startswith("urn:li:chart:")
+        assert node.path[2].startswith("urn:li:dataset:") and "main.v_" in node.path[2]
+    assert all(n.ref.instance == DIRTY for n in nodes)
+    assert dataset_urn(DIRTY, "olist_geolocation") not in by_urn
+    _assert_paths_are_edges(catalog, REVENUE, nodes)
+
+
+def test_hops_bound_the_walk(catalog: Catalog) -> None:
+    one = catalog.lineage(REVENUE, hops=1)
+    assert {n.ref.urn for n in one} == {chart_urn(DIRTY, c) for c in next(iter(bi.DASHBOARDS)).charts}
+    two = catalog.lineage(REVENUE, hops=2)
+    assert {n.hops for n in two} == {1, 2}
+
+
+def test_downstream_of_a_table_reaches_views_charts_and_dashboards(catalog: Catalog) -> None:
+    nodes = catalog.lineage(ITEMS, direction="downstream")
+    urns = {n.ref.urn for n in nodes}
+    views = {dataset_urn(DIRTY, v.name) for v in schema.VIEWS if "olist_order_items" in v.upstream}
+    assert views <= urns
+    assert chart_urn(DIRTY, "revenue_by_seller") in urns
+    assert REVENUE in urns
+    assert not any(SOURCE in u for u in urns)
+    _assert_paths_are_edges(catalog, ITEMS, nodes)
+
+
+def test_view_lineage_matches_the_world_schema(catalog: Catalog) -> None:
+    for view in schema.VIEWS:
+        got = {n.ref.urn for n in catalog.lineage(dataset_urn(SOURCE, view.name), hops=1)}
+        assert got == {dataset_urn(SOURCE, t) for t in view.upstream}, view.name
+
+
+def test_twin_in_the_other_instance(catalog: Catalog) -> None:
+    assert catalog.twin(CUSTOMERS, SOURCE) == dataset_urn(SOURCE, "olist_customers")
+    assert catalog.twin(REVENUE, SOURCE) == dashboard_urn(SOURCE, "revenue")
+    assert catalog.twin(CUSTOMERS, "nowhere") is None
+
+
+# ------------------------------------------------------------------------------------- assertions
+
+
+def test_assertions_with_latest_runs(catalog: Catalog) -> None:
+    dirty = {a.native_type: a for a in catalog.assertions(CUSTOMERS)}
+    clean = {a.native_type: a for a in catalog.assertions(dataset_urn(SOURCE, "olist_customers"))}
+    assert "customer_id_not_null" in dirty and "customer_id_not_null" in clean
+    row_count = next(a for name, a in dirty.items() if name.startswith("row_count_eq_"))
+    assert row_count.latest is not None and row_count.latest.result == "FAILURE"
+    assert row_count.latest.actual_value and row_count.latest.actual_value > 0
+    assert clean[row_count.native_type].latest.result == "SUCCESS"  # type: ignore[union-attr]
+    for a in dirty.values():
+        assert a.dataset_urn == CUSTOMERS
+        stamps = [r.timestamp_ms for r in a.runs]
+        assert stamps == sorted(stamps, reverse=True)
+
+
+def test_latest_run_is_newest_by_timestamp_not_last_written(catalog: Catalog) -> None:
+    assertion = catalog.assertions(CUSTOMERS)[0]
+    now = int(time.time() * 1000) + 60_000
+
+    def event(ts: int, result: str) -> MCPW:
+        return MCPW(
+            entityUrn=assertion.urn,
+            aspect=m.AssertionRunEventClass(
+                timestampMillis=ts,
+                runId=f"contract-{ts}",
+                asserteeUrn=CUSTOMERS,
+                assertionUrn=assertion.urn,
+                status=m.AssertionRunStatusClass.COMPLETE,
+                result=m.AssertionResultClass(type=result, actualAggValue=1.0),
+            ),
+        )
+
+    catalog.emit([event(now, "FAILURE")])
+    catalog.emit([event(now - 86_400_000, "SUCCESS")])  # written last, but older
+    again = next(a for a in catalog.assertions(CUSTOMERS) if a.urn == assertion.urn)
+    assert again.latest is not None
+    assert (again.latest.timestamp_ms, again.latest.result) == (now, "FAILURE")
+    assert len(catalog.assertions(CUSTOMERS, history=1)[0].runs) == 1
+
+
+# -------------------------------------------------------------------------------------- incidents
+
+
+def _incident(urn: str, entities: list[str], state: str, created: int) -> MCPW:
+    stamp = m.AuditStampClass(time=created, actor="urn:li:corpuser:test")
+    return MCPW(
+        entityUrn=urn,
+        aspect=m.IncidentInfoClass(
+            type=m.IncidentTypeClass.CUSTOM,
+            customType="DATA_QUALITY",
+            title=f"incident {urn[-6:]}",
+            entities=entities,
+            priority=1,
+            status=m.IncidentStatusClass(state=state, stage=m.IncidentStageClass.TRIAGE, lastUpdated=stamp),
+            source=m.IncidentSourceClass(type=m.IncidentSourceTypeClass.MANUAL),
+            created=stamp,
+        ),
+    )
+
+
+def test_incidents_of_an_entity_follow_writes(catalog: Catalog) -> None:
+    first, second = (f"urn:li:incident:{uuid.uuid4()}" for _ in range(2))
+    catalog.emit(
+        [
+            _incident(first, [CUSTOMERS, REVENUE], "ACTIVE", 1000),
+            _incident(second, [CUSTOMERS], "ACTIVE", 2000),
+        ]
+    )
+    found = catalog.incidents(CUSTOMERS)
+    assert [i.urn for i in found] == [second, first]  # newest first
+    assert set(found[1].entities) == {CUSTOMERS, REVENUE}
+    assert found[0].custom_type == "DATA_QUALITY" and found[0].priority == 1
+    assert [i.urn for i in catalog.incidents(REVENUE)] == [first]
+    catalog.emit([_incident(first, [CUSTOMERS, REVENUE], "RESOLVED", 1000)])
+    assert [i.urn for i in catalog.incidents(CUSTOMERS, state="ACTIVE")] == [second]
+    assert [i.urn for i in catalog.incidents(CUSTOMERS, state="RESOLVED")] == [first]
+    assert [i.urn for i in catalog.get(CUSTOMERS).incidents] == [second]
+    assert catalog.incidents(REVENUE, state="ACTIVE") == []
+
+
+# ----------------------------------------------------------------------------------------- writes
+
+
+def test_add_and_remove_tags_keep_other_tags(catalog: Catalog) -> None:
+    kit = set(catalog.get(ITEMS).tags)
+    assert kit
+    catalog.add_tags(ITEMS, ["urn:li:tag:quarantined"])
+    catalog.add_tags(ITEMS, ["urn:li:tag:quarantined"])  # idempotent
+    after = catalog.get(ITEMS).tags
+    assert set(after) == kit | {"urn:li:tag:quarantined"} and len(after) == len(kit) + 1
+    catalog.remove_tags(ITEMS, ["urn:li:tag:quarantined"])
+    assert set(catalog.get(ITEMS).tags) == kit
+
+
+def test_links_add_relabel_and_remove(catalog: Catalog) -> None:
+    catalog.add_links(CUSTOMERS, [("https://runbooks.example/1", "Postmortem"), ("https://x.example/a", "A")])
+    catalog.add_links(CUSTOMERS, [("https://runbooks.example/1", "Postmortem v2")])
+    links = {link.url: link.label for link in catalog.get(CUSTOMERS).links}
+    assert links == {"https://runbooks.example/1": "Postmortem v2", "https://x.example/a": "A"}
+    catalog.remove_links(CUSTOMERS, ["https://x.example/a"])
+    assert [link.url for link in catalog.get(CUSTOMERS).links] == ["https://runbooks.example/1"]
+
+
+def test_writes_to_unknown_entities_are_refused(catalog: Catalog) -> None:
+    ghost = dataset_urn(DIRTY, "no_such_table")
+    with pytest.raises(NotFoundError):
+        catalog.add_tags(ghost, ["urn:li:tag:quarantined"])
+    assert not catalog.exists(ghost)
+
+
+def test_emit_and_get_aspect_round_trip(catalog: Catalog) -> None:
+    docs = m.EditableDatasetPropertiesClass(description="edited by a person")
+    catalog.emit([MCPW(entityUrn=CUSTOMERS, aspect=docs)])
+    assert catalog.get_aspect(CUSTOMERS, m.EditableDatasetPropertiesClass).description == "edited by a person"
+    assert catalog.get(CUSTOMERS).description == "edited by a person"  # the UI-edited text wins
+    assert catalog.get_aspect(CUSTOMERS, m.DeprecationClass) is None
+    ownership = catalog.get_aspect(CUSTOMERS, m.OwnershipClass)
+    assert {o.owner for o in ownership.owners} == {o.urn for o in catalog.get(CUSTOMERS).owners}
+
+
+# ----------------------------------------------------------------------------------- ping, tracing
+
+
+def test_ping_and_tracing(catalog: Catalog) -> None:
+    info = catalog.ping()
+    assert info["ok"] is True and info["backend"] == catalog.backend and info["version"]
+    with tracing() as queries:
+        catalog.search("revenue")
+        catalog.lineage(REVENUE, hops=1)
+    assert queries
+    language = "sql" if catalog.backend == "lite" else "graphql"
+    assert {q.language for q in queries} == {language}
+    if language == "graphql":
+        assert any("searchAcrossEntities" in q.text for q in queries)
+        assert any("scrollAcrossLineage" in q.text for q in queries)
+    else:
+        assert any("oncall_edge" in q.text for q in queries)
+    # The user's words travel as parameters, never inside the query text.
+    with tracing() as queries:
+        catalog.search("zzqx'quoted")
+    assert all("zzqx" not in q.text for q in queries)

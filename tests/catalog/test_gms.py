@@ -1,0 +1,154 @@
+"""What only the GMS adapter has to get right: its documents, the wire, PATCH writes, server errors."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import datahub.metadata.schema_classes as m
+import graphql
+import pytest
+from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
+
+from oncall.catalog import dataset_urn, open_catalog
+from oncall.catalog.gms import GmsCatalog, document, document_names
+from oncall.config import load_config
+from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError
+from tests.catalog.gms_standin import STANDIN_VERSION, GmsStandin, Store
+
+ORDERS = dataset_urn("olist_dirty", "olist_orders")
+
+
+def test_every_graphql_document_validates_against_datahubs_schema(
+    datahub_schema: graphql.GraphQLSchema,
+) -> None:
+    names = document_names()
+    assert {
+        "search_entities",
+        "get_entity",
+        "scroll_lineage",
+        "dataset_assertions",
+        "entity_incidents",
+    } <= set(names)
+    for name in names:
+        errors = graphql.validate(datahub_schema, graphql.parse(document(name)))
+        assert not errors, f"{name}.graphql: {[e.message for e in errors]}"
+
+
+def test_the_standin_rejects_documents_the_schema_does_not_have(empty_standin: GmsStandin) -> None:
+    reply = empty_standin.execute('query { dataset(urn: "x") { noSuchField } }', {})
+    assert "noSuchField" in reply["errors"][0]["message"]
+    assert empty_standin.rejected
+    empty_standin.rejected.clear()
+
+
+def test_documents_are_sent_verbatim_with_variables(standin: GmsStandin) -> None:
+    catalog = GmsCatalog(standin.url)
+    catalog.search("revenue'} } mutation { x }", instance="olist_dirty")
+    sent = standin.documents[-2:]
+    assert all(query == document("search_entities") for query, _ in sent)  # the document is untouched
+    assert [v["query"] for _, v in sent] == ["revenue", "mutation"]  # the words travel as variables
+    variables = sent[0][1]
+    assert variables["orFilters"][0]["and"][0]["field"] == "platformInstance"
+    catalog.close()
+
+
+def test_open_catalog_picks_gms_from_config(standin: GmsStandin, home: Path) -> None:
+    config = load_config(home, environ={"DATAHUB_GMS_URL": standin.url, "ONCALL_CATALOG": "gms"})
+    catalog = open_catalog(config)
+    assert catalog.backend == "gms"
+    info = catalog.ping()
+    assert info["version"] == STANDIN_VERSION and info["location"] == standin.url
+    catalog.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_server() -> None:
+    catalog = GmsCatalog(f"http://127.0.0.1:{_free_port()}", timeout_s=2, write_retries=0)
+    info = catalog.ping()
+    assert info["ok"] is False and "cannot reach DataHub GMS" in info["error"]
+    with pytest.raises(CatalogUnavailableError, match="cannot reach DataHub GMS"):
+        catalog.search("revenue")
+    with pytest.raises(CatalogUnavailableError):
+        catalog.emit([MCPW(entityUrn=ORDERS, aspect=m.StatusClass(removed=False))])
+
+
+@pytest.mark.parametrize("status", ["401", "403"])
+def test_refused_token(standin: GmsStandin, status: str) -> None:
+    standin.mode = status
+    catalog = GmsCatalog(standin.url, write_retries=0)
+    with pytest.raises(CatalogAuthError, match=f"refused the request \\({status}\\).*DATAHUB_GMS_TOKEN"):
+        catalog.get(ORDERS)
+    with pytest.raises(CatalogAuthError):
+        catalog.emit([MCPW(entityUrn=ORDERS, aspect=m.StatusClass(removed=False))])
+    info = catalog.ping()
+    assert info["ok"] is False and "DATAHUB_GMS_TOKEN" in info["error"]
+
+
+def test_token_is_sent_as_bearer(datahub_schema: graphql.GraphQLSchema, seeded_home: Path) -> None:
+    store = Store.from_lite(load_config(seeded_home, environ={}).lite_path)
+    with GmsStandin(datahub_schema, store, token="s3cret") as server:
+        with pytest.raises(CatalogAuthError):
+            GmsCatalog(server.url).exists(ORDERS)
+        catalog = GmsCatalog(server.url, token="s3cret", write_retries=0)
+        assert catalog.exists(ORDERS)
+        catalog.add_tags(ORDERS, ["urn:li:tag:quarantined"])
+        assert "urn:li:tag:quarantined" in catalog.get(ORDERS).tags
+
+
+def test_server_error_is_a_catalog_error_naming_the_status(standin: GmsStandin) -> None:
+    standin.mode = "500"
+    catalog = GmsCatalog(standin.url, write_retries=0)
+    with pytest.raises(CatalogError, match="HTTP 500") as info:
+        catalog.lineage(ORDERS)
+    assert not isinstance(info.value, (CatalogUnavailableError, CatalogAuthError))
+
+
+def test_timeout(standin: GmsStandin) -> None:
+    standin.mode, standin.slow_s = "slow", 1.0
+    catalog = GmsCatalog(standin.url, timeout_s=0.2)
+    with pytest.raises(CatalogUnavailableError, match=r"did not answer within 0\.2 s"):
+        catalog.search("revenue")
+
+
+def test_tags_and_links_are_patches_so_concurrent_edits_survive(standin: GmsStandin) -> None:
+    catalog = GmsCatalog(standin.url, write_retries=0)
+    catalog.get(ORDERS)  # the agent read the page...
+    human = {"tag": "urn:li:tag:reviewed_by_human"}
+    tags = standin.store.aspects[ORDERS].setdefault("globalTags", {"tags": []})["tags"]
+    tags.append(human)  # ...then a person tagged it in the UI...
+    catalog.add_tags(ORDERS, ["urn:li:tag:quarantined"])  # ...and the agent's write keeps that tag
+    catalog.add_links(ORDERS, [("https://runbooks.example/1", "Postmortem")])
+    entity = catalog.get(ORDERS)
+    assert {"urn:li:tag:reviewed_by_human", "urn:li:tag:quarantined"} <= set(entity.tags)
+    writes = [p for p in standin.proposals if p["aspectName"] in ("globalTags", "institutionalMemory")]
+    assert writes and all(p["changeType"] == "PATCH" for p in writes)
+    assert all(p["aspect"]["contentType"] == "application/json-patch+json" for p in writes)
+    assert json.loads(writes[0]["aspect"]["value"])["patch"][0]["op"] == "add"
+
+
+def test_full_aspect_writes_go_through_ingest_proposal(standin: GmsStandin) -> None:
+    catalog = GmsCatalog(standin.url, write_retries=0)
+    catalog.emit(
+        [MCPW(entityUrn=ORDERS, aspect=m.EditableDatasetPropertiesClass(description="from the SDK"))]
+    )
+    sent = standin.proposals[-1]
+    assert (sent["entityUrn"], sent["aspectName"], sent["changeType"]) == (
+        ORDERS,
+        "editableDatasetProperties",
+        "UPSERT",
+    )
+    assert catalog.get(ORDERS).description == "from the SDK"
+
+
+def test_read_only_gms_refuses_writes(standin: GmsStandin) -> None:
+    catalog = GmsCatalog(standin.url, read_only=True)
+    with pytest.raises(CatalogError, match="read-only"):
+        catalog.add_links(ORDERS, [("https://x", "x")])
+    assert standin.proposals == []
