@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,3 +44,45 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared is absent (looked in {SHARED}); this test reads the team's shared material")
     return SHARED
+
+
+def _is_loopback(address: object) -> bool:
+    if not isinstance(address, tuple):  # AF_UNIX path
+        return True
+    host = str(address[0])
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests talk only to loopback: any other connection is refused and fails the test.
+
+    The refusal is an OSError (what code sees on a machine with no network); the failure at teardown
+    makes a silent fallback visible too.
+    """
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guard(address: object) -> None:
+        if not _is_loopback(address):
+            attempts.append(address)
+            raise ConnectionRefusedError(f"tests may only reach loopback, not {address!r}")
+
+    def connect(self: socket.socket, address: object) -> None:
+        guard(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        guard(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
+    assert not attempts, f"the test tried to reach beyond loopback: {attempts}"

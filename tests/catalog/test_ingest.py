@@ -114,7 +114,7 @@ def test_missing_world_database(home: Path) -> None:
 
 def test_unnamed_foreign_keys_are_ingested(tmp_path: Path) -> None:
     """SQLite FKs are usually unnamed; the generic source aborts on them (REFERENCE.md D1.1)."""
-    from datahub.ingestion.run.pipeline import Pipeline
+    from oncall.catalog.ingest import _offline_pipeline
 
     db = tmp_path / "unnamed.db"
     conn = sqlite3.connect(db)
@@ -126,7 +126,7 @@ def test_unnamed_foreign_keys_are_ingested(tmp_path: Path) -> None:
     conn.close()
     lite = tmp_path / "lite.db"
     sink = {"type": "datahub-lite", "config": {"type": "sqlite", "config": {"file": str(lite)}}}
-    pipeline = Pipeline.create(recipe(db, "tiny", sink))
+    pipeline = _offline_pipeline().create(recipe(db, "tiny", sink))
     pipeline.run()
     pipeline.raise_from_status()
     with LiteCatalog(lite, read_only=True) as catalog:
