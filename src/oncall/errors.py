@@ -7,6 +7,7 @@ Caller mistakes are split from runtime failures so the CLI and the API can tell 
     │   ├── ConfigError               a setting is missing or malformed
     │   ├── FaultSpecError            a fault spec names an unknown kind/table/column, or asks too much
     │   ├── SuiteError                an assertion suite names an unknown table/column or is malformed
+    │   ├── ScenarioError             an eval scenario file is malformed or names unknown entities
     │   ├── WorldError                a world source (CSV folder, kit DB) is unreadable or has wrong tables
     │   ├── WorldExistsError          a world is already built and --force was not given
     │   └── NotFoundError             an URN or a run that does not exist (HTTP 404)
@@ -32,6 +33,7 @@ __all__ = [
     "NotFoundError",
     "OncallError",
     "RuntimeFailure",
+    "ScenarioError",
     "SuiteError",
     "UserError",
     "WarehouseError",
@@ -64,6 +66,10 @@ class FaultSpecError(UserError):
 
 class SuiteError(UserError):
     """An assertion suite is malformed or names tables/columns that do not exist."""
+
+
+class ScenarioError(UserError):
+    """An eval scenario file is malformed, or names a fault, table or entity that does not exist."""
 
 
 class WorldError(UserError):

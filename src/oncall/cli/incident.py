@@ -1,11 +1,285 @@
-"""Commands of the `incident` group (placeholder: filled by its issue)."""
+"""Commands of the incident loop: `oncall run`, `oncall demo`, `oncall reset`.
+
+`run` streams the four agents' events as labelled, coloured lanes (thinking dimmed, each tool call
+with the GraphQL or SQL it executed, abbreviated), then prints the verdict and the postmortem. With
+`--json` it prints the run result only. Every run is saved to the run history (`<home>/runs/`), which
+the web console reads too.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Any
+
 import click
 
-__all__ = ["register"]
+from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+from oncall.config import Config
+from oncall.events import Event, RunEvents
+from oncall.report.models import RunResult, Write
+from oncall.report.postmortem import display_name
+
+__all__ = ["format_event", "register"]
+
+LANES: dict[str, tuple[str, str]] = {
+    "coordinator": ("coordinator", "magenta"),
+    "detective": ("detective", "cyan"),
+    "reality_checker": ("reality-checker", "yellow"),
+    "fixer": ("fixer", "green"),
+    "system": ("system", "blue"),
+}
+_WIDTH = max(len(label) for label, _ in LANES.values())
+_QUERY_CHARS = 150
+_TEXT_CHARS = 220
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _lane(agent: str) -> str:
+    label, colour = LANES.get(agent, (agent, "white"))
+    return click.style(f"{label:>{_WIDTH}} \u2502", fg=colour, bold=True)
+
+
+def _body(event: Event) -> list[str] | None:
+    d = event.data
+    kind = event.kind
+    if kind == "thinking":
+        return [click.style(_short(d.get("text", ""), _TEXT_CHARS), dim=True, italic=True)]
+    if kind == "tool_call":
+        ms = f" ({d['ms']:.1f} ms)" if isinstance(d.get("ms"), int | float) else ""
+        args = _short(json.dumps(d.get("args", []), ensure_ascii=False), 90)
+        lines = [f"\u25b8 {d.get('tool', '?')} {args}{ms}"]
+        for q in d.get("queries", [])[:3]:
+            lines.append(
+                click.style(
+                    f"    {q.get('language', '')}: {_short(q.get('text', ''), _QUERY_CHARS)}", dim=True
+                )
+            )
+        extra = len(d.get("queries", [])) - 3
+        if extra > 0:
+            lines.append(click.style(f"    \u2026 and {extra} more queries", dim=True))
+        return lines
+    if kind == "tool_result":
+        count = f"{d['count']} results" if "count" in d else _short(str(d.get("value", "")), 80)
+        return [click.style(f"\u25c2 {d.get('tool', '?')}: {count}", dim=True)]
+    if kind == "finding":
+        return [click.style(_finding(d), bold=True)]
+    if kind == "write":
+        ok = (
+            click.style("verified", fg="green")
+            if d.get("verified")
+            else click.style("NOT verified", fg="red")
+        )
+        return [f"\u270e {d.get('action')} {d.get('aspect')} on {_short(d.get('urn', ''), 90)} ({ok})"]
+    if kind == "error":
+        return [click.style(f"! {_short(d.get('message', ''), _TEXT_CHARS)}", fg="red")]
+    if kind == "message":
+        return _message(d)
+    if kind in ("agent_started", "run_started"):
+        return [_short(d.get("task") or d.get("incident") or "started", _TEXT_CHARS)]
+    if kind == "run_finished":
+        return [click.style(f"finished: {d.get('verdict')}", bold=True)]
+    return None  # agent_finished: the next lines say enough
+
+
+def _finding(d: dict[str, Any]) -> str:
+    if d.get("symptom"):
+        return f"symptom: {d.get('type')} {d.get('name')!r} ({d.get('decided_by')})"
+    if "scope" in d:
+        return f"upstream closure: {len(d['scope'])} entities, {d.get('hops')} hops"
+    if "regressions" in d:
+        n = len(d["regressions"])
+        return f"{n} regressions in {d.get('assertions')} assertions on {d.get('datasets')} datasets"
+    if "root_cause" in d:
+        role = "ORIGIN" if d.get("origin") else "explained"
+        path = " \u2192 ".join(display_name(u) for u in d.get("path", []))
+        return f"{role}: {display_name(d['root_cause'])} {d.get('assertions')} via {path}"
+    if "elsewhere" in d:
+        return f"also failing elsewhere: {len(d['elsewhere'])} assertions"
+    if "incident" in d:
+        inc = d["incident"]
+        return f"incident draft: {inc.get('title')} (priority {inc.get('priority')})"
+    return _short(json.dumps(d, ensure_ascii=False), _TEXT_CHARS)
+
+
+def _message(d: dict[str, Any]) -> list[str]:
+    if "plan" in d:
+        return ["plan:"] + [f"  {i}. {_short(step, _TEXT_CHARS)}" for i, step in enumerate(d["plan"], 1)]
+    for key in ("narrative", "summary", "text"):
+        if key in d:
+            return [_short(d[key], 400)]
+    if "slack" in d:
+        return [f"slack: {d['slack']}"]
+    if "usage" in d:
+        u = d["usage"]
+        return [
+            click.style(
+                f"model call: {u.get('tokens_in', 0)} in / {u.get('tokens_out', 0)} out tokens", dim=True
+            )
+        ]
+    return [_short(json.dumps(d, ensure_ascii=False), _TEXT_CHARS)]
+
+
+def format_event(event: Event) -> str | None:
+    """The terminal lines of one event (None: not shown)."""
+    body = _body(event)
+    if not body:
+        return None
+    lane = _lane(event.agent)
+    pad = " " * (_WIDTH + 2)
+    return "\n".join(f"{lane} {line}" if i == 0 else f"{pad} {line}" for i, line in enumerate(body))
+
+
+def _print_verdict(result: RunResult) -> None:
+    colour = {"root_cause_found": "red", "no_regression": "green", "no_symptom": "yellow"}.get(
+        result.verdict, "white"
+    )
+    click.echo()
+    click.echo(click.style(f"Verdict: {result.verdict}", fg=colour, bold=True))
+    click.echo(result.summary)
+    if result.degraded:
+        click.echo(click.style("Fell back to the deterministic procedure:", fg="yellow"))
+        for item in result.degraded:
+            click.echo(click.style(f"  - {item}", fg="yellow"))
+    click.echo()
+    click.echo(result.postmortem_markdown)
+    total = result.timings_ms.get("total")
+    if total is not None:
+        click.echo(click.style(f"{total:.0f} ms \u00b7 run {result.run_id}", dim=True))
+
+
+def _execute(
+    config: Config, text: str, *, as_json: bool, dry_run: bool, llm: str | None, history: bool
+) -> RunResult:
+    from oncall.agents import new_run_id, run_incident
+    from oncall.web.history import RunStore
+
+    run_id = new_run_id()
+    events = RunEvents(run_id)
+    store = RunStore(config.runs_dir)
+    writer = store.record(events)
+    if not as_json:
+        events.listen(lambda e: _echo_event(e))
+    try:
+        result = asyncio.run(
+            run_incident(
+                text,
+                config=config,
+                events=events,
+                dry_run=dry_run,
+                llm_preset=llm,
+                history=history,
+                run_id=run_id,
+            )
+        )
+    finally:
+        writer.close()
+    store.save(result)
+    if as_json:
+        echo_json(result.model_dump(mode="json"))
+    else:
+        _print_verdict(result)
+    return result
+
+
+def _echo_event(event: Event) -> None:
+    line = format_event(event)
+    if line is not None:
+        click.echo(line)
+
+
+_llm_option = click.option(
+    "--llm",
+    "llm",
+    default=None,
+    metavar="PRESET",
+    help="Model preset: offline, nebius, openai, ollama, vllm.",
+)
+_dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Investigate and report, but write nothing to DataHub."
+)
+_history_option = click.option(
+    "--history",
+    is_flag=True,
+    help="Compare each assertion with its own last passing run (no clean baseline).",
+)
+
+
+@click.command("run")
+@click.argument("text")
+@json_option
+@_dry_run_option
+@_llm_option
+@_history_option
+@home_option
+@oncall_command
+def run_command(
+    text: str, as_json: bool, dry_run: bool, llm: str | None, history: bool, home: str | None
+) -> None:
+    """Answer an incident described in plain words, e.g. oncall run "revenue dashboard wrong"."""
+    config = make_config(home)
+    _execute(config, text, as_json=as_json, dry_run=dry_run, llm=llm, history=history)
+
+
+def _needs_setup(config: Config) -> bool:
+    if config.catalog == "lite":
+        return not config.lite_path.exists()
+    from oncall.catalog import open_catalog
+
+    catalog = open_catalog(config, read_only=True)
+    try:
+        return not catalog.list_urns("dataset", config.production_instance)
+    finally:
+        catalog.close()
+
+
+@click.command("demo")
+@click.option(
+    "--scale", type=float, default=None, help="World scale if it must be built first. [default: 1.0]"
+)
+@json_option
+@_dry_run_option
+@_llm_option
+@home_option
+@oncall_command
+def demo_command(
+    scale: float | None, as_json: bool, dry_run: bool, llm: str | None, home: str | None
+) -> None:
+    """Set up the demo world and DataHub if needed, then run "revenue dashboard wrong"."""
+    from oncall.bootstrap import setup
+
+    config = make_config(home)
+    if _needs_setup(config):
+        progress(f"Setting up the demo world and DataHub in {config.home} (once) ...")
+        setup(config, progress=progress, scale=scale)
+    _execute(config, "revenue dashboard wrong", as_json=as_json, dry_run=dry_run, llm=llm, history=False)
+
+
+@click.command("reset")
+@json_option
+@home_option
+@oncall_command
+def reset_command(as_json: bool, home: str | None) -> None:
+    """Undo what runs wrote to DataHub: resolve their incidents, remove their tags and links."""
+    from oncall.agents import reset
+
+    writes: list[Write] = reset(make_config(home))
+    if as_json:
+        echo_json([w.model_dump(mode="json") for w in writes])
+        return
+    if not writes:
+        click.echo("Nothing to undo: no run has written to DataHub since the last reset.")
+    for w in writes:
+        mark = "ok" if w.verified else "NOT verified"
+        click.echo(f"{w.action:9} {w.aspect:20} {w.urn} ({mark})")
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the main group."""
+    main.add_command(run_command)
+    main.add_command(demo_command)
+    main.add_command(reset_command)

@@ -84,6 +84,11 @@ class LLMUsage(BaseModel):
     cost_usd: float = 0.0
     models: dict[str, str] = Field(default_factory=dict)
     """role -> model name ('' when the role has no model)."""
+    sequential_calls: int = 0
+    """Model round trips on the run's critical path (calls that overlapped count once)."""
+    critical_path_ms: float = 0.0
+    """Time spent waiting on models along the run's critical path (the run's wall time minus this is
+    the agents' own overhead)."""
 
 
 class RunResult(BaseModel):
@@ -97,6 +102,8 @@ class RunResult(BaseModel):
     scope: list[str] = Field(default_factory=list)
     """Upstream closure of the symptom (URNs), the symptom first."""
     diff: list[DiffEntry] = Field(default_factory=list)
+    """Every assertion compared, over all production datasets (the Reality-Checker runs beside the
+    Detective, before the scope is known); `scope` tells which datasets are upstream of the symptom."""
     root_causes: list[RootCause] = Field(default_factory=list)
     elsewhere: list[DiffEntry] = Field(default_factory=list)
     """Regressions outside the symptom's closure: also failing, never causes."""
@@ -111,6 +118,16 @@ class RunResult(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     dry_run: bool = False
     started_at: float = 0.0
+    names: dict[str, str] = Field(default_factory=dict)
+    """URN -> display name for every entity the run mentions (for renderers)."""
+    plan: list[str] = Field(default_factory=list)
+    """The Coordinator's plan, step by step."""
+    narrative: str = ""
+    """The Reality-Checker's account of the diff."""
+    decided_by: dict[str, Literal["model", "procedure"]] = Field(default_factory=dict)
+    """Step (plan, symptom, narrative, drafts, synthesis) -> who produced it."""
+    history: bool = False
+    """True when the diff compared each assertion with its own last passing run."""
 
     @property
     def origins(self) -> list[RootCause]:

@@ -1,0 +1,152 @@
+"""The Reality-Checker: what do the quality assertions say, production against the clean baseline?
+
+It runs while the Detective is still resolving the symptom, so it cannot wait for the scope: it diffs
+every dataset of the production instance (that is also what lets the Coordinator report regressions
+*elsewhere*). The diff is deterministic (`oncall.quality.diff`); a model, when configured, only narrates
+it, and its narration may not name an URN the diff does not contain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from oncall.agents._runtime import RunContext, reject
+from oncall.report.models import DiffEntry
+from oncall.report.postmortem import display_name
+
+__all__ = ["Narration", "RealityReport", "check", "diff_scope", "narrate", "narrate_with_model"]
+
+_URN = re.compile(r"urn:li:[A-Za-z]+:[^\s,;]*(?:\([^)]*\))?")
+
+SYSTEM = """You are the Reality-Checker of a data-incident team. You receive the result of a deterministic
+comparison of data-quality assertions between a clean baseline and production. Explain it in 2-4
+sentences for an on-call engineer: what regressed (fails in production, passes in the baseline), with the
+observed numbers, and what was already failing. Do not speculate about causes beyond the data and never
+mention a URN that is not in the input."""
+
+
+@dataclass
+class RealityReport:
+    """What the Reality-Checker hands the Coordinator."""
+
+    diff: list[DiffEntry] = field(default_factory=list)
+    covered: list[str] = field(default_factory=list)
+    """Production datasets the diff covered."""
+    narrative: str = ""
+
+
+class Narration(BaseModel):
+    """The Reality-Checker model's account of the diff."""
+
+    text: str = Field(description="2-4 sentences about the regressions and other failures")
+
+
+async def diff_scope(ctx: RunContext, dataset_urns: Sequence[str]) -> list[DiffEntry]:
+    """The assertion diff for these production datasets (baseline instance, or each one's history)."""
+    if not dataset_urns:
+        return []
+    from oncall.quality import diff as quality_diff  # the quality layer may be slow to import
+
+    if ctx.history:
+        return await ctx.tool(
+            "reality_checker", "diff_history", quality_diff.diff_history, ctx.catalog, list(dataset_urns)
+        )
+    return await ctx.tool(
+        "reality_checker",
+        "diff_instances",
+        quality_diff.diff_instances,
+        ctx.catalog,
+        list(dataset_urns),
+        ctx.config.baseline_instance,
+        ctx.config.production_instance,
+    )
+
+
+def narrate(diff: Sequence[DiffEntry], *, history: bool = False) -> str:
+    """The deterministic narration: counts by status, then each regression with its numbers."""
+    if not diff:
+        return "No assertions found for the datasets in production; nothing to compare."
+    counts = Counter(e.status for e in diff)
+    against = "its own last passing run" if history else "the clean baseline"
+    datasets = len({e.dataset_urn for e in diff})
+    parts = [
+        f"Compared {len(diff)} assertions on {datasets} production datasets against {against}: "
+        f"{counts['regression']} regressed, {counts['pre-existing']} already failing, "
+        f"{counts['recovered']} recovered, {counts['unchanged']} unchanged."
+    ]
+    for e in (e for e in diff if e.status == "regression"):
+        parts.append(
+            f"{display_name(e.dataset_urn)}.{e.native_type} fails with {_num(e.production.value)} "
+            f"(baseline {_num(e.baseline.value)}, {e.baseline.result or 'no run'})."
+        )
+    return " ".join(parts)
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+async def check(ctx: RunContext) -> RealityReport:
+    """Diff every production dataset and narrate the result."""
+    ctx.emit("reality_checker", "agent_started", {"task": "diff the assertions, production vs baseline"})
+    instance = ctx.config.production_instance
+    urns = await ctx.tool("reality_checker", "list_datasets", ctx.catalog.list_urns, "dataset", instance)
+    diff = await diff_scope(ctx, urns)
+    regressions = [e for e in diff if e.status == "regression"]
+    ctx.emit(
+        "reality_checker",
+        "finding",
+        {
+            "datasets": len(urns),
+            "assertions": len(diff),
+            "regressions": [
+                {
+                    "dataset": e.dataset_urn,
+                    "assertion": e.native_type,
+                    "production": e.production.value,
+                    "baseline": e.baseline.value,
+                }
+                for e in regressions
+            ],
+        },
+    )
+    narrative = await narrate_with_model(ctx, diff)
+    ctx.emit("reality_checker", "agent_finished", {"regressions": len(regressions)})
+    return RealityReport(diff=diff, covered=list(urns), narrative=narrative)
+
+
+async def narrate_with_model(ctx: RunContext, diff: Sequence[DiffEntry]) -> str:
+    """The model's narration when it passes the checks, else the deterministic one."""
+    fallback = narrate(diff, history=ctx.history)
+    known = {e.dataset_urn for e in diff} | {e.assertion_urn for e in diff}
+
+    def only_known_urns(answer: Narration) -> None:
+        unknown = [u for u in _URN.findall(answer.text) if u not in known]
+        if unknown:
+            reject(f"{unknown[0]} is not in the diff; mention only URNs from the input")
+        if not answer.text.strip():
+            reject("the narration is empty")
+
+    lines = [
+        f"{e.status}: {e.dataset_urn} {e.native_type} "
+        f"production={e.production.result}/{_num(e.production.value)} "
+        f"baseline={e.baseline.result}/{_num(e.baseline.value)}"
+        for e in diff
+        if e.status != "unchanged"
+    ]
+    prompt = fallback + "\n\nNon-unchanged assertions:\n" + ("\n".join(lines) or "(none)")
+    answer = await ctx.ask(
+        "reality_checker", "narrative", SYSTEM, prompt, Narration, validators=[only_known_urns]
+    )
+    text = answer.text.strip() if answer else fallback
+    ctx.emit(
+        "reality_checker", "message", {"narrative": text, "decided_by": "model" if answer else "procedure"}
+    )
+    return text

@@ -1,0 +1,114 @@
+"""Who may talk to the console: loopback by default, a bearer token beyond it.
+
+- `check_bind`: binding to anything but loopback without a token is refused at startup.
+- `Guard` (ASGI middleware), on every request:
+  * Host header check while bound to loopback, so a web page that DNS-rebinds its name to 127.0.0.1
+    cannot drive the API from the victim's browser;
+  * cross-origin writes refused (an `Origin` that is not this server);
+  * with a token, every `/api/*` call needs `Authorization: Bearer <token>`, compared in constant time;
+  * security headers on every response (a CSP that allows only our own scripts and styles).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from oncall.errors import ConfigError
+from oncall.web.errors import error_response
+
+__all__ = ["LOOPBACK_HOSTS", "Guard", "check_bind", "is_loopback"]
+
+LOOPBACK_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+
+_SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+}
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and 'localhost'."""
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Refuse to expose the console beyond this machine without a token."""
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"--host {host} exposes the console beyond this machine: give --token TOKEN "
+            "(or set ONCALL_TOKEN) so every API call must carry it"
+        )
+
+
+def _hostname(value: str) -> str:
+    return (urlsplit(f"//{value}").hostname or "").lower()
+
+
+class Guard:
+    """The request gate described in the module docstring."""
+
+    def __init__(self, app: ASGIApp, *, token: str | None, trusted_hosts: Iterable[str] | None) -> None:
+        self.app = app
+        self.token = token.encode() if token else None
+        self.trusted_hosts = {h.strip("[]").lower() for h in trusted_hosts} if trusted_hosts else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _refusal(self, scope: Scope) -> Response | None:
+        headers = Headers(scope=scope)
+        host = _hostname(headers.get("host", ""))
+        if self.trusted_hosts is not None and host not in self.trusted_hosts:
+            return error_response(400, f"host {host!r} is not served here; open http://127.0.0.1:<port>/")
+        origin = headers.get("origin")
+        if origin and scope["method"] not in _SAFE_METHODS and _hostname(urlsplit(origin).netloc) != host:
+            return error_response(403, f"cross-origin request from {origin} refused", "cross_origin")
+        if self.token is not None and scope["path"].startswith("/api/") and not self._authorised(headers):
+            return error_response(
+                401,
+                "this console needs a token: send 'Authorization: Bearer <token>' "
+                "(the page takes it from ?token=... once)",
+                "unauthorized",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return None
+
+    def _authorised(self, headers: Headers) -> bool:
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or self.token is None:
+            return False
+        return hmac.compare_digest(given.strip().encode(), self.token)
