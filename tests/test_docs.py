@@ -74,6 +74,36 @@ def _in_combined_row(name: str, readme: str) -> bool:
     return any(group in line and (f"`{sub} " in line or f"`{sub}`" in line) for line in readme.splitlines())
 
 
+def test_readme_fault_spec_example_applies(small_world: Path, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    import yaml
+
+    from oncall.world.faults import apply_faults, parse_spec
+
+    blocks = re.findall(r"```yaml\n(.*?)\n```", README.read_text(), flags=re.S)
+    assert blocks, "the README shows a fault spec example"
+    spec = parse_spec(yaml.safe_load(blocks[0]), source="README.md")
+    db = tmp_path / "prod.db"
+    shutil.copy(small_world / "olist_source.db", db)
+    with sqlite3.connect(db) as conn:
+        results = apply_faults(conn, spec)
+    assert [r.rows_touched > 0 for r in results] == [True] * len(spec.faults)
+
+
+def test_readme_model_config_example_resolves(home: Path) -> None:
+    from oncall.config import load_config
+    from oncall.llm.roles import resolve_endpoints
+
+    block = re.findall(r"```yaml\n(.*?)\n```", README.read_text(), flags=re.S)[1]
+    (home / "config.yaml").write_text(block)
+    endpoints = resolve_endpoints(load_config(home, environ={"NEBIUS_API_KEY": "k"}), None)
+    assert endpoints["detective"].model == "my-lora"
+    assert endpoints["detective"].base_url.startswith("http://127.0.0.1")
+    assert endpoints["coordinator"].model == "moonshotai/Kimi-K2-Thinking"
+
+
 if __name__ == "__main__" and "--write" in sys.argv:
     text = README.read_text()
     start = text.index(BEGIN) + len(BEGIN)
