@@ -1,21 +1,31 @@
-"""A loopback stand-in for DataHub GMS, held to the real contract (no GMS can run here).
+"""A loopback stand-in for DataHub GMS, held to the real contract (no GMS can run here). It is NOT a GMS:
+it answers the calls datahub-oncall makes, the way DataHub documents and implements them.
 
 - `POST /api/graphql`: each document is parsed and validated against DataHub's REAL schema (all files
   of `../shared/datahub/graphql/` concatenated); a document that does not validate is rejected with
   GraphQL errors and recorded in `rejected`. Valid documents are executed with graphql-core on that
-  schema, with resolvers backed by an in-memory aspect store (loaded from a DataHub Lite file).
+  schema, with hand-written resolvers over an in-memory aspect store (empty, or loaded from a Lite file).
 - `GET /config`: a GMS-shaped config (`noCode`, versions) as the SDK checks it.
-- `POST /aspects?action=ingestProposal[Batch]`: proposals are recorded in `proposals` and applied to
-  the store (UPSERT replaces the aspect, timeseries events are appended, PATCH applies the generic JSON
-  patch with `arrayPrimaryKeys`), so writes read back.
+- `POST /aspects?action=ingestProposal[Batch]` (Rest.li, what the SDK and the `datahub-rest` sink send
+  to a v1.x server): proposals are recorded in `proposals` and applied to the store (UPSERT replaces the
+  aspect, timeseries events are appended, PATCH applies the generic JSON patch with `arrayPrimaryKeys`).
 - `GET /aspects/<urn>?aspect=<name>`: the SDK's `get_aspect`.
-- `mode` makes every request fail: "401", "403", "500" or "slow" (sleeps `slow_s`).
+- Consistency, as in GMS (see `Store`; both gaps are 0 s unless asked for): `async: "true"` proposals
+  reach storage `async_lag_s` late; search, lineage, relationships, incident lookups and run events
+  show a write `index_lag_s` after it was stored, while entity reads and `entityExists` see it at once.
+- `mode` makes every request fail: "401", "403", "500" or "slow" (sleeps `slow_s`); `requests` logs
+  every `METHOD path?query`.
+
+Not modelled: search relevance (a word matches a substring of names, descriptions, columns, tags and
+terms), OpenAPI v3 and MCE (`/entities?action=ingest`) endpoints, timeseries queries, the trace API,
+privileges beyond one bearer token, aspect versions, server-side MCP validation, health and hooks.
 
 A real HTTP server in a thread on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 import threading
@@ -52,12 +62,27 @@ def _entity_type(urn: str) -> str:
 
 
 class Store:
-    """Aspects per URN plus timeseries events; the stand-in's database."""
+    """The stand-in's database, with GMS's two consistency gaps (both off by default).
 
-    def __init__(self) -> None:
+    - `aspects` is primary storage (GMS's SQL): entity reads, `entityExists` and `GET /aspects` see a
+      write as soon as it is applied. An `async: "true"` proposal (the `datahub-rest` sink's default
+      ASYNC_BATCH mode) is only queued, as GMS puts it on Kafka: it reaches primary storage
+      `async_lag_s` later.
+    - search, lineage, relationships (`Asserts`, `IncidentOn`), incident lookups and timeseries
+      (`runEvents`) are served by GMS's search index, fed from primary storage by the MAE consumer:
+      they see a write `index_lag_s` after it was applied (until then, the value it replaced).
+    """
+
+    def __init__(self, *, async_lag_s: float = 0.0, index_lag_s: float = 0.0) -> None:
         self.aspects: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        self.lock = threading.Lock()
+        self.async_lag_s = async_lag_s
+        self.index_lag_s = index_lag_s
+        self.lock = threading.RLock()
+        self._queued: list[tuple[float, dict[str, Any]]] = []
+        self._stale: dict[str, dict[str, tuple[float, Any]]] = {}
+        """urn -> aspect -> (when the index catches up, the value it still shows; None = absent)."""
+        self._event_due: dict[int, float] = {}
 
     @classmethod
     def from_lite(cls, path: Path) -> Store:
@@ -81,33 +106,104 @@ class Store:
         return store
 
     def add_event(self, urn: str, name: str, event: dict[str, Any]) -> None:
-        events = self.events.setdefault(urn, {}).setdefault(name, [])
-        events[:] = [e for e in events if e.get("timestampMillis") != event.get("timestampMillis")]
-        events.append(event)
+        """A timeseries event (same timestamp = replaced), searchable after the index lag."""
+        with self.lock:
+            events = self.events.setdefault(urn, {}).setdefault(name, [])
+            events[:] = [e for e in events if e.get("timestampMillis") != event.get("timestampMillis")]
+            events.append(event)
+            if self.index_lag_s:
+                self._event_due[id(event)] = time.monotonic() + self.index_lag_s
+
+    def submit(self, proposal: dict[str, Any], *, queued: bool = False) -> None:
+        """An ingestProposal: applied now (sync) or after `async_lag_s` (async, via GMS's queue)."""
+        with self.lock:
+            if queued and self.async_lag_s:
+                self._queued.append((time.monotonic() + self.async_lag_s, proposal))
+            else:
+                self._drain(force=True)  # Kafka keeps each entity's proposals in order
+                self.apply(proposal)
 
     def apply(self, proposal: dict[str, Any]) -> None:
-        """Apply one ingestProposal."""
+        """Apply one ingestProposal to primary storage."""
         urn, name = proposal["entityUrn"], proposal["aspectName"]
         value = json.loads(proposal["aspect"]["value"])
         with self.lock:
-            if proposal.get("changeType", "UPSERT") == "PATCH":
-                current = self.aspects.setdefault(urn, {}).get(name) or {}
-                self.aspects[urn][name] = apply_patch(current, value)
-            elif name in _TIMESERIES:
+            if name in _TIMESERIES:  # timeseries cannot be patched; they live in the index only
                 self.add_event(urn, name, value)
-            else:
-                self.aspects.setdefault(urn, {})[name] = value
+                return
+            current = self.aspects.setdefault(urn, {}).get(name)
+            if proposal.get("changeType", "UPSERT") == "PATCH":
+                value = apply_patch(current or {}, value)
+            if self.index_lag_s:
+                due = time.monotonic() + self.index_lag_s
+                stale = self._stale.setdefault(urn, {})
+                stale[name] = (due, stale.get(name, (0.0, copy.deepcopy(current)))[1])
+            self.aspects[urn][name] = value
+
+    def _drain(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        while self._queued and (force or self._queued[0][0] <= now):
+            self.apply(self._queued.pop(0)[1])
+        for urn in list(self._stale):
+            stale = self._stale[urn]
+            for name in [n for n, (due, _old) in stale.items() if due <= now]:
+                del stale[name]
+            if not stale:
+                del self._stale[urn]
+        for key in [k for k, due in self._event_due.items() if due <= now]:
+            del self._event_due[key]
+
+    def refresh(self) -> None:
+        """Let the queue and the index catch up now (an Elasticsearch refresh, for tests to inspect)."""
+        with self.lock:
+            self._drain(force=True)
+            self._stale.clear()
+            self._event_due.clear()
+
+    # ------------------------------------------------------------------ primary storage
 
     def get(self, urn: str) -> dict[str, Any]:
-        return self.aspects.get(urn) or {}
+        with self.lock:
+            self._drain()
+            return self.aspects.get(urn) or {}
 
     def exists(self, urn: str) -> bool:
         aspects = self.get(urn)
         return bool(aspects) and not (aspects.get("status") or {}).get("removed")
 
+    # ------------------------------------------------------------------ the search index
+
+    def indexed(self, urn: str) -> dict[str, Any]:
+        """The aspects of `urn` as the search index shows them now."""
+        with self.lock:
+            self._drain()
+            aspects = dict(self.aspects.get(urn) or {})
+            for name, (_due, old) in (self._stale.get(urn) or {}).items():
+                if old is None:
+                    aspects.pop(name, None)
+                else:
+                    aspects[name] = old
+            return aspects
+
+    def indexed_urns(self) -> list[str]:
+        """URNs the index knows and does not show as removed, sorted."""
+        with self.lock:
+            self._drain()
+            urns = sorted(self.aspects)
+        return [u for u in urns if (a := self.indexed(u)) and not (a.get("status") or {}).get("removed")]
+
+    def indexed_events(self, urn: str, name: str) -> list[dict[str, Any]]:
+        """Timeseries events of `urn` the index has."""
+        with self.lock:
+            self._drain()
+            now = time.monotonic()
+            events = self.events.get(urn, {}).get(name, [])
+            return [e for e in events if self._event_due.get(id(e), 0.0) <= now]
+
     def edges(self) -> Iterator[tuple[str, str, str]]:
-        """(source, relationship, destination) over the aspects, as GMS's graph would hold them."""
-        for urn, aspects in list(self.aspects.items()):
+        """(source, relationship, destination) as GMS's graph index holds them."""
+        for urn in self.indexed_urns():
+            aspects = self.indexed(urn)
             for up in (aspects.get("upstreamLineage") or {}).get("upstreams") or []:
                 yield urn, "DownstreamOf", up["dataset"]
             chart = aspects.get("chartInfo") or {}
@@ -392,14 +488,13 @@ class Resolvers:
     def incidents(
         self, urn: str, state: str | None = None, start: int = 0, count: int = 20, **_: Any
     ) -> dict[str, Any]:
-        found = [
-            self.incident(src)
-            for src, rel, dst in self.store.edges()
-            if rel == "IncidentOn" and dst == urn and self.store.exists(src)
-        ]
+        # GMS searches the incident index (entities, state) and hydrates the hits from primary storage.
+        hits = [src for src, rel, dst in self.store.edges() if rel == "IncidentOn" and dst == urn]
+        indexed = {src: self.store.indexed(src).get("incidentInfo") or {} for src in hits}
         if state:
-            found = [i for i in found if i["incidentStatus"]["state"] == state]
-        found.sort(key=lambda i: -(i["created"] or {}).get("time", 0))
+            hits = [src for src in hits if (indexed[src].get("status") or {}).get("state") == state]
+        hits.sort(key=lambda src: -(indexed[src].get("created") or {}).get("time", 0))
+        found = [self.incident(src) for src in hits if self.store.exists(src)]
         page = found[start : start + count]
         return {"start": start, "count": len(page), "total": len(found), "incidents": page}
 
@@ -441,7 +536,7 @@ class Resolvers:
 
     def run_events(self, urn: str, limit: int | None = None, **_: Any) -> dict[str, Any]:
         events = sorted(
-            self.store.events.get(urn, {}).get("assertionRunEvent", []), key=lambda e: -e["timestampMillis"]
+            self.store.indexed_events(urn, "assertionRunEvent"), key=lambda e: -e["timestampMillis"]
         )
         events = events[: limit or len(events)]
         page = [
@@ -467,7 +562,7 @@ class Resolvers:
     # ------------------------------------------------------------------ search and lineage
 
     def _text(self, urn: str) -> str:
-        aspects = self.store.get(urn)
+        aspects = self.store.indexed(urn)
         parts = [urn]
         for name in ("datasetProperties", "editableDatasetProperties", "chartInfo", "dashboardInfo"):
             info = aspects.get(name) or {}
@@ -480,7 +575,7 @@ class Resolvers:
     def _passes(self, urn: str, or_filters: list[dict[str, Any]] | None) -> bool:
         if not or_filters:
             return True
-        instance = (self.store.get(urn).get("dataPlatformInstance") or {}).get("instance")
+        instance = (self.store.indexed(urn).get("dataPlatformInstance") or {}).get("instance")
         for group in or_filters:
             ok = True
             for f in group["and"]:
@@ -494,18 +589,14 @@ class Resolvers:
         types = {t.lower() for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
         words = [w for w in (input.get("query") or "*").lower().split() if w != "*"]
         hits = []
-        for urn in sorted(self.store.aspects):
-            kind = _entity_type(urn)
-            if (
-                kind not in types
-                or not self.store.exists(urn)
-                or not self._passes(urn, input.get("orFilters"))
-            ):
+        for urn in self.store.indexed_urns():  # matched in the index, hydrated from primary storage
+            if _entity_type(urn) not in types or not self._passes(urn, input.get("orFilters")):
                 continue
             text = self._text(urn)
-            if words and not any(w in text for w in words):
+            entity = self.entity(urn)
+            if entity is None or (words and not any(w in text for w in words)):
                 continue
-            hits.append({"entity": self.entity(urn), "matchedFields": [], "insights": []})
+            hits.append({"entity": entity, "matchedFields": [], "insights": []})
         start, count = input.get("start") or 0, input.get("count") or 10
         page = hits[start : start + count]
         return {"start": start, "count": len(page), "total": len(hits), "searchResults": page, "facets": []}
@@ -592,6 +683,8 @@ class GmsStandin:
         self.documents: list[tuple[str, dict[str, Any]]] = []
         self.rejected: list[tuple[str, list[str]]] = []
         self.proposals: list[dict[str, Any]] = []
+        self.requests: list[str] = []
+        """`METHOD path?query` of every HTTP request, in order."""
         self._resolvers = Resolvers(store)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
@@ -671,6 +764,7 @@ class GmsStandin:
                 return json.loads(self.rfile.read(length) or b"{}")
 
             def do_GET(self) -> None:
+                standin.requests.append(f"GET {self.path}")
                 if not self._guard():
                     return
                 parsed = urllib.parse.urlsplit(self.path)
@@ -694,6 +788,7 @@ class GmsStandin:
                 self._send(200, {"aspect": {fullname: value}})
 
             def do_POST(self) -> None:
+                standin.requests.append(f"POST {self.path}")
                 if not self._guard():
                     return
                 parsed = urllib.parse.urlsplit(self.path)
@@ -701,13 +796,15 @@ class GmsStandin:
                 if parsed.path == "/api/graphql":
                     self._send(200, standin.execute(body.get("query", ""), body.get("variables")))
                 elif parsed.path == "/aspects" and "action=ingestProposalBatch" in parsed.query:
+                    queued = str(body.get("async", "false")).lower() == "true"
                     for proposal in body["proposals"]:
                         standin.proposals.append(proposal)
-                        standin.store.apply(proposal)
+                        standin.store.submit(proposal, queued=queued)
                     self._send(200, {"value": [p["entityUrn"] for p in body["proposals"]]})
                 elif parsed.path == "/aspects" and "action=ingestProposal" in parsed.query:
                     standin.proposals.append(body["proposal"])
-                    standin.store.apply(body["proposal"])
+                    queued = str(body.get("async", "false")).lower() == "true"
+                    standin.store.submit(body["proposal"], queued=queued)
                     self._send(200, {"value": body["proposal"]["entityUrn"]})
                 else:
                     self._send(404, {"message": f"no route {parsed.path}?{parsed.query}"})

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from oncall.catalog.base import Catalog
 from oncall.config import Config
+from oncall.errors import CatalogError
 from oncall.report.models import Write
 from oncall.report.postmortem import display_name
 from oncall.report.quarantine import QUARANTINE_TAG
@@ -120,14 +121,23 @@ def _merge_info(current: m.IncidentInfoClass, draft: IncidentDraft) -> m.Inciden
     return merged
 
 
+def _open_slot(catalog: Catalog, origin: str) -> tuple[str, m.IncidentInfoClass | None]:
+    """The URN of the origin's open incident (with its info), or of the next generation to raise.
+
+    Read by URN from the entity store, not found through the incident search: a DataHub server
+    indexes a write only after it has returned, so a search right after a run can miss its incident.
+    """
+    for generation in range(_MAX_GENERATIONS):
+        urn = incident_urn(origin, generation)
+        current = catalog.get_aspect(urn, m.IncidentInfoClass)
+        if current is None or current.status.state == m.IncidentStateClass.ACTIVE:
+            return urn, current
+    raise CatalogError(f"{origin} has {_MAX_GENERATIONS} resolved incidents of ours; resolve or delete some")
+
+
 def write_incident(catalog: Catalog, draft: IncidentDraft, now_ms: int) -> Write:
     """Create or update the origin's open incident, then read it back."""
-    existing = {i.urn: i for i in catalog.incidents(draft.origin)}
-    for generation in range(_MAX_GENERATIONS):
-        urn = incident_urn(draft.origin, generation)
-        if urn not in existing or existing[urn].state == "ACTIVE":
-            break
-    current = catalog.get_aspect(urn, m.IncidentInfoClass) if urn in existing else None
+    urn, current = _open_slot(catalog, draft.origin)
     if current is None:
         info, action = _new_info(draft, now_ms), "create"
     else:
@@ -135,8 +145,13 @@ def write_incident(catalog: Catalog, draft: IncidentDraft, now_ms: int) -> Write
         action = "unchanged" if info.to_obj() == current.to_obj() else "update"
     if action != "unchanged":
         catalog.emit([MetadataChangeProposalWrapper(entityUrn=urn, aspect=info)])
-    active = {i.urn for i in catalog.incidents(draft.origin, state="ACTIVE")}
-    return Write(urn=urn, aspect="incidentInfo", action=action, verified=urn in active, detail=draft.origin)
+    after = catalog.get_aspect(urn, m.IncidentInfoClass)
+    verified = (
+        after is not None
+        and after.status.state == m.IncidentStateClass.ACTIVE
+        and draft.origin in after.entities
+    )
+    return Write(urn=urn, aspect="incidentInfo", action=action, verified=verified, detail=draft.origin)
 
 
 def ensure_tag(catalog: Catalog) -> Write:

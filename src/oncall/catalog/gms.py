@@ -15,8 +15,8 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -46,6 +46,10 @@ _TYPES: dict[str, str] = {"dataset": "DATASET", "chart": "CHART", "dashboard": "
 _PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 _ACTOR = "urn:li:corpuser:oncall"
 _PAGE = 1000
+_FIRST_POLL_S = 0.05
+_MAX_POLL_S = 1.0
+
+T = TypeVar("T")
 
 
 def document_names() -> list[str]:
@@ -69,6 +73,7 @@ class GmsCatalog:
         timeout_s: seconds before a request counts as timed out.
         read_only: refuse writes.
         write_retries: SDK retries of a failed write (5xx/429) before it is reported.
+        index_wait_s: how long `until_indexed` waits for the server's index to show our writes.
     """
 
     backend = "gms"
@@ -81,8 +86,10 @@ class GmsCatalog:
         timeout_s: float = 10.0,
         read_only: bool = False,
         write_retries: int = 2,
+        index_wait_s: float = 60.0,
     ) -> None:
         self.server = server.rstrip("/")
+        self.index_wait_s = float(index_wait_s)
         self.token = token
         self.timeout_s = float(timeout_s)
         self.read_only = read_only
@@ -390,6 +397,30 @@ class GmsCatalog:
             "server_type": (config.get("datahub") or {}).get("serverType"),
             "no_code": config.get("noCode") == "true",
         }
+
+    def until_indexed(self, check: Callable[[], T], *, what: str) -> T:
+        """Run `check` until it stops raising `CatalogError`, for at most `index_wait_s`.
+
+        GMS answers search, lineage, relationships (assertions, incidents) and timeseries from its
+        index, which its consumers fill after a write has returned, and the REST sink's batches are
+        only queued: a read right after our own writes may not show them yet. Unreachable server and
+        refused token are not waited out.
+        """
+        deadline = time.monotonic() + self.index_wait_s
+        pause = _FIRST_POLL_S
+        while True:
+            try:
+                return check()
+            except (CatalogUnavailableError, CatalogAuthError):
+                raise
+            except CatalogError as exc:
+                if time.monotonic() + pause > deadline:
+                    raise CatalogError(
+                        f"{exc} (DataHub GMS at {self.server} still did not show {what} after "
+                        f"{self.index_wait_s:g} s of waiting for its index)"
+                    ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, _MAX_POLL_S)
 
     # ----------------------------------------------------------------------------- writes
 

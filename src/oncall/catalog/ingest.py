@@ -8,6 +8,10 @@ Charts, dashboards, tags, glossary terms and owners are MCPs emitted through the
 what is already there so a re-run (or a human edit) is never clobbered. A re-run is idempotent: the
 same entities, edges and metadata (the framework stamps lineage and query aspects with the ingestion
 time, so Lite keeps one more version of those per run, as DataHub keeps their history).
+
+A server indexes what it is sent after the call returns (and the sink's async batches are only
+queued), so against GMS each instance is read back until the index shows all of it, before the kit
+metadata is applied and the counts are taken.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from datahub.ingestion.source.sql.sql_generic import SQLAlchemyGenericConfig, SQLAlchemyGenericSource
 from pydantic import BaseModel, Field, computed_field
@@ -42,6 +46,7 @@ from oncall.world import bi, metadata, schema
 __all__ = ["IngestSummary", "InstanceSummary", "SqliteSource", "ingest_world", "recipe"]
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 _ACTOR = "urn:li:corpuser:oncall"
 
 
@@ -367,6 +372,29 @@ def verify_lineage(catalog: Catalog, instance: str) -> tuple[int, int]:
     return edges, columns
 
 
+def _listed(catalog: Catalog, instance: str) -> dict[str, list[str]]:
+    """The instance's URNs per type; CatalogError if any table, view, chart or dashboard is missing."""
+    expected = {
+        "dataset": {dataset_urn(instance, t.name) for t in [*schema.TABLES, *schema.VIEWS]},
+        "chart": {chart_urn(instance, c.id) for c in bi.CHARTS},
+        "dashboard": {dashboard_urn(instance, d.id) for d in bi.DASHBOARDS},
+    }
+    listed = {kind: catalog.list_urns(kind, instance) for kind in expected}  # type: ignore[arg-type]
+    missing = sorted(u for kind, want in expected.items() for u in want - set(listed[kind]))
+    if missing:
+        raise CatalogError(
+            f"{len(missing)} tables, views, charts or dashboards of {instance} are not in the catalog "
+            f"after ingestion, e.g. {missing[0]}"
+        )
+    return listed
+
+
+def _settled(catalog: Catalog, check: Callable[[], T], *, what: str) -> T:
+    """`check()` once on Lite (it reads its own writes); on a server, until its index shows them."""
+    wait = getattr(catalog, "until_indexed", None)
+    return wait(check, what=what) if wait else check()
+
+
 # ------------------------------------------------------------------------------------------- ingest
 
 
@@ -405,17 +433,21 @@ def _ingest_instance(catalog: Catalog, instance: str, db: Path, say: Progress) -
     with exclusive() if exclusive else nullcontext():
         _run_pipeline(recipe(db, instance, _sink(catalog)))
     catalog.emit(bi_mcps(instance))
-    apply_kit_metadata(catalog, instance)
-    edges, columns = verify_lineage(catalog, instance)
-    names = [table_of(u) for u in catalog.list_urns("dataset", instance)]
+    listed, (edges, columns) = _settled(
+        catalog,
+        lambda: (_listed(catalog, instance), verify_lineage(catalog, instance)),
+        what=f"the ingested {instance} instance",
+    )
+    apply_kit_metadata(catalog, instance)  # tags need the datasets in place: listed implies stored
+    names = [table_of(u) for u in listed["dataset"]]
     view_names = {v.name for v in schema.VIEWS}
     summary = InstanceSummary(
         instance=instance,
         db=str(db),
         tables=sum(n not in view_names for n in names),
         views=sum(n in view_names for n in names),
-        charts=len(catalog.list_urns("chart", instance)),
-        dashboards=len(catalog.list_urns("dashboard", instance)),
+        charts=len(listed["chart"]),
+        dashboards=len(listed["dashboard"]),
         lineage_edges=edges,
         column_edges=columns,
         seconds=round(time.perf_counter() - began, 3),

@@ -26,6 +26,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from oncall.catalog.base import Catalog
 from oncall.catalog.urns import DATASET_PLATFORM, dataset_urn
 from oncall.config import Config
+from oncall.errors import CatalogError
 from oncall.quality.models import CheckResult, PublishSummary, SuiteRun
 from oncall.quality.runner import build_suites, new_run_id, run_suites, warehouse_url
 
@@ -197,11 +198,43 @@ def _summary(runs: Sequence[SuiteRun], run_id: str, suites: Sequence[str], start
     }
 
 
+def _expected(runs: Sequence[SuiteRun]) -> dict[str, dict[str, int]]:
+    """dataset -> assertion -> the timestamp of the newest run event this publication wrote for it."""
+    newest: dict[str, dict[str, int]] = {}
+    for run in runs:
+        for result in run.results:
+            dataset = dataset_urn(result.instance, result.check.table)
+            urn = assertion_urn(dataset, result.check.name)
+            by_urn = newest.setdefault(dataset, {})
+            by_urn[urn] = max(by_urn.get(urn, run.timestamp_ms), run.timestamp_ms)
+    return newest
+
+
+def _check_visible(catalog: Catalog, expected: dict[str, dict[str, int]]) -> None:
+    for dataset, wanted in expected.items():
+        shown = {
+            a.urn: a.runs[0].timestamp_ms if a.runs else -1 for a in catalog.assertions(dataset, history=1)
+        }
+        late = [a for a, ts in wanted.items() if shown.get(a, -1) < ts]
+        if late:
+            raise CatalogError(f"{len(late)} published assertions of {dataset} do not read back yet")
+
+
+def _await_visible(catalog: Catalog, runs: Sequence[SuiteRun]) -> None:
+    """On a server, wait until its index shows every assertion with a run at least as new as ours, so a
+    diff right after `setup` sees them (Lite reads its own writes)."""
+    wait = getattr(catalog, "until_indexed", None)
+    if wait is not None and runs:
+        expected = _expected(runs)
+        wait(lambda: _check_visible(catalog, expected), what="the published assertions")
+
+
 def publish_runs(catalog: Catalog, runs: Sequence[SuiteRun], *, suites: Sequence[str] = ()) -> PublishSummary:
     """Write the assertions and run events of `runs` to the catalog in one batch."""
     started = time.perf_counter()
     mcps, assertions, events = _mcps(runs)
     catalog.emit(mcps)
+    _await_visible(catalog, runs)
     run_id = runs[0].run_id if runs else ""
     names = list(suites) or sorted({r.suite for r in runs})
     return PublishSummary(assertions=assertions, run_events=events, **_summary(runs, run_id, names, started))
