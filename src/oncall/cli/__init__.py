@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from oncall.cli import assertions, catalog, incident, web, world
+from oncall.cli import assertions, catalog, eval, incident, web, world
 
 __all__ = ["main"]
 
@@ -24,5 +24,5 @@ def main() -> None:
     """
 
 
-for _module in (world, catalog, assertions, incident, web):
+for _module in (world, catalog, assertions, incident, web, eval):
     _module.register(main)

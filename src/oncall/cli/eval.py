@@ -1,0 +1,105 @@
+"""`oncall eval`: run the scenario bench and report root-cause accuracy, grounding, cost and speed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+from oncall.eval import load_scenarios, render_table, select, write_reports
+
+__all__ = ["register"]
+
+
+@click.command("eval")
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A scenario YAML file or a folder of them. [default: the scenarios shipped with oncall]",
+)
+@click.option("--llm", "llm_preset", default=None, help="Model preset for the agents. [default: configured]")
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="World size as a fraction of the Kaggle row counts.",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the world generator.")
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="NAME",
+    help="Run only these scenarios (repeat or comma-separate; shell patterns like 'kit-*' work).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the Markdown and JSON reports. [default: $ONCALL_HOME/eval]",
+)
+@click.option("--keep", is_flag=True, help="Keep the temporary worlds and homes for inspection.")
+@home_option
+@json_option
+@oncall_command
+def eval_command(
+    scenarios_path: Path | None,
+    llm_preset: str | None,
+    scale: float,
+    seed: int,
+    only: tuple[str, ...],
+    out: Path | None,
+    keep: bool,
+    home: str | None,
+    as_json: bool,
+) -> None:
+    """Measure the incident loop on planted faults.
+
+    Each distinct fault spec gets one world, built and set up once in a temporary home (embedded
+    DataHub Lite, never your configured DataHub); every scenario then runs the full loop on its own
+    copy of it, writes included, and is scored: symptom, origin precision and recall, path grounding,
+    "elsewhere", verdict, time to verdict, catalog and model calls. Exits 1 if any scenario fails.
+    """
+    scenarios = select(load_scenarios(scenarios_path), only)
+    config = make_config(home)
+    # Imported here, not at the top: it loads DataHub and the agents, which `oncall --help` does not need.
+    from oncall.eval.runner import EvalOptions, run_eval
+
+    worlds = len({s.world.key for s in scenarios})
+    progress(f"Running {len(scenarios)} scenario(s) on {worlds} world(s) at scale {scale}")
+    preset = llm_preset or config.llm_preset
+    options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
+    report = run_eval(scenarios, options, progress=progress)
+    command = _command_line(scenarios_path, llm_preset, scale, seed, only)
+    md_path, json_path = write_reports(report, out or config.home / "eval", command)
+    if as_json:
+        echo_json(report)
+    else:
+        click.echo(render_table(report))
+        click.echo(f"\nReports: {md_path}  {json_path}")
+    if report.summary.passed < report.summary.scenarios:
+        sys.exit(1)
+
+
+def _command_line(
+    scenarios_path: Path | None, llm_preset: str | None, scale: float, seed: int, only: tuple[str, ...]
+) -> str:
+    """The command that reproduces this report (for its Markdown)."""
+    parts = ["oncall eval", f"--scale {scale:g}"]
+    if seed != 42:
+        parts.append(f"--seed {seed}")
+    if llm_preset:
+        parts.append(f"--llm {llm_preset}")
+    if scenarios_path:
+        parts.append(f"--scenarios {scenarios_path}")
+    parts += [f"--only {name}" for name in only]
+    return " ".join(parts)
+
+
+def register(main: click.Group) -> None:
+    """Add `oncall eval` to the main group."""
+    main.add_command(eval_command)
