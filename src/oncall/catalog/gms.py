@@ -36,7 +36,7 @@ from oncall.catalog.types import (
     SchemaField,
     SearchHit,
 )
-from oncall.catalog.urns import DATASET_PLATFORM, parse_urn, platform_instance_urn
+from oncall.catalog.urns import DATASET_PLATFORM, in_instance, parse_urn, platform_instance_urn
 from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, NotFoundError
 from oncall.world.bi import BI_PLATFORM
 
@@ -318,15 +318,8 @@ class GmsCatalog:
 
     def twin(self, urn: str, instance: str) -> str | None:
         """The same table/chart/dashboard in `instance`, if the server has it."""
-        parts = parse_urn(urn)
-        if parts.instance is None:
-            return None
-        name = instance + parts.name[len(parts.instance) :]
-        if parts.entity_type == "dataset":
-            other = f"urn:li:dataset:(urn:li:dataPlatform:{parts.platform},{name},{parts.env})"
-        else:
-            other = f"urn:li:{parts.entity_type}:({parts.platform},{name})"
-        return other if self.exists(other) else None
+        other = in_instance(urn, instance)
+        return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
         """Assertions on a dataset with their newest `history` runs."""

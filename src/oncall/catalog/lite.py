@@ -44,7 +44,7 @@ from oncall.catalog.types import (
     SchemaField,
     SearchHit,
 )
-from oncall.catalog.urns import InvalidUrnError, entity_type_of, parse_urn
+from oncall.catalog.urns import InvalidUrnError, entity_type_of, in_instance, parse_urn
 from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError
 
 __all__ = ["LiteCatalog"]
@@ -387,15 +387,8 @@ class LiteCatalog:
 
     def twin(self, urn: str, instance: str) -> str | None:
         """The same table/chart/dashboard in `instance`, if the catalog has it."""
-        parts = parse_urn(urn)
-        if parts.instance is None:
-            return None
-        name = instance + parts.name[len(parts.instance) :]
-        if parts.entity_type == "dataset":
-            other = f"urn:li:dataset:(urn:li:dataPlatform:{parts.platform},{name},{parts.env})"
-        else:
-            other = f"urn:li:{parts.entity_type}:({parts.platform},{name})"
-        return other if self.exists(other) else None
+        other = in_instance(urn, instance)
+        return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
         """Assertions on a dataset with their newest `history` runs (by timestampMillis)."""

@@ -23,6 +23,7 @@ __all__ = [
     "dataset_urn",
     "entity_type_of",
     "group_urn",
+    "in_instance",
     "instance_of",
     "parse_urn",
     "platform_instance_urn",
@@ -133,3 +134,18 @@ def instance_of(urn: str) -> str | None:
 def table_of(urn: str) -> str:
     """The table (or view) name of a dataset URN, the id of a chart or dashboard URN."""
     return parse_urn(urn).short_name
+
+
+def in_instance(urn: str, instance: str) -> str | None:
+    """The URN the same table, chart or dashboard has in another platform instance.
+
+    Only the name changes (`<instance>.main.<table>`, `<instance>.<id>`); None for URNs without one.
+    Whether that entity exists is the catalog's question.
+    """
+    parts = parse_urn(urn)
+    if parts.instance is None:
+        return None
+    name = instance + parts.name[len(parts.instance) :]
+    if parts.entity_type == "dataset":
+        return f"urn:li:dataset:(urn:li:dataPlatform:{parts.platform},{name},{parts.env})"
+    return f"urn:li:{parts.entity_type}:({parts.platform},{name})"
