@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from oncall.config import Config
 from oncall.errors import SuiteError
-from oncall.quality.baseline import BaselineStats, TableStats
+from oncall.quality.baseline import BaselineStats, Spread, TableStats
 from oncall.quality.models import Suite
+from oncall.quality.runner import build_suites
 from oncall.quality.suites import load_suite, parse_suite, suite_problems, validate_suite
 from oncall.world.build import WorldSummary
 from oncall.world.schema import FOREIGN_KEYS, TABLES
@@ -96,6 +98,25 @@ def test_profile_covers_every_table_key_and_foreign_key(small_suites: dict[str, 
         "customer_state",
     }
     assert [c.field for c in by_family["freshness"]] == ["order_purchase_timestamp"]
+    money = {
+        ("olist_order_items", "price"),
+        ("olist_order_items", "freight_value"),
+        ("olist_order_payments", "payment_value"),
+    }
+    assert {(c.table, c.field) for c in by_family["precision"]} == money
+    assert {(c.table, c.field) for c in by_family["magnitude"]} == money
+    assert set(by_family) == {
+        "volume",
+        "completeness",
+        "unique_key",
+        "id_format",
+        "foreign_key",
+        "numeric_range",
+        "accepted_values",
+        "freshness",
+        "precision",
+        "magnitude",
+    }
     assert all(c.description and "{{" not in c.description for c in checks)
 
 
@@ -107,6 +128,12 @@ def _baseline(rows: int = 100, blank: int = 0, states: tuple[str, ...] = ()) -> 
             not_hex32={c: 0 for c in t.columns if c.endswith("_id")},
             maxima={"order_purchase_timestamp": "2018-10-17 17:30:18"},
             distinct={"customer_state": list(states)},
+            numbers={c: rows for c in ("price", "freight_value", "payment_value")},
+            whole={c: 20 for c in ("price", "freight_value", "payment_value")},
+            spread={
+                c: Spread(low=0.5, high=5000.0, factor=10, beyond=3)
+                for c in ("price", "freight_value", "payment_value")
+            },
         )
         for t in TABLES
     }
@@ -123,6 +150,24 @@ def test_profile_thresholds_follow_the_baseline() -> None:
     assert "'XX'" in states.sql and "'SP'" in states.sql  # the baseline's own values are accepted too
     fresh = next(c for c in profile.checks if c.family == "freshness")
     assert "'2018-10-17 17:30:18'" in fresh.sql
+    # precision: the baseline's 20 whole of 1000 plus 5% of 1000 may be whole
+    whole = next(c for c in profile.checks if c.name == "payment_value_whole_number_rate_le_baseline")
+    assert "> 70 * n" in whole.sql and whole.parameters["value"] == "0.070000"
+    assert whole.threshold == 0 and "2.00% (20 of 1000)" in whole.description
+    # magnitude: the baseline's 3 of 1000 beyond 0.5..5000 plus 0.5% of 1000
+    scale = next(c for c in profile.checks if c.name == "price_magnitude_within_baseline")
+    assert "< 0.5 OR" in scale.sql and "> 5000 THEN" in scale.sql and "> 8 * n" in scale.sql
+    assert scale.parameters["value"] == "0.008000" and scale.native_parameters["factor"] == "10"
+
+
+def test_numeric_families_skip_columns_the_baseline_has_no_numbers_in() -> None:
+    empty = _baseline(rows=1000)
+    empty.tables["olist_order_items"].numbers["price"] = 0
+    del empty.tables["olist_order_payments"].spread["payment_value"]
+    checks = load_suite("profile", baseline=empty).checks
+    named = {(c.family, c.field) for c in checks if c.family in ("precision", "magnitude")}
+    assert ("precision", "price") not in named and ("magnitude", "price") not in named
+    assert ("magnitude", "payment_value") not in named and ("precision", "payment_value") in named
 
 
 BAD_SUITES = [
@@ -159,6 +204,14 @@ BAD_SUITES = [
         "name: x\nprofile: {numeric_range: [{table: olist_orders, column: nope, min: 0}]}",
         r"numeric_range\[0\]\.column",
     ),
+    (
+        "name: x\nprofile: {precision: [{table: olist_order_items, column: colour}]}",
+        r"profile\.precision\[0\]\.column: unknown column 'colour'",
+    ),
+    (
+        "name: x\nprofile: {magnitude: [{table: olist_order_items, column: price, factor: 1}]}",
+        r"profile\.magnitude\[0\]\.factor",
+    ),
 ]
 
 
@@ -187,3 +240,12 @@ def test_unknown_tables_and_columns_are_named() -> None:
     assert "checks[2].field" in problems[2] and "colour" in problems[2]
     with pytest.raises(SuiteError, match="colour"):
         validate_suite(suite, columns)
+
+
+def test_a_rule_on_an_unknown_column_is_named_before_the_baseline_is_read(
+    small_config: Config, tmp_path: Path
+) -> None:
+    suite = tmp_path / "mine.yaml"
+    suite.write_text("name: mine\nprofile: {magnitude: [{table: olist_order_items, column: colour}]}\n")
+    with pytest.raises(SuiteError, match=r"profile\.magnitude\[0\]\.column: unknown column 'colour'"):
+        build_suites(small_config, [suite])

@@ -1,8 +1,11 @@
 """The profile suite: rules expanded into checks from the world schema and the clean baseline's stats.
 
 Families (SQL in `quality/sql/<family>.sql`): volume, completeness, unique_key, id_format, foreign_key,
-numeric_range, accepted_values, freshness. Volume and completeness are relative to the baseline (so the
-baseline passes by construction); the others are invariants with threshold 0.
+numeric_range, accepted_values, freshness, precision, magnitude. Volume, completeness, precision and
+magnitude are relative to the baseline (so the baseline passes by construction); the others are
+invariants with threshold 0. Precision and magnitude catch numeric faults that keep values in range:
+rounding (too many whole numbers) and unit mistakes (values orders of magnitude off); both compare
+shares, so legitimate growth in volume does not trip them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict, Field
 
 from oncall.errors import SuiteError
-from oncall.quality.baseline import BaselineStats, TableStats
+from oncall.quality.baseline import BaselineNeeds, BaselineStats, Spread, TableStats
 from oncall.quality.models import Check
 from oncall.quality.templates import identifier, literal, render_values
 from oncall.world.schema import FOREIGN_KEYS, TABLES
@@ -24,6 +27,8 @@ from oncall.world.schema import FOREIGN_KEYS, TABLES
 __all__ = [
     "AcceptedValuesRule",
     "ColumnRule",
+    "MagnitudeRule",
+    "PrecisionRule",
     "ProfileRules",
     "RangeRule",
     "VolumeRule",
@@ -68,6 +73,20 @@ class AcceptedValuesRule(ColumnRule):
     values: list[str]
 
 
+class PrecisionRule(ColumnRule):
+    """Share of whole-number values not above the baseline's plus `tolerance` (a fraction of values)."""
+
+    tolerance: float = Field(0.05, ge=0, le=1)
+
+
+class MagnitudeRule(ColumnRule):
+    """Share of values beyond the baseline's 1st-99th percentiles widened `factor` times not above the
+    baseline's share plus `tolerance` (a fraction of values)."""
+
+    factor: float = Field(10, gt=1)
+    tolerance: float = Field(0.005, ge=0, le=1)
+
+
 class ProfileRules(_Rule):
     """The `profile:` section of a suite file; an absent family is not generated."""
 
@@ -79,6 +98,11 @@ class ProfileRules(_Rule):
     numeric_range: list[RangeRule] = Field(default_factory=list)
     accepted_values: list[AcceptedValuesRule] = Field(default_factory=list)
     freshness: list[ColumnRule] = Field(default_factory=list)
+    precision: list[PrecisionRule] = Field(default_factory=list)
+    magnitude: list[MagnitudeRule] = Field(default_factory=list)
+
+
+_COLUMN_FAMILIES = ("numeric_range", "accepted_values", "freshness", "precision", "magnitude")
 
 
 @cache
@@ -101,7 +125,7 @@ def _columns(table: str) -> tuple[str, ...]:
 
 def _validate(rules: ProfileRules, source: str) -> None:
     """Every column rule names a world table and column (field named in the message)."""
-    for family in ("numeric_range", "accepted_values", "freshness"):
+    for family in _COLUMN_FAMILIES:
         for i, rule in enumerate(getattr(rules, family)):
             where = f"{source}: profile.{family}[{i}]"
             if rule.table not in {t.name for t in TABLES}:
@@ -110,15 +134,26 @@ def _validate(rules: ProfileRules, source: str) -> None:
                 raise SuiteError(f"{where}.column: unknown column {rule.column!r} in {rule.table}")
 
 
-def profile_needs(rules: ProfileRules) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """The baseline stats the rules need: (maxima per table, distinct values per table)."""
+def profile_needs(rules: ProfileRules, *, source: str = "profile") -> BaselineNeeds:
+    """The baseline stats the rules need: every column's blanks, plus the maxima, distinct values,
+    whole-number counts and spreads of the columns that rules name.
+
+    Raises `SuiteError` naming the field for a rule on an unknown table or column (before any SQL).
+    """
+    _validate(rules, source)
     maxima: dict[str, list[str]] = {}
     distinct: dict[str, list[str]] = {}
+    numbers: dict[str, list[str]] = {}
+    spread: dict[str, dict[str, float]] = {}
     for rule in rules.freshness:
         maxima.setdefault(rule.table, []).append(rule.column)
     for rule in rules.accepted_values:
         distinct.setdefault(rule.table, []).append(rule.column)
-    return maxima, distinct
+    for rule in rules.precision:
+        numbers.setdefault(rule.table, []).append(rule.column)
+    for magnitude in rules.magnitude:
+        spread.setdefault(magnitude.table, {})[magnitude.column] = magnitude.factor
+    return BaselineNeeds(full=True, maxima=maxima, distinct=distinct, numbers=numbers, spread=spread)
 
 
 def _volume(rule: VolumeRule, table: str, stats: TableStats, source: str) -> Check:
@@ -286,6 +321,85 @@ def _freshness(rule: ColumnRule, stats: TableStats, source: str) -> Check:
     )
 
 
+def _share_fields(seen: int, numbers: int, tolerance: float) -> tuple[int, float]:
+    """(allowed count among the baseline's `numbers` values, allowed share) for a share-based family."""
+    allowed = seen + math.floor(tolerance * numbers)
+    return allowed, allowed / numbers
+
+
+def _precision(rule: PrecisionRule, stats: TableStats, source: str) -> Check:
+    col = rule.column
+    numbers, whole = stats.numbers.get(col, 0), stats.whole.get(col, 0)
+    allowed, share = _share_fields(whole, numbers, rule.tolerance)
+    pct = _number(round(rule.tolerance * 100, 2))
+    return _check(
+        "precision",
+        rule.table,
+        {
+            "column": col,
+            "baseline_whole": str(whole),
+            "baseline_numbers": str(numbers),
+            "allowed_whole": str(allowed),
+        },
+        source,
+        name=f"{col}_whole_number_rate_le_baseline",
+        field=col,
+        operator="LESS_THAN_OR_EQUAL_TO",
+        aggregation="_NATIVE_",
+        parameters={"value": f"{share:.6f}"},
+        native_parameters={
+            "baseline_whole": str(whole),
+            "baseline_numbers": str(numbers),
+            "tolerance": str(rule.tolerance),
+        },
+        description=(
+            f"Share of {col} values that are whole numbers (no decimals) not above the baseline's "
+            f"{whole / numbers:.2%} ({whole} of {numbers}) plus {pct} "
+            "percentage points; catches rounded values. Observed = extra whole-number rows."
+        ),
+    )
+
+
+def _magnitude(rule: MagnitudeRule, spread: Spread, numbers: int, source: str) -> Check:
+    col = rule.column
+    allowed, share = _share_fields(spread.beyond, numbers, rule.tolerance)
+    factor = _number(rule.factor)
+    low, high = _number(spread.low), _number(spread.high)
+    return _check(
+        "magnitude",
+        rule.table,
+        {
+            "column": col,
+            "low": low,
+            "high": high,
+            "factor": factor,
+            "baseline_beyond": str(spread.beyond),
+            "baseline_numbers": str(numbers),
+            "allowed_beyond": str(allowed),
+        },
+        source,
+        name=f"{col}_magnitude_within_baseline",
+        field=col,
+        operator="LESS_THAN_OR_EQUAL_TO",
+        aggregation="_NATIVE_",
+        parameters={"value": f"{share:.6f}"},
+        native_parameters={
+            "low": low,
+            "high": high,
+            "factor": factor,
+            "baseline_beyond": str(spread.beyond),
+            "baseline_numbers": str(numbers),
+            "tolerance": str(rule.tolerance),
+        },
+        description=(
+            f"Share of {col} values outside {low}..{high} (the baseline's 1st-99th percentiles "
+            f"widened {factor} times) not above the baseline's {spread.beyond / numbers:.2%} plus "
+            f"{_number(round(rule.tolerance * 100, 2))} percentage points; catches unit or scale mistakes "
+            "such as cents loaded as reais. Observed = extra rows out of scale."
+        ),
+    )
+
+
 def _per_table(rules: ProfileRules, baseline: BaselineStats, source: str) -> Iterator[Check]:
     for table in TABLES:
         stats = baseline.tables.get(table.name)
@@ -322,4 +436,19 @@ def expand_profile(rules: ProfileRules, baseline: BaselineStats, *, source: str 
     for rule in rules.freshness:
         stats = baseline.tables.get(rule.table)
         checks.append(_freshness(rule, stats or TableStats(rows=0), source))
+    checks += _numeric(rules, baseline, source)
     return checks
+
+
+def _numeric(rules: ProfileRules, baseline: BaselineStats, source: str) -> Iterator[Check]:
+    """Precision and magnitude checks; a column with no numbers in the baseline has nothing to be
+    relative to and gets none."""
+    for precision in rules.precision:
+        stats = baseline.tables.get(precision.table) or TableStats(rows=0)
+        if stats.numbers.get(precision.column):
+            yield _precision(precision, stats, source)
+    for magnitude in rules.magnitude:
+        stats = baseline.tables.get(magnitude.table) or TableStats(rows=0)
+        spread = stats.spread.get(magnitude.column)
+        if spread is not None and stats.numbers.get(magnitude.column):
+            yield _magnitude(magnitude, spread, stats.numbers[magnitude.column], source)

@@ -144,8 +144,7 @@ class SuiteSource(BaseModel):
         }
         if self.spec.profile is None:
             return BaselineNeeds(row_tables=rows)
-        maxima, distinct = profile_needs(self.spec.profile)
-        return BaselineNeeds(row_tables=rows, full=True, maxima=maxima, distinct=distinct)
+        return profile_needs(self.spec.profile, source=self.source).merge(BaselineNeeds(row_tables=rows))
 
     def build(self, baseline: BaselineStats | None) -> Suite:
         """Expand placeholders and profile rules into the suite's checks."""
