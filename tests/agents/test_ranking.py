@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oncall.agents._text import content_tokens, stem
+from oncall.agents._text import content_tokens, stem, tokens, type_phrases
 from oncall.agents.ranking import MIN_CONTENT_SCORE, rank_entities
 from tests.agents._world_entities import chart_urn, dashboard_urn, dataset_urn, world_entities
 
@@ -64,3 +64,43 @@ def test_words_are_stemmed_and_trouble_words_dropped() -> None:
     assert stem("orders") == "order"
     assert stem("status") == "status"
     assert content_tokens("Customers table LOST rows!") == ["customer", "row"]
+
+
+@pytest.mark.parametrize(
+    ("text", "bound"),
+    [
+        ("the revenue by customer state chart", [("chart", ("revenue", "customer", "state"))]),
+        ("leaderboard of sellers is empty", [("leaderboard", ("seller",))]),
+        (
+            "v_order_details view and the payments table",
+            [("view", ("order", "detail")), ("table", ("payment",))],
+        ),
+        ("the dashboard", [("dashboard", ())]),
+    ],
+)
+def test_a_type_word_binds_to_the_phrase_next_to_it(
+    text: str, bound: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    assert [(p.type_word, p.words) for p in type_phrases(tokens(text))] == bound
+
+
+def test_the_phrase_before_a_type_word_outweighs_words_elsewhere() -> None:
+    # 'sellers' names the table; the other nouns belong to other tables
+    text = "sellers table rows point at products and customers and geolocation"
+    top = rank_entities(text, world_entities(), production_instance=PROD)[0]
+    assert top.ref.urn == dataset_urn(PROD, "olist_sellers"), top.reasons
+    assert any("'seller table'" in r for r in top.reasons)
+
+
+def test_a_description_naming_its_chart_binds_like_a_name() -> None:
+    # "Seller leaderboard: ..." is how the chart describes itself; the table only shares the word 'seller'
+    ranked = rank_entities("sellers leaderboard", world_entities(), production_instance=PROD)
+    assert ranked[0].ref.urn == chart_urn(PROD, "revenue_by_seller")
+    assert any("description's 'seller leaderboard'" in r for r in ranked[0].reasons)
+
+
+def test_a_word_counts_once_across_name_description_and_columns() -> None:
+    sellers = next(e for e in world_entities(("olist_dirty",)) if e.name == "olist_sellers")
+    top = rank_entities("seller", [sellers])[0]
+    # name word (2) + whole name covered (2): 'seller' in the description and columns adds nothing
+    assert top.content_score == 4.0, top.reasons

@@ -7,15 +7,26 @@ stemmed words, not embeddings.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-__all__ = ["STOPWORDS", "TYPE_WORDS", "content_tokens", "name_tokens", "stem", "tokens"]
+__all__ = [
+    "STOPWORDS",
+    "TYPE_WORDS",
+    "TypePhrase",
+    "content_tokens",
+    "name_tokens",
+    "stem",
+    "tokens",
+    "type_phrases",
+]
 
 _WORD = re.compile(r"[a-z0-9]+")
 
 _GLUE = (
     "a an and are as at be been but by for from has have i in is it its look looks looking me my of on or "
     "our seem seems so that the their there this to too was we were what when why with you your all any "
-    "some since today yesterday now again still very just also can cant t s don doesn isn"
+    "some since today yesterday now again still very just also can cant t s don doesn isn per whose which "
+    "who not no than"
 )
 _TROUBLE = (
     "wrong broken bad weird off odd strange incorrect missing lost lose drop dropped drops dropping blank "
@@ -31,12 +42,21 @@ TYPE_WORDS: dict[str, dict[str, float]] = {
     "chart": {"chart": 4.0, "dashboard": 2.0},
     "graph": {"chart": 4.0, "dashboard": 2.0},
     "plot": {"chart": 4.0},
+    "panel": {"chart": 4.0, "dashboard": 2.0},
+    "tile": {"chart": 4.0, "dashboard": 2.0},
+    "widget": {"chart": 4.0, "dashboard": 2.0},
+    # BI words: what a chart or a dashboard is called by the people reading it
     "report": {"chart": 3.0, "dashboard": 3.0},
+    "leaderboard": {"chart": 3.0, "dashboard": 3.0},
     "table": {"Table": 4.0, "View": 2.0},
     "view": {"View": 4.0, "Table": 2.0},
     "dataset": {"Table": 3.0, "View": 3.0},
 }
 """Entity-type words people use, and how well each fits an entity kind."""
+
+_CONNECTORS = frozenset({"by", "per", "of"})
+"""Words that may join the parts of one noun phrase ("revenue by customer state chart")."""
+_MAX_PHRASE_WORDS = 4
 
 _NAME_NOISE = frozenset({"olist", "v", "main", "dataset", "prod", "dim", "fct", "stg"})
 
@@ -70,3 +90,58 @@ def content_tokens(text: str) -> list[str]:
 def name_tokens(name: str) -> set[str]:
     """The meaningful words of an entity name ('v_order_details' -> {order, detail})."""
     return {w for w in tokens(name) if w not in _NAME_NOISE and w not in STOPWORDS}
+
+
+class TypePhrase(NamedTuple):
+    """An entity-type word and the words it binds to: 'category sales report' -> report, {category, sale}."""
+
+    type_word: str
+    words: tuple[str, ...]
+    """In text order, each once."""
+
+    def said(self) -> str:
+        """The phrase as matched (stemmed), for reasons: 'category sale report'."""
+        return " ".join([*self.words, self.type_word])
+
+
+def _is_content(word: str) -> bool:
+    return word not in STOPWORDS and word not in TYPE_WORDS and not word.isdigit()
+
+
+def _phrase_before(toks: list[str], end: int) -> list[str]:
+    """Content words right before `end`, across connectors, up to the first glue or type word."""
+    out: list[str] = []
+    for word in reversed(toks[:end]):
+        if len(out) >= _MAX_PHRASE_WORDS or not (_is_content(word) or word in _CONNECTORS):
+            break
+        if _is_content(word):
+            out.append(word)
+    return out[::-1]
+
+
+def _phrase_after(toks: list[str], start: int) -> list[str]:
+    """'leaderboard of sellers', 'graph per seller': content words after a connector that follows."""
+    if start >= len(toks) or toks[start] not in _CONNECTORS:
+        return []
+    out: list[str] = []
+    for word in toks[start + 1 :]:
+        if len(out) >= _MAX_PHRASE_WORDS or not _is_content(word):
+            break
+        out.append(word)
+    return out
+
+
+def type_phrases(toks: list[str]) -> list[TypePhrase]:
+    """Each entity-type word of a token list with the noun phrase it names (possibly empty).
+
+    A type word names the words right before it ("orders table", "seller leaderboard") and, after 'of',
+    'per' or 'by', the words right after it ("leaderboard of sellers"). Name noise ('v', 'olist') is
+    dropped so "v_product_sales view" binds to {product, sale}.
+    """
+    out = []
+    for i, word in enumerate(toks):
+        if word in TYPE_WORDS:
+            phrase = _phrase_before(toks, i) + _phrase_after(toks, i + 1)
+            kept = [w for w in phrase if w not in _NAME_NOISE]
+            out.append(TypePhrase(word, tuple(dict.fromkeys(kept))))
+    return out

@@ -2,9 +2,12 @@
 
 A pure function over typed entities, so it is testable without a catalog and explainable: every point
 of score comes with a reason a person can check ("name contains 'revenue'", "'dashboard' named in
-text"). Weights, highest first: words of the entity's name (and the whole name covered), the entity type
-the text names, words of the description (and word pairs, which catch phrases such as "seller
-leaderboard"), tags, then column names. The production instance wins ties against its baseline twin.
+text"). Each word of the text counts once, in the field where it weighs most (name, description, tags,
+columns); the whole name covered and word pairs shared with the description add a little. An entity-type
+word ("table", "chart", "report", "leaderboard"...) binds to the noun phrase right before it: "orders
+table" scores the table called orders, and "category sales report" the chart whose description calls
+itself that, however many single words another entity shares with the text. The production instance
+wins ties against its baseline twin.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from itertools import pairwise
 
 from pydantic import BaseModel, Field
 
-from oncall.agents._text import TYPE_WORDS, content_tokens, name_tokens, tokens
+from oncall.agents._text import TYPE_WORDS, TypePhrase, content_tokens, name_tokens, tokens, type_phrases
 from oncall.catalog.types import Entity, EntityRef, SearchHit
 
 __all__ = ["MIN_CONTENT_SCORE", "Ranked", "entity_kind", "rank_entities"]
@@ -22,12 +25,16 @@ __all__ = ["MIN_CONTENT_SCORE", "Ranked", "entity_kind", "rank_entities"]
 MIN_CONTENT_SCORE = 2.0
 """Below this, only type words or the instance matched: the text names nothing we know."""
 
-_NAME_WORD = 2.0
+_FIELDS = (
+    # field, points per word, cap, how the reason reads
+    ("name", 2.0, float("inf"), "name contains"),
+    ("description", 1.0, 3.0, "description mentions"),
+    ("tags", 1.0, float("inf"), "tagged"),
+    ("columns", 0.5, 1.5, "columns mention"),
+)
 _FULL_NAME = 2.0
-_DESC_WORD, _DESC_CAP = 1.0, 3.0
 _PAIR, _PAIR_CAP = 1.0, 2.0
-_TAG_WORD = 1.0
-_COLUMN_WORD, _COLUMN_CAP = 0.5, 1.5
+_SUBJECT = 4.0
 _PRODUCTION = 1.5
 
 
@@ -55,35 +62,36 @@ def entity_kind(ref: EntityRef) -> str:
 
 
 def _words_score(words: Sequence[str], entity: Entity) -> tuple[float, list[str]]:
-    score, reasons = 0.0, []
+    """Each text word counts once, where it weighs most: name, then description, tags, columns.
+
+    A table's description repeats its name ("Sellers on the marketplace..."); counting the word again
+    there would favour tables over the chart whose description is what the reporter actually quoted.
+    """
     name = name_tokens(entity.name)
-    hit = [w for w in words if w in name]
-    if hit:
-        score += _NAME_WORD * len(hit)
-        reasons.append(f"name contains {', '.join(repr(w) for w in hit)}")
-        if name <= set(words):
-            score += _FULL_NAME
-            reasons.append(f"every word of the name {entity.name!r} is in the text")
     desc = tokens(entity.description)
-    desc_set = set(desc)
-    in_desc = [w for w in words if w in desc_set]
-    if in_desc:
-        score += min(_DESC_CAP, _DESC_WORD * len(in_desc))
-        reasons.append(f"description mentions {', '.join(repr(w) for w in in_desc)}")
+    fields: list[tuple[str, set[str]]] = [
+        ("name", name),
+        ("description", set(desc)),
+        ("tags", {w for tag in entity.tags for w in tokens(tag.rsplit(":", 1)[-1])}),
+        ("columns", {w for f in entity.fields for w in tokens(f.path)}),
+    ]
+    hits: dict[str, list[str]] = {label: [] for label, _ in fields}
+    for word in words:
+        label = next((lbl for lbl, vocab in fields if word in vocab), None)
+        if label:
+            hits[label].append(word)
+    score, reasons = 0.0, []
+    for label, points, cap, says in _FIELDS:
+        if hits[label]:
+            score += min(cap, points * len(hits[label]))
+            reasons.append(f"{says} {', '.join(repr(w) for w in hits[label])}")
+    if hits["name"] and name <= set(words):
+        score += _FULL_NAME
+        reasons.append(f"every word of the name {entity.name!r} is in the text")
     pairs = _shared_pairs(words, [*desc, "", *tokens(entity.name)])
     if pairs:
         score += min(_PAIR_CAP, _PAIR * len(pairs))
         reasons.append(f"phrase {', '.join(repr(p) for p in pairs)} matches")
-    tag_words = {w for tag in entity.tags for w in tokens(tag.rsplit(":", 1)[-1])}
-    in_tags = [w for w in words if w in tag_words]
-    if in_tags:
-        score += _TAG_WORD * len(in_tags)
-        reasons.append(f"tagged {', '.join(repr(w) for w in in_tags)}")
-    columns = {w for f in entity.fields for w in tokens(f.path)}
-    in_columns = [w for w in words if w in columns and w not in name]
-    if in_columns:
-        score += min(_COLUMN_CAP, _COLUMN_WORD * len(in_columns))
-        reasons.append(f"columns mention {', '.join(repr(w) for w in in_columns)}")
     return score, reasons
 
 
@@ -105,6 +113,43 @@ def _type_bonus(text_words: Sequence[str], ref: EntityRef) -> tuple[float, str |
     return best, f"{named!r} named in the text ({kind.lower()})"
 
 
+def _fit(type_word: str, kind: str) -> float:
+    """How well a type word fits an entity kind, 0..1 ('dashboard' fits a chart half as well)."""
+    fits = TYPE_WORDS[type_word]
+    return fits.get(kind, 0.0) / max(fits.values())
+
+
+def _labels(entity: Entity, kind: str) -> list[tuple[str, frozenset[str]]]:
+    """What the entity is called: its name, and each "<phrase> <type word>" its description uses for
+    its own kind ("Seller leaderboard: ..." on a chart; a table's "feeds the revenue dashboard" is not)."""
+    out = [(f"its name {entity.name!r}", frozenset(name_tokens(entity.name)))]
+    for phrase in type_phrases(tokens(entity.description)):
+        if phrase.words and _fit(phrase.type_word, kind) > 0:
+            out.append((f"its description's {phrase.said()!r}", frozenset(phrase.words)))
+    return out
+
+
+def _subject_bonus(phrases: Sequence[TypePhrase], entity: Entity, kind: str) -> tuple[float, str | None]:
+    """The text's "<phrase> <type word>" against what the entity is called, of a kind the word fits.
+
+    A type word binds to the words right before it: in "orders table has orders whose customer..." the
+    table meant is orders, not customers. Overlap is Jaccard, so 'orders' fits olist_orders better than
+    olist_order_items.
+    """
+    best, why = 0.0, None
+    for phrase in phrases:
+        fit = _fit(phrase.type_word, kind)
+        if not phrase.words or fit == 0:
+            continue
+        said = frozenset(phrase.words)
+        for label, words in _labels(entity, kind):
+            overlap = len(said & words) / len(said | words) if words else 0.0
+            if overlap > 0 and _SUBJECT * fit * overlap > best:
+                best = _SUBJECT * fit * overlap
+                why = f"the text's {phrase.said()!r} matches {label}"
+    return best, why
+
+
 def rank_entities(
     text: str,
     entities: Sequence[Entity],
@@ -122,18 +167,20 @@ def rank_entities(
     """
     words = content_tokens(text)
     raw = tokens(text)
+    phrases = type_phrases(raw)
     scores = catalog_scores or {}
     ranked: list[Ranked] = []
     for entity in entities:
+        ref = EntityRef(**{k: getattr(entity, k) for k in EntityRef.model_fields})
         content, reasons = _words_score(words, entity)
-        bonus, why = _type_bonus(raw, entity)
-        if why:
-            reasons.append(why)
-        score = content + bonus
+        bonus, why = _type_bonus(raw, ref)
+        # the subject bonus rewards words matched in the right place: it needs some words matched
+        subject, named = _subject_bonus(phrases, entity, entity_kind(ref)) if content > 0 else (0.0, None)
+        reasons += [r for r in (named, why) if r]
+        score = content + bonus + subject
         if production_instance and entity.instance == production_instance and content > 0:
             score += _PRODUCTION
             reasons.append(f"in the production instance {production_instance!r}")
-        ref = EntityRef(**{k: getattr(entity, k) for k in EntityRef.model_fields})
         ranked.append(Ranked(ref=ref, score=score, content_score=content, reasons=reasons))
     ranked.sort(key=lambda r: (-r.score, -scores.get(r.ref.urn, 0.0), r.ref.urn))
     return ranked
