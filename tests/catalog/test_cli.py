@@ -67,7 +67,7 @@ def test_errors_have_messages_and_exit_codes(seeded_home: Path, home: Path) -> N
     code, _, err = _run("catalog", "show", "olist_orders", "--home", str(seeded_home))
     assert code == 2 and "not a dataset, chart or dashboard URN" in err
     code, _, err = _run("catalog", "search", "x", "--home", str(home))
-    assert code == 1 and "run `oncall setup` first" in err
+    assert code == 2 and "run `oncall setup` first" in err  # a missing step, like `oncall run`
 
 
 def test_gms_unreachable_from_the_cli(home: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -64,7 +64,7 @@ def test_run_publishes_to_the_catalog(seeded_copy: Path) -> None:
 
 def test_run_without_a_catalog_fails_before_running(world_copy: Path) -> None:
     result = _invoke("run", "--suite", "kit", "--home", str(world_copy))
-    assert result.exit_code == 1 and "DataHub Lite" in result.stderr and "FAILURE" not in result.stdout
+    assert result.exit_code == 2 and "DataHub Lite" in result.stderr and "FAILURE" not in result.stdout
 
 
 def test_a_malformed_suite_file_exits_2_naming_the_field(world_copy: Path, tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""Shared pieces of the commands: the --home/--json options, output, and error mapping."""
+"""Shared pieces of the commands: the --home/--json options, output, catalog access and error mapping.
+
+Kept light on purpose: every command module imports this at startup, so it pulls in neither pydantic
+nor DataHub; `oncall --help` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,26 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import BaseModel
 
 from oncall.config import Config, load_config
-from oncall.errors import OncallError
+from oncall.errors import OncallError, UserError
 
-__all__ = ["echo_json", "home_option", "json_option", "make_config", "oncall_command", "progress"]
+if TYPE_CHECKING:
+    from oncall.catalog import Catalog
+
+__all__ = [
+    "echo_json",
+    "home_option",
+    "json_option",
+    "make_config",
+    "oncall_command",
+    "open_setup_catalog",
+    "progress",
+    "require_setup",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,9 +39,12 @@ home_option = click.option(
     default=None,
     envvar="ONCALL_HOME",
     show_envvar=True,
-    help="Project home for the world DBs, the DataHub Lite file and run history. [default: ./.oncall]",
+    help="Project home holding config.yaml, the world DBs, the DataHub Lite file and run history. "
+    "[default: ./.oncall]",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print machine-readable JSON only on stdout (progress on stderr)."
+)
 
 
 def make_config(home: str | None, **overrides: Any) -> Config:
@@ -34,8 +52,22 @@ def make_config(home: str | None, **overrides: Any) -> Config:
     return load_config(home, **overrides)
 
 
+def require_setup(config: Config) -> None:
+    """Refuse early when the Lite catalog was never set up: a step the person skipped (exit 2)."""
+    if config.catalog == "lite" and not config.lite_path.exists():
+        raise UserError(f"no DataHub Lite catalog at {config.lite_path}; run `oncall setup` first")
+
+
+def open_setup_catalog(config: Config, *, read_only: bool = True) -> Catalog:
+    """Open the catalog, after `require_setup` (a missing Lite file is not an outage)."""
+    require_setup(config)
+    from oncall.catalog import open_catalog
+
+    return open_catalog(config, read_only=read_only)
+
+
 def _default(obj: Any) -> Any:
-    if isinstance(obj, BaseModel):
+    if hasattr(obj, "model_dump"):  # a pydantic model, duck-typed so pydantic is not imported here
         return obj.model_dump(mode="json")
     if hasattr(obj, "__fspath__"):
         return str(obj)
@@ -52,6 +84,11 @@ def progress(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _one_line(message: str) -> str:
+    # A person paged at night reads one line; libraries sometimes put the useful part on several.
+    return " ".join(message.split())
+
+
 def oncall_command(func: F) -> F:
     """Turn domain errors into a one-line message and the error's exit code (2 = bad input)."""
 
@@ -60,7 +97,7 @@ def oncall_command(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except OncallError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {_one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]

@@ -5,29 +5,44 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from oncall.catalog import open_catalog, table_of
-from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+from oncall.cli._common import (
+    echo_json,
+    home_option,
+    json_option,
+    make_config,
+    oncall_command,
+    open_setup_catalog,
+    progress,
+)
 from oncall.config import Config
-from oncall.quality import DiffEntry, DiffSide, SuiteRun, build_suites, diff_history, diff_instances
-from oncall.quality.publish import publish_runs
-from oncall.quality.runner import DEFAULT_TIMEOUT_S, run_suites, warehouse_url
+
+if TYPE_CHECKING:
+    from oncall.quality import DiffEntry, DiffSide, SuiteRun
 
 __all__ = ["register"]
 
 _VERDICT_ORDER = {"regression": 0, "pre-existing": 1, "recovered": 2, "unchanged": 3}
+# Same as oncall.quality.runner.DEFAULT_TIMEOUT_S (a test pins it); repeated here so that `--help`
+# does not import SQLAlchemy and DataHub just to show a default.
+DEFAULT_TIMEOUT_S = 60.0
 
 
 @click.group("assertions")
 def assertions() -> None:
     """Run data-quality assertion suites and diff their results.
 
-    \b
     Suites: kit (the hackathon kit's 11 checks), profile (derived from the clean baseline for all
-    9 tables), or the path of your own suite YAML file.
+    9 tables), or the path of your own suite YAML file. `run` publishes assertions and their run
+    events to DataHub; `diff` only reads them.
+
+    \b
+    Examples:
+      oncall assertions run --suite kit
+      oncall assertions diff --json
     """
 
 
@@ -104,7 +119,9 @@ def _fail_on_errors(errors: Sequence[str], total: int) -> None:
 
 
 def _publish(config: Config, runs: Sequence[SuiteRun], suites: Sequence[str]) -> Any:
-    catalog = open_catalog(config)
+    from oncall.quality.publish import publish_runs
+
+    catalog = open_setup_catalog(config, read_only=False)
     try:
         return publish_runs(catalog, runs, suites=suites)
     finally:
@@ -145,10 +162,12 @@ def run_command(
     home: str | None,
     as_json: bool,
 ) -> None:
-    """Run assertion suites on the warehouses (SQL pushed down) and publish the results to DataHub.
+    """Run assertion suites on the warehouses and publish the results.
 
-    Each instance's warehouse is `warehouses.<instance>` in config.yaml (any SQLAlchemy URL: SQLite,
-    DuckDB, PostgreSQL, ...), else the world's SQLite file. Exits 1 when any assertion ERRORs.
+    The SQL is pushed down to each warehouse. Each instance's warehouse is `warehouses.<instance>` in
+    config.yaml (any SQLAlchemy URL: SQLite, DuckDB, PostgreSQL, ...), else the world's SQLite file.
+    Writes the assertions and one run event per assertion to DataHub (unless --no-publish); nothing to
+    the warehouses. Exits 1 when any assertion ERRORs.
 
     \b
     Examples:
@@ -156,10 +175,12 @@ def run_command(
       oncall assertions run --suite kit --no-publish     just print the kit's 11 checks
       oncall assertions run --suite my_checks.yaml --instance olist_dirty
     """
+    from oncall.quality.runner import build_suites, run_suites, warehouse_url
+
     config = make_config(home)
     names = list(suites) or ["kit", "profile"]
     if not no_publish:
-        open_catalog(config, read_only=True).close()  # fail before running if there is no catalog
+        open_setup_catalog(config).close()  # fail before running if there is no catalog
     built = build_suites(config, names)
     chosen = instances or (config.baseline_instance, config.production_instance)
     runs = run_suites(built, {i: warehouse_url(config, i) for i in dict.fromkeys(chosen)}, timeout_s=timeout)
@@ -181,6 +202,8 @@ def _side(side: DiffSide) -> str:
 
 
 def _print_diff(entries: Sequence[DiffEntry], labels: tuple[str, str]) -> None:
+    from oncall.catalog.urns import table_of
+
     ordered = sorted(entries, key=lambda e: (_VERDICT_ORDER[e.status], e.dataset_urn, e.native_type))
     rows = [
         (
@@ -199,9 +222,11 @@ def _print_diff(entries: Sequence[DiffEntry], labels: tuple[str, str]) -> None:
 
 @assertions.command("diff")
 @click.option(
-    "--baseline", metavar="INSTANCE", help="Clean twin instance. [default: baseline_instance setting]"
+    "--baseline", metavar="INSTANCE", help="Clean baseline instance. [default: baseline_instance setting]"
 )
-@click.option("--production", metavar="INSTANCE", help="Production instance. [default: production_instance]")
+@click.option(
+    "--production", metavar="INSTANCE", help="Production instance. [default: production_instance setting]"
+)
 @click.option(
     "--history", is_flag=True, help="Compare each assertion's latest run with its last passing run."
 )
@@ -211,10 +236,11 @@ def _print_diff(entries: Sequence[DiffEntry], labels: tuple[str, str]) -> None:
 def diff_command(
     baseline: str | None, production: str | None, history: bool, home: str | None, as_json: bool
 ) -> None:
-    """Diff published assertion results: regressions fail in production but pass in the baseline.
+    """Diff published assertion results: baseline vs production.
 
-    Reads DataHub only (run `oncall setup` or `oncall assertions run` first). Exits 1 when any
-    assertion's latest result is ERROR.
+    A regression fails in production but passes in the baseline. Reads DataHub only and writes nothing
+    (run `oncall setup` or `oncall assertions run` first). Statuses: regression, pre-existing,
+    recovered, unchanged. Exits 1 when any assertion's latest result is ERROR.
 
     \b
     Examples:
@@ -224,10 +250,12 @@ def diff_command(
     """
     if history and baseline:
         raise click.UsageError("--history compares runs over time; it takes no --baseline")
+    from oncall.quality.diff import diff_history, diff_instances
+
     config = make_config(home)
     base = baseline or config.baseline_instance
     prod = production or config.production_instance
-    catalog = open_catalog(config, read_only=True)
+    catalog = open_setup_catalog(config)
     try:
         urns = catalog.list_urns("dataset", instance=prod)
         entries = diff_history(catalog, urns) if history else diff_instances(catalog, urns, base, prod)

@@ -3,46 +3,80 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from oncall.catalog import Catalog, open_catalog
-from oncall.catalog.types import Entity, LineageNode, SearchHit
-from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+from oncall.cli._common import (
+    echo_json,
+    home_option,
+    json_option,
+    make_config,
+    oncall_command,
+    open_setup_catalog,
+    progress,
+)
+
+if TYPE_CHECKING:
+    from oncall.catalog import Catalog
+    from oncall.catalog.types import Entity, LineageNode, SearchHit
 
 __all__ = ["register"]
 
 _TYPES = click.Choice(["dataset", "chart", "dashboard"])
 
 
-def _open(home: str | None, *, read_only: bool = True) -> Catalog:
-    return open_catalog(make_config(home), read_only=read_only)
+def _open(home: str | None) -> Catalog:
+    return open_setup_catalog(make_config(home), read_only=True)
 
 
 @click.group("catalog")
 def catalog_group() -> None:
-    """Look things up in DataHub (the embedded Lite file, or a server when catalog=gms).
+    """Look things up in DataHub: search, show, lineage, ping.
+
+    Reads the embedded DataHub Lite file in the home (<home>/datahub.db, made by `oncall setup`),
+    or a DataHub server when catalog=gms (DATAHUB_GMS_URL). These commands write nothing.
 
     \b
-    oncall catalog search "revenue dashboard"
-    oncall catalog show 'urn:li:dashboard:(superset,olist_dirty.revenue)'
-    oncall catalog lineage 'urn:li:dashboard:(superset,olist_dirty.revenue)' --hops 3
-    oncall catalog ping
+    Examples:
+      oncall catalog search "revenue dashboard"
+      oncall catalog show 'urn:li:dashboard:(superset,olist_dirty.revenue)'
+      oncall catalog lineage 'urn:li:dashboard:(superset,olist_dirty.revenue)' --hops 3
     """
 
 
 @catalog_group.command("search")
 @click.argument("text")
-@click.option("--type", "types", type=_TYPES, multiple=True, help="Only this entity type (repeatable).")
-@click.option("--instance", default=None, help="Only this platform instance, e.g. olist_dirty.")
-@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.option(
+    "--type",
+    "types",
+    type=_TYPES,
+    multiple=True,
+    help="Only this entity type; repeat for several. [default: all types]",
+)
+@click.option(
+    "--instance", default=None, help="Only this platform instance, e.g. olist_dirty. [default: all]"
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="At most N hits (1-500)."
+)
 @home_option
 @json_option
 @oncall_command
 def search(
     text: str, types: tuple[str, ...], instance: str | None, limit: int, home: str | None, as_json: bool
 ) -> None:
-    """Find datasets, charts and dashboards by words; best first, with why each matched."""
+    """Find datasets, charts and dashboards by words.
+
+    Best first, with why each matched. Matches names, descriptions, columns, tags, glossary terms and
+    owners. Writes nothing.
+
+    \b
+    Examples:
+      oncall catalog search "revenue dashboard"
+      oncall catalog search orders --type dataset --instance olist_dirty
+      oncall catalog search "customer" --json | jq -r '.[0].ref.urn'
+    """
     catalog = _open(home)
     try:
         hits = catalog.search(text, types=list(types) or None, instance=instance, limit=limit)  # type: ignore[arg-type]
@@ -70,7 +104,17 @@ def _echo_hit(hit: SearchHit) -> None:
 @json_option
 @oncall_command
 def show(urn: str, home: str | None, as_json: bool) -> None:
-    """Show one entity: description, columns, owners, tags, terms, links, incidents, inputs."""
+    """Show one entity's page.
+
+    Description, columns, owners, tags, glossary terms, links, active incidents and inputs.
+    Writes nothing. Find URNs with `oncall catalog search`.
+
+    \b
+    Examples:
+      oncall catalog show 'urn:li:dashboard:(superset,olist_dirty.revenue)'
+      oncall catalog show --json \\
+          'urn:li:dataset:(urn:li:dataPlatform:sqlite,olist_dirty.main.olist_orders,PROD)'
+    """
     catalog = _open(home)
     try:
         entity = catalog.get(urn)
@@ -113,7 +157,16 @@ def _echo_entity(e: Entity) -> None:
 @json_option
 @oncall_command
 def lineage(urn: str, downstream: bool, hops: int | None, home: str | None, as_json: bool) -> None:
-    """Upstream (or downstream) lineage with the path to each entity, nearest first."""
+    """Upstream (or downstream) lineage of an entity.
+
+    Nearest first. Each line gives the hop count, type, name, instance and URN. Writes nothing.
+
+    \b
+    Examples:
+      oncall catalog lineage 'urn:li:dashboard:(superset,olist_dirty.revenue)'
+      oncall catalog lineage --downstream --hops 2 \\
+          'urn:li:dataset:(urn:li:dataPlatform:sqlite,olist_dirty.main.olist_customers,PROD)'
+    """
     catalog = _open(home)
     try:
         nodes = catalog.lineage(urn, direction="downstream" if downstream else "upstream", hops=hops)
@@ -138,7 +191,15 @@ def _echo_node(node: LineageNode) -> None:
 @json_option
 @oncall_command
 def ping(home: str | None, as_json: bool) -> None:
-    """Tell whether the catalog answers, and its version."""
+    """Tell whether the catalog answers.
+
+    Prints its backend, location and version; exits 1 when it does not answer. Writes nothing.
+
+    \b
+    Examples:
+      oncall catalog ping
+      ONCALL_CATALOG=gms DATAHUB_GMS_URL=http://localhost:8080 oncall catalog ping --json
+    """
     catalog = _open(home)
     try:
         info = catalog.ping()
@@ -161,21 +222,33 @@ def ping(home: str | None, as_json: bool) -> None:
     "--scale",
     type=click.FloatRange(min=0.0, min_open=True),
     default=None,
-    help="World scale when the world is built (default 1.0; must match an existing world unless --force).",
+    help="World scale (fraction of the Kaggle row counts) when the world is built; must match an "
+    "existing world unless --force. [default: 1.0]",
 )
 @home_option
 @json_option
 @oncall_command
 def setup_command(force: bool, scale: float | None, home: str | None, as_json: bool) -> None:
-    """Build the world if missing, ingest it into DataHub, and publish the assertion suites.
+    """Build the world, ingest it into DataHub, publish assertions.
 
-    Idempotent: running it again changes nothing in the catalog but appends fresh assertion runs.
+    Writes the world (olist_source.db, olist_dirty.db, world.json) into the home if it is missing,
+    then both instances, the BI layer and the assertion results into DataHub (the Lite file
+    <home>/datahub.db, or the GMS server when catalog=gms). Idempotent: running it again changes
+    nothing in the catalog but appends fresh assertion runs. Progress goes to stderr.
+
+    \b
+    Examples:
+      oncall setup                      full scale (about a minute)
+      oncall setup --scale 0.05         a small world, a few seconds
+      oncall setup --force --json       rebuild everything, print the summary as JSON
     """
     from oncall.bootstrap import setup
 
     summary = setup(make_config(home), force=force, scale=scale, progress=progress)
     if as_json:
         echo_json(summary)
+    else:
+        click.echo('Ready: try `oncall run "revenue dashboard wrong"` or `oncall serve`.')
 
 
 def register(main: click.Group) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
-from oncall.eval import load_scenarios, render_table, select, write_reports
 
 __all__ = ["register"]
 
@@ -62,12 +61,21 @@ def eval_command(
     Each distinct fault spec gets one world, built and set up once in a temporary home (embedded
     DataHub Lite, never your configured DataHub); every scenario then runs the full loop on its own
     copy of it, writes included, and is scored: symptom, origin precision and recall, path grounding,
-    "elsewhere", verdict, time to verdict, catalog and model calls. Exits 1 if any scenario fails.
+    "elsewhere", verdict, time to verdict, catalog and model calls. Writes Markdown and JSON reports
+    to --out (default $ONCALL_HOME/eval/, plus latest.md/latest.json); exits 1 if any scenario fails.
+
+    \b
+    Examples:
+      oncall eval                                   all shipped scenarios at scale 0.1 (about a minute)
+      oncall eval --only 'kit-*' --scale 0.02       a quick subset
+      oncall eval --llm nebius --json > eval.json   the same bench with models, for scripts
     """
+    # Imported here, not at the top: they load DataHub and the agents, which `oncall --help` does not need.
+    from oncall.eval import load_scenarios, render_table, select, write_reports
+    from oncall.eval.runner import EvalOptions, run_eval
+
     scenarios = select(load_scenarios(scenarios_path), only)
     config = make_config(home)
-    # Imported here, not at the top: it loads DataHub and the agents, which `oncall --help` does not need.
-    from oncall.eval.runner import EvalOptions, run_eval
 
     worlds = len({s.world.key for s in scenarios})
     progress(f"Running {len(scenarios)} scenario(s) on {worlds} world(s) at scale {scale}")

@@ -2,23 +2,32 @@
 
 `run` streams the four agents' events as labelled, coloured lanes (thinking dimmed, each tool call
 with the GraphQL or SQL it executed, abbreviated), then prints the verdict and the postmortem. With
-`--json` it prints the run result only. Every run is saved to the run history (`<home>/runs/`), which
-the web console reads too.
+`--json` it prints the run result only on stdout, and the lanes go to stderr. Every run is saved to
+the run history (`<home>/runs/`), which the web console reads too; `demo --serve` opens it there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+from oncall.cli._common import (
+    echo_json,
+    home_option,
+    json_option,
+    make_config,
+    oncall_command,
+    progress,
+    require_setup,
+)
 from oncall.config import Config
-from oncall.events import Event, RunEvents
-from oncall.report.models import RunResult, Write
-from oncall.report.postmortem import display_name
+
+if TYPE_CHECKING:
+    from oncall.events import Event
+    from oncall.report.models import RunResult, Write
 
 __all__ = ["format_event", "register"]
 
@@ -87,6 +96,8 @@ def _body(event: Event) -> list[str] | None:
 
 
 def _finding(d: dict[str, Any]) -> str:
+    from oncall.report.postmortem import display_name
+
     if d.get("symptom"):
         return f"symptom: {d.get('type')} {d.get('name')!r} ({d.get('decided_by')})"
     if "scope" in d:
@@ -156,14 +167,15 @@ def _execute(
     config: Config, text: str, *, as_json: bool, dry_run: bool, llm: str | None, history: bool
 ) -> RunResult:
     from oncall.agents import new_run_id, run_incident
+    from oncall.events import RunEvents
     from oncall.web.history import RunStore
 
     run_id = new_run_id()
     events = RunEvents(run_id)
     store = RunStore(config.runs_dir)
     writer = store.record(events)
-    if not as_json:
-        events.listen(lambda e: _echo_event(e))
+    # With --json, stdout carries the result only; the lanes still show progress, on stderr.
+    events.listen(lambda e: _echo_event(e, err=as_json))
     try:
         result = asyncio.run(
             run_incident(
@@ -178,6 +190,8 @@ def _execute(
         )
     finally:
         writer.close()
+        if not events.events:  # refused before it started (bad input): leave nothing in the history
+            store.events_path(run_id).unlink(missing_ok=True)
     store.save(result)
     if as_json:
         echo_json(result.model_dump(mode="json"))
@@ -186,10 +200,10 @@ def _execute(
     return result
 
 
-def _echo_event(event: Event) -> None:
+def _echo_event(event: Event, *, err: bool = False) -> None:
     line = format_event(event)
     if line is not None:
-        click.echo(line)
+        click.echo(line, err=err)
 
 
 _llm_option = click.option(
@@ -197,7 +211,8 @@ _llm_option = click.option(
     "llm",
     default=None,
     metavar="PRESET",
-    help="Model preset: offline, nebius, openai, ollama, vllm.",
+    help="Model preset: offline (no model, no key), nebius, openai, ollama, vllm. "
+    "[default: llm_preset setting, else offline]",
 )
 _dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Investigate and report, but write nothing to DataHub."
@@ -220,8 +235,21 @@ _history_option = click.option(
 def run_command(
     text: str, as_json: bool, dry_run: bool, llm: str | None, history: bool, home: str | None
 ) -> None:
-    """Answer an incident described in plain words, e.g. oncall run "revenue dashboard wrong"."""
+    """Answer an incident described in plain words.
+
+    Finds the symptom, its origin and blast radius. The four agents stream as lanes, then the verdict
+    and the postmortem print. Unless --dry-run, the fixer writes to DataHub: one incident per origin,
+    tags and links (undo with `oncall reset`). The result and its events are saved in <home>/runs/ (open
+    them with `oncall serve`). Needs `oncall setup` first.
+
+    \b
+    Examples:
+      oncall run "customers table lost rows" --dry-run
+      oncall run "revenue dashboard wrong" --llm nebius        (needs NEBIUS_API_KEY)
+      oncall run "revenue dashboard wrong" --json | jq .verdict
+    """
     config = make_config(home)
+    require_setup(config)  # before anything is written to the run history
     _execute(config, text, as_json=as_json, dry_run=dry_run, llm=llm, history=history)
 
 
@@ -237,9 +265,32 @@ def _needs_setup(config: Config) -> bool:
         catalog.close()
 
 
+def _serve_run(config: Config, run_id: str, port: int) -> None:
+    """Serve the console on loopback until Ctrl+C, announcing the page that replays `run_id`."""
+    from oncall.cli.web import console_link, serve_until_interrupted
+
+    def announce(url: str) -> str:
+        return f"replay this run: {console_link(url, config.token, run_id=run_id)}"
+
+    serve_until_interrupted(config, "127.0.0.1", port, announce)
+
+
 @click.command("demo")
 @click.option(
-    "--scale", type=float, default=None, help="World scale if it must be built first. [default: 1.0]"
+    "--scale",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help="World scale (fraction of the Kaggle row counts) if it must be built first. [default: 1.0]",
+)
+@click.option(
+    "--serve", "serve", is_flag=True, help="Then open the web console on loopback, replaying this run."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="TCP port of the console with --serve (0 = any free port).",
 )
 @json_option
 @_dry_run_option
@@ -247,16 +298,39 @@ def _needs_setup(config: Config) -> bool:
 @home_option
 @oncall_command
 def demo_command(
-    scale: float | None, as_json: bool, dry_run: bool, llm: str | None, home: str | None
+    scale: float | None,
+    serve: bool,
+    port: int,
+    as_json: bool,
+    dry_run: bool,
+    llm: str | None,
+    home: str | None,
 ) -> None:
-    """Set up the demo world and DataHub if needed, then run "revenue dashboard wrong"."""
+    """Set up if needed, then run the demo incident.
+
+    The incident is "revenue dashboard wrong". The first time it builds the world and the DataHub Lite
+    file in the home (like `oncall setup`; about a minute at full scale), then runs the incident like
+    `oncall run`, writing its incidents, tags and links to DataHub and the run to <home>/runs/. No
+    server and no API key needed. With --serve it then keeps the web console open on 127.0.0.1 and
+    prints the page that replays the run.
+
+    \b
+    Examples:
+      oncall demo
+      oncall demo --scale 0.05 --serve              small world, then watch it in the browser
+      oncall demo --serve --port 9000 --dry-run
+    """
     from oncall.bootstrap import setup
 
     config = make_config(home)
     if _needs_setup(config):
         progress(f"Setting up the demo world and DataHub in {config.home} (once) ...")
         setup(config, progress=progress, scale=scale)
-    _execute(config, "revenue dashboard wrong", as_json=as_json, dry_run=dry_run, llm=llm, history=False)
+    result = _execute(
+        config, "revenue dashboard wrong", as_json=as_json, dry_run=dry_run, llm=llm, history=False
+    )
+    if serve:
+        _serve_run(config, result.run_id, port)
 
 
 @click.command("reset")
@@ -264,7 +338,16 @@ def demo_command(
 @home_option
 @oncall_command
 def reset_command(as_json: bool, home: str | None) -> None:
-    """Undo what runs wrote to DataHub: resolve their incidents, remove their tags and links."""
+    """Undo what runs wrote to DataHub.
+
+    Resolves their incidents and removes their tags and links. Writes to DataHub only (the run history
+    in <home>/runs/ is kept). Each undo is read back and reported as verified or not.
+
+    \b
+    Examples:
+      oncall reset
+      oncall reset --json | jq 'map(select(.verified | not))'
+    """
     from oncall.agents import reset
 
     writes: list[Write] = reset(make_config(home))

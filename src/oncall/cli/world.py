@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
 from oncall.errors import NotFoundError
-from oncall.world.build import BASELINE, PRODUCTION, WorldSummary, build_world, load_summary
+
+if TYPE_CHECKING:
+    from oncall.world.build import WorldSummary
 
 __all__ = ["register"]
 
 
 @click.group("world")
 def world_group() -> None:
-    """Build and inspect the Olist demo world (a clean DB and a production DB with planted faults).
+    """Build and inspect the Olist demo world.
+
+    The world is a clean DB and a production copy with planted faults.
+
+    `world build` writes three files into the home:
 
     \b
-    olist_source.db  the clean baseline (platform instance olist_source)
-    olist_dirty.db   a copy with the fault spec applied (platform instance olist_dirty)
-    world.json       rows per table in both, and what each fault touched
+      olist_source.db  the clean baseline (platform instance olist_source)
+      olist_dirty.db   a copy with the fault spec applied (platform instance olist_dirty)
+      world.json       rows per table in both, and what each fault touched
+
+    \b
+    Examples:
+      oncall world build --scale 0.05
+      oncall world show --json
     """
 
 
@@ -30,9 +42,11 @@ def world_group() -> None:
     type=float,
     default=1.0,
     show_default=True,
-    help="Fraction of the Kaggle row counts for the synthetic world; 1.0 reproduces the published facts.",
+    help="Fraction of the Kaggle row counts (0 < scale <= 1); 1.0 reproduces the published facts.",
 )
-@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, byte-identical DBs.")
+@click.option(
+    "--seed", type=int, default=42, show_default=True, help="Generator seed; same seed, byte-identical DBs."
+)
 @click.option(
     "--faults",
     default="kit",
@@ -44,7 +58,8 @@ def world_group() -> None:
     "--geolocation-rows",
     type=int,
     default=None,
-    help="Cap olist_geolocation (1,000,163 rows at full scale; the kit's DBs kept 500,000).",
+    help="Cap olist_geolocation at N rows (1,000,163 at full scale; the kit's DBs kept 500,000). "
+    "[default: no cap]",
 )
 @click.option(
     "--from-csv",
@@ -76,21 +91,22 @@ def build(
     home: str | None,
     as_json: bool,
 ) -> None:
-    """Build the world: generate (or import) the clean DB, then copy it and plant the faults.
+    """Build the world: a clean DB and a copy with planted faults.
 
-    Progress goes to stderr; the summary (rows per table in both DBs, rows touched by each fault)
-    to stdout. Nothing is written unless everything succeeds, and an existing world is kept unless
-    you pass --force.
+    Generates (or imports) the clean DB, then copies it and plants the faults.
+
+    Writes olist_source.db, olist_dirty.db and world.json into the home. Progress goes to stderr;
+    the summary (rows per table in both DBs, rows touched by each fault) to stdout. Nothing is
+    written unless everything succeeds, and an existing world is kept unless you pass --force.
 
     \b
     Examples:
-      oncall world build                          full Kaggle scale, kit faults (10-20 s)
-      oncall world build --scale 0.05 --seed 7    a small world for experiments
-      oncall world build --faults my_faults.yaml --force
+      oncall world build --scale 0.05 --faults my_faults.yaml --force
       oncall world build --from-csv ~/data/olist --geolocation-rows 500000
       oncall world build --from-kit-db olist.db olist_dirty.db
-      oncall world build --scale 0.02 --json | jq '.faults'
     """
+    from oncall.world.build import build_world
+
     config = make_config(home)
     summary = build_world(
         config.home,
@@ -111,13 +127,19 @@ def build(
 @json_option
 @oncall_command
 def show(home: str | None, as_json: bool) -> None:
-    """Print the summary of the world built in the home again.
+    """Print the summary of the built world.
+
+    Rows per table in both DBs, and the rows each fault touched.
+
+    Reads world.json in the home; writes nothing.
 
     \b
     Examples:
       oncall world show
       oncall world show --home /tmp/demo --json
     """
+    from oncall.world.build import load_summary
+
     config = make_config(home)
     summary = load_summary(config.home)
     if summary is None:
@@ -135,6 +157,8 @@ def _print(summary: WorldSummary, home: Path, as_json: bool) -> None:
 
 def summary_lines(summary: WorldSummary, home: Path) -> list[str]:
     """The human summary: origin, rows per table in both DBs, and each fault with the rows it touched."""
+    from oncall.world.build import BASELINE, PRODUCTION
+
     origin = {"synthetic": f"synthetic, scale {summary.scale:g}, seed {summary.seed}"}.get(
         summary.source, f"{summary.source} {summary.source_path or ''}".strip()
     )

@@ -8,20 +8,24 @@ DataHub. The Reality-Checker later reads those results back and diffs them (`dif
 
 from __future__ import annotations
 
-from oncall.quality.diff import diff_assertions, diff_history, diff_instances
-from oncall.quality.models import (
-    Check,
-    CheckResult,
-    DiffEntry,
-    DiffSide,
-    DiffStatus,
-    PublishSummary,
-    Suite,
-    SuiteRun,
-)
-from oncall.quality.publish import publish_runs, publish_suites
-from oncall.quality.runner import build_suites, run_suite, run_suites, warehouse_url
-from oncall.quality.suites import load_suite
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from oncall.quality.diff import diff_assertions, diff_history, diff_instances
+    from oncall.quality.models import (
+        Check,
+        CheckResult,
+        DiffEntry,
+        DiffSide,
+        DiffStatus,
+        PublishSummary,
+        Suite,
+        SuiteRun,
+    )
+    from oncall.quality.publish import publish_runs, publish_suites
+    from oncall.quality.runner import build_suites, run_suite, run_suites, warehouse_url
+    from oncall.quality.suites import load_suite
 
 __all__ = [
     "Check",
@@ -43,3 +47,24 @@ __all__ = [
     "run_suites",
     "warehouse_url",
 ]
+
+# Names are loaded on first use (PEP 562): `oncall.quality.models` is imported by the run result
+# models, and must not drag DataHub and SQLAlchemy (publish, runner) into every `oncall` startup.
+_MODULE_OF = {
+    "diff_assertions": "diff",
+    "diff_history": "diff",
+    "diff_instances": "diff",
+    "publish_runs": "publish",
+    "publish_suites": "publish",
+    "build_suites": "runner",
+    "run_suite": "runner",
+    "run_suites": "runner",
+    "warehouse_url": "runner",
+    "load_suite": "suites",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'oncall.quality' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"oncall.quality.{_MODULE_OF.get(name, 'models')}"), name)
