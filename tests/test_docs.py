@@ -104,6 +104,15 @@ def test_readme_model_config_example_resolves(home: Path) -> None:
     assert endpoints["coordinator"].model == "moonshotai/Kimi-K2-Thinking"
 
 
+def test_readme_scenario_example_loads(tmp_path: Path) -> None:
+    from oncall.eval.scenarios import load_scenarios
+
+    block = re.findall(r"```yaml\n(.*?)\n```", README.read_text(), flags=re.S)[2]
+    (tmp_path / "example.yaml").write_text(block)
+    (scenario,) = load_scenarios(tmp_path / "example.yaml")
+    assert scenario.name == "pay-review-scores"
+
+
 if __name__ == "__main__" and "--write" in sys.argv:
     text = README.read_text()
     start = text.index(BEGIN) + len(BEGIN)
