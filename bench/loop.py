@@ -10,9 +10,12 @@ LLM path: every role pointed at the loopback OpenAI-compatible stand-in answerin
 (500 ms): the number of sequential model round trips on the critical path (target <= 4) and our
 overhead beyond them: wall time minus round trips x latency (target < 100 ms), and the agents' share,
 wall time minus the time the critical path spent inside model calls. The stand-in runs in its own
-process, so its work does not compete with ours.
+process, so its work does not compete with ours. It speaks HTTP/1.0 (a stream ends by closing, so a
+burst of chunks arrives in one read); `--keep-alive` makes it keep connections open and send streams
+chunked, one HTTP chunk per event, as hosted APIs do.
 
     python bench/loop.py [--home DIR] [--scale 1.0] [--runs 7] [--latency 0.5] [--skip-llm]
+                         [--skip-offline] [--keep-alive]
 
 Without --home, a world is built and set up in a temporary folder at --scale (the full scale takes a
 while on two cores). Runs always work on a copy, so the home is left as it was.
@@ -134,11 +137,11 @@ def _respond(request: Any) -> Any:
     return answer({"slack_message": "Revenue incident: three origins.", "titles": {}})
 
 
-def _serve(latency_s: float, conn: Any) -> None:
+def _serve(latency_s: float, conn: Any, keep_alive: bool = False) -> None:
     """Child process: the stand-in answering every role after the fixed latency, until told to stop."""
     from tests.llm.openai_standin import running_standin
 
-    with running_standin(latency_s) as standin:
+    with running_standin(latency_s, keep_alive=keep_alive) as standin:
         standin.responder = _respond
         conn.send(standin.url)
         conn.recv()
@@ -160,14 +163,14 @@ def _llm_run(config: Config, catalog: Any, dry_run: bool) -> tuple[float, RunRes
     return wall, result
 
 
-def llm_path(home: Path, latency_s: float, runs: int) -> dict[str, Any]:
+def llm_path(home: Path, latency_s: float, runs: int, *, keep_alive: bool = False) -> dict[str, Any]:
     """Critical-path round trips and our overhead beyond them; the stand-in runs in its own process so
     its work does not compete with ours for the interpreter."""
     from tests.plugins.llm import standin_config
 
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    server = ctx.Process(target=_serve, args=(latency_s, child), daemon=True)
+    server = ctx.Process(target=_serve, args=(latency_s, child, keep_alive), daemon=True)
     server.start()
     try:
         config: Config = standin_config(home, _Url(parent.recv()), timeout_s=30.0)  # type: ignore[arg-type]
@@ -182,6 +185,7 @@ def llm_path(home: Path, latency_s: float, runs: int) -> dict[str, Any]:
         server.join(timeout=10)
     last = rows[-1][1]
     return {
+        "connections": "kept alive, chunked streams" if keep_alive else "one per request (HTTP/1.0)",
         "latency_ms_per_call": _ms(latency_s),
         "model_calls_per_run": last.llm.calls,
         "sequential_calls": last.llm.sequential_calls,
@@ -223,14 +227,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--latency", type=float, default=0.5, help="Stand-in seconds per model call.")
     parser.add_argument("--skip-llm", action="store_true")
+    parser.add_argument("--skip-offline", action="store_true")
+    parser.add_argument("--keep-alive", action="store_true", help="Stand-in with persistent connections.")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))  # the stand-in server lives with the tests
     with tempfile.TemporaryDirectory(prefix="oncall-bench-loop-") as name:
         tmp = Path(name)
         source = _prepare(args, tmp)
-        figures = {"offline": offline(_copy(source, tmp, "offline"), args.runs)}
+        figures: dict[str, dict[str, Any]] = {}
+        if not args.skip_offline:
+            figures["offline"] = offline(_copy(source, tmp, "offline"), args.runs)
         if not args.skip_llm:
-            figures["llm"] = llm_path(_copy(source, tmp, "llm"), args.latency, max(3, args.runs // 2))
+            runs = max(3, args.runs // 2)
+            figures["llm"] = llm_path(
+                _copy(source, tmp, "llm"), args.latency, runs, keep_alive=args.keep_alive
+            )
     print(f"incident loop on the kit world ({source}): \u201c{TEXT}\u201d")
     for section, values in figures.items():
         print(f"  {section}")

@@ -95,6 +95,8 @@ class Request:
     received: float = 0.0
     """`time.perf_counter()` when the request arrived; `finished` when the answer was sent."""
     finished: float = 0.0
+    client_port: int = 0
+    """The client's TCP port: requests sharing one are on one (kept-alive) connection."""
 
     @property
     def server_s(self) -> float:
@@ -126,8 +128,11 @@ class OpenAIStandin:
     then from `responder`; with nothing left the server answers 500 "script exhausted".
     """
 
-    def __init__(self, latency_s: float = 0.0, *, paced: bool = False) -> None:
+    def __init__(self, latency_s: float = 0.0, *, paced: bool = False, keep_alive: bool = False) -> None:
         self.latency_s = latency_s
+        self.keep_alive = keep_alive
+        """HTTP/1.1 with persistent connections, as hosted APIs do (streams in chunked encoding);
+        otherwise HTTP/1.0, one connection per request."""
         """Fixed time per request, like a hosted model's time to respond."""
         self.paced = paced
         """Streams only: spend a third of the latency before the first chunk and spread the rest over
@@ -194,9 +199,11 @@ class OpenAIStandin:
 
 
 @contextmanager
-def running_standin(latency_s: float = 0.0, *, paced: bool = False) -> Iterator[OpenAIStandin]:
+def running_standin(
+    latency_s: float = 0.0, *, paced: bool = False, keep_alive: bool = False
+) -> Iterator[OpenAIStandin]:
     """A started stand-in, closed afterwards (for the bench and fixtures)."""
-    standin = OpenAIStandin(latency_s, paced=paced).start()
+    standin = OpenAIStandin(latency_s, paced=paced, keep_alive=keep_alive).start()
     try:
         yield standin
     finally:
@@ -307,8 +314,11 @@ def stream_chunks(
 
 def _handler_for(standin: OpenAIStandin) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        # HTTP/1.0: the body ends when the connection closes, which suits an SSE stream.
-        protocol_version = "HTTP/1.0"
+        # HTTP/1.0: the body ends when the connection closes, which suits an SSE stream. With keep-alive,
+        # JSON answers carry a length and streams are chunked, so the connection stays open.
+        protocol_version = "HTTP/1.1" if standin.keep_alive else "HTTP/1.0"
+        # As real servers do: without it a reused connection stalls on Nagle + delayed ACK (~40 ms).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output clean
@@ -322,7 +332,8 @@ def _handler_for(standin: OpenAIStandin) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 self._send_json(400, {"error": {"message": "body is not JSON", "type": "invalid_request"}})
                 return
-            request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body, received)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            request = Request(self.path, headers, body, received, client_port=self.client_address[1])
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
                 return
@@ -330,6 +341,7 @@ def _handler_for(standin: OpenAIStandin) -> type[BaseHTTPRequestHandler]:
             streamed_paced = standin.paced and bool(body.get("stream")) and isinstance(response, Reply)
             upfront = standin.latency_s / 3 if streamed_paced else standin.latency_s
             if not standin._wait(upfront):
+                self.close_connection = True
                 return
             self._answer(response, request, standin.latency_s - upfront)
             request.finished = time.perf_counter()
@@ -337,6 +349,7 @@ def _handler_for(standin: OpenAIStandin) -> type[BaseHTTPRequestHandler]:
         def _answer(self, response: Response, request: Request, spread_s: float = 0.0) -> None:
             if isinstance(response, Stall):
                 if not standin._wait(response.seconds):
+                    self.close_connection = True
                     return
                 response = response.then
             if isinstance(response, Failure):
@@ -360,19 +373,27 @@ def _handler_for(standin: OpenAIStandin) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _send_stream(self, chunks: list[dict[str, Any]], gap_s: float) -> None:
+            chunked = self.protocol_version != "HTTP/1.0"
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
+            if chunked:  # HTTP/1.1: the stream's end is a zero-length chunk; the connection stays open
+                self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             try:
                 for item in chunks:
                     if gap_s and not standin._wait(gap_s):
+                        self.close_connection = True
                         return
-                    self.wfile.write(f"data: {json.dumps(item)}\n\n".encode())
-                    self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
+                    self._write(f"data: {json.dumps(item)}\n\n".encode(), chunked)
+                self._write(b"data: [DONE]\n\n", chunked)
+                if chunked:
+                    self._write(b"", chunked)
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (e.g. its timeout fired)
+                self.close_connection = True  # the client gave up (e.g. its timeout fired)
+
+        def _write(self, data: bytes, chunked: bool) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n" if chunked else data)
+            self.wfile.flush()
 
     return Handler

@@ -8,6 +8,10 @@ Two doors lead out of an agent, and both are here so their rules hold everywhere
   `tool_result`;
 - `RunContext.ask` calls a role's model and returns None when there is no model or the call failed, so
   the caller runs its deterministic procedure; failures land in `degraded`, never in a crash.
+
+`RunContext.prefetch` starts a catalog read early, while a model call is in flight; the agent's own
+`tool` call for the same read then takes the result and reports it at that point, so the events read as
+if it had run then.
 """
 
 from __future__ import annotations
@@ -55,6 +59,33 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _traced(
+    fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[T, list[Any], float]:
+    """Run a catalog call, returning its value, the queries it executed and its duration in ms."""
+    started = time.perf_counter()
+    with tracing() as queries:
+        value = fn(*args, **kwargs)
+    return value, list(queries), (time.perf_counter() - started) * 1000
+
+
+@dataclass
+class Prefetch:
+    """A catalog call started ahead of the `tool` call that will use it."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    task: asyncio.Future[tuple[Any, list[Any], float]]
+
+    def matches(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        return self.fn == fn and self.args == args and self.kwargs == kwargs
+
+    async def value(self) -> Any:
+        """The call's return value (raises what it raised)."""
+        return (await self.task)[0]
+
+
 def _summarise(value: Any) -> dict[str, Any]:
     """A small, readable digest of a tool's return value for the `tool_result` event."""
     if isinstance(value, list | tuple):
@@ -91,6 +122,8 @@ class RunContext:
     names: dict[str, str] = field(default_factory=dict)
     model_steps: list[tuple[str, float, float]] = field(default_factory=list)
     """(step, start, end) in perf_counter seconds for every model call: the critical-path bench reads it."""
+    prefetched: list[Prefetch] = field(default_factory=list)
+    """Started catalog calls no `tool` call has taken yet."""
 
     def emit(self, agent: Agent, kind: str, data: dict[str, Any] | None = None) -> None:
         """Emit an event on the run's bus."""
@@ -106,16 +139,14 @@ class RunContext:
         summary: Callable[[T], dict[str, Any]] | None = None,
         **kwargs: Any,
     ) -> T:
-        """Run a catalog call in a worker thread and report it with the queries it executed."""
-
-        def call() -> tuple[T, list[Any], float]:
-            started = time.perf_counter()
-            with tracing() as queries:
-                value = fn(*args, **kwargs)
-            return value, list(queries), (time.perf_counter() - started) * 1000
-
+        """Run a catalog call in a worker thread (or take its prefetched result) and report it with the
+        queries it executed."""
+        early = self._take(fn, args, kwargs)
         try:
-            value, queries, ms = await asyncio.to_thread(call)
+            if early is not None:
+                value, queries, ms = await early
+            else:
+                value, queries, ms = await asyncio.to_thread(_traced, fn, args, kwargs)
         except Exception as exc:
             self.emit(agent, "error", {"tool": name, "message": str(exc), "type": type(exc).__name__})
             raise
@@ -131,6 +162,31 @@ class RunContext:
         )
         self.emit(agent, "tool_result", {"tool": name, **(summary(value) if summary else _summarise(value))})
         return value
+
+    def prefetch(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Prefetch:
+        """Start a read-only catalog call now, in a worker thread, so it overlaps a model call.
+
+        The first `tool` call with the same function and equal arguments takes the result (or the error)
+        instead of running it again; a prefetch nobody takes is only wasted work. `settle` waits for them.
+        """
+        started = Prefetch(
+            fn, args, kwargs, asyncio.ensure_future(asyncio.to_thread(_traced, fn, args, kwargs))
+        )
+        self.prefetched.append(started)
+        return started
+
+    def _take(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> asyncio.Future[tuple[Any, list[Any], float]] | None:
+        for i, early in enumerate(self.prefetched):
+            if early.matches(fn, args, kwargs):
+                return self.prefetched.pop(i).task
+        return None
+
+    async def settle(self) -> None:
+        """Wait for prefetches nobody took, so no worker thread still reads a catalog being closed."""
+        left, self.prefetched = self.prefetched, []
+        await asyncio.gather(*(p.task for p in left), return_exceptions=True)
 
     def model_for(self, role: str) -> Any | None:
         """The role's model, or None (offline for that role)."""

@@ -86,6 +86,29 @@ async def _timed(timings: dict[str, float], phase: str, work: Awaitable[T]) -> T
         timings[phase] = round((time.perf_counter() - started) * 1000, 2)
 
 
+async def _warm_up(ctx: RunContext, text: str) -> None:
+    """While the plan call is in flight, start the catalog reads the Detective and the Reality-Checker open
+    with (the same calls, so their `tool` calls take the results). Returns once those are registered and
+    the Detective's search is done, so the Detective's model call still starts first, as without the
+    prefetch; a failed read is left for the agent whose call it is to report."""
+    from oncall.quality import diff as quality_diff
+
+    found = ctx.prefetch(
+        detective.search_candidates, ctx.catalog, text, production_instance=ctx.config.production_instance
+    )
+    listed = ctx.prefetch(ctx.catalog.list_urns, "dataset", ctx.config.production_instance)
+    try:
+        urns = list(await listed.value())
+    except Exception:
+        urns = []
+    if urns and ctx.history:
+        ctx.prefetch(quality_diff.diff_history, ctx.catalog, urns)
+    elif urns:
+        baseline, production = ctx.config.baseline_instance, ctx.config.production_instance
+        ctx.prefetch(quality_diff.diff_instances, ctx.catalog, urns, baseline, production)
+    await asyncio.gather(found.task, return_exceptions=True)
+
+
 async def _plan(ctx: RunContext, text: str) -> list[str]:
     ctx.emit("coordinator", "agent_started", {"task": "plan the investigation"})
 
@@ -239,7 +262,13 @@ def _critical_path_s(records: Sequence[Any]) -> float:
 
 async def _loop(ctx: RunContext, result: RunResult, timings: dict[str, float]) -> None:
     text = result.incident
-    result.plan = await _timed(timings, "plan", _plan(ctx, text))
+    # Only a plan model call leaves time to overlap; offline, the agents read when they need to.
+    warm = asyncio.ensure_future(_warm_up(ctx, text)) if ctx.model_for("coordinator") else None
+    try:
+        result.plan = await _timed(timings, "plan", _plan(ctx, text))
+    finally:
+        if warm is not None:
+            await warm
     found, reality = await _timed(timings, "investigate", _investigate(ctx, text))
     result.diff = reality.diff
     result.narrative = reality.narrative
@@ -385,6 +414,7 @@ async def run_incident(
         bus.emit("system", "run_finished", {"verdict": "failed", "summary": f"The run failed: {exc}"})
         raise
     finally:
+        await ctx.settle()
         if owned:
             await asyncio.to_thread(catalog.close)
     timings["total"] = round((time.perf_counter() - started) * 1000, 2)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from openai import AsyncOpenAI, DefaultAsyncHttpxClient, Timeout
+from openai import AsyncOpenAI
 from pydantic_ai import Agent, ModelRetry, Tool
 from pydantic_ai.exceptions import ModelAPIError, ModelHTTPError, UnexpectedModelBehavior, UsageLimitExceeded
 from pydantic_ai.messages import (
@@ -51,6 +51,7 @@ from pydantic_ai.usage import RunUsage, UsageLimits
 from oncall.config import Config
 from oncall.errors import LLMError
 from oncall.llm.roles import Endpoint, Role, api_key_for, resolve_endpoints
+from oncall.llm.transport import shared_client
 
 if TYPE_CHECKING:
     from oncall.report.models import LLMUsage
@@ -168,7 +169,7 @@ class RoleModel:
         self._api_key = api_key
         self._on_record = on_record
         self._scripted = model
-        self._client: tuple[asyncio.AbstractEventLoop, AsyncOpenAI] | None = None
+        self._chat: tuple[AsyncOpenAI, Model] | None = None
 
     @classmethod
     def scripted(cls, role: Role, model: Model, **endpoint: Any) -> RoleModel:
@@ -222,9 +223,8 @@ class RoleModel:
         usage = RunUsage()
         started = time.perf_counter()
         error: str | None = None
-        client = None if self._scripted else self._client_for_loop()
         # Built outside the try: a bad tool or output type is our bug, not a model failure to fall back on.
-        model = self._scripted or self._chat_model(client)
+        model = self._scripted or self._chat_model()
         agent = self._agent(model, system, output_type, tools, validators)
         try:
             run = agent.run(
@@ -248,28 +248,6 @@ class RoleModel:
             record = self._record(started, usage, error)
             relay.emit("message", {"role": self.name, "model": self.model, "usage": _record_dict(record)})
 
-    def _client_for_loop(self) -> AsyncOpenAI:
-        # A client's connections belong to one event loop and runs may each use a fresh loop
-        # (asyncio.run), so the client is reused only while the loop is the same. Holding the loop
-        # keeps its id from being recycled by a new loop.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client[0] is not loop:
-            self._client = (loop, self._new_client())
-        return self._client[1]
-
-    def _new_client(self) -> AsyncOpenAI:
-        # The SDK's own retries are off: a slow retry ladder would blow the role's timeout budget.
-        timeout = Timeout(self.endpoint.timeout_s, connect=min(5.0, self.endpoint.timeout_s))
-        secure = self.endpoint.base_url.startswith("https:")
-        http = DefaultAsyncHttpxClient(verify=_tls_context() if secure else False, timeout=timeout)
-        return AsyncOpenAI(
-            base_url=self.endpoint.base_url,
-            api_key=self._api_key,
-            max_retries=0,
-            timeout=timeout,
-            http_client=http,
-        )
-
     def _streams(self, emit: Emit | None) -> bool:
         """Stream only when someone watches (a plain response parses faster), or when a scripted
         `FunctionModel` can only answer one way."""
@@ -278,10 +256,21 @@ class RoleModel:
             return scripted.function is None
         return emit is not None
 
-    def _chat_model(self, client: AsyncOpenAI | None) -> Model:
-        return OpenAIChatModel(
-            self.model, provider=OpenAIProvider(openai_client=client), profile=_profile(self.endpoint)
+    def _chat_model(self) -> Model:
+        """The pydantic-ai model over the loop's shared client (kept while the client is the same: building
+        one looks the model up in the price and context-window tables)."""
+        secure = self.endpoint.base_url.startswith("https:")
+        client = shared_client(
+            self.endpoint.base_url,
+            self._api_key,
+            self.endpoint.timeout_s,
+            verify=_tls_context() if secure else False,
         )
+        if self._chat is None or self._chat[0] is not client:
+            provider = OpenAIProvider(openai_client=client)
+            chat = OpenAIChatModel(self.model, provider=provider, profile=_profile(self.endpoint))
+            self._chat = (client, chat)
+        return self._chat[1]
 
     def _agent(
         self,
@@ -407,7 +396,7 @@ class _Relay:
 
     def __init__(self, role: str, model: str, emit: Emit | None) -> None:
         self.role, self.model, self._emit = role, model, emit
-        self._thinking: list[str] = []
+        self._thinking = ""
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
         if self._emit is not None:
@@ -451,15 +440,19 @@ class _Relay:
         self.emit("tool_result", data)
 
     def _think(self, text: str) -> None:
-        if text:
-            self._thinking.append(text)
-            if sum(map(len, self._thinking)) >= _THINKING_FLUSH_CHARS:
-                self.flush()
+        # Deltas that arrived together come as one (see `transport`): still relay readable pieces.
+        self._thinking += text
+        while len(self._thinking) >= _THINKING_FLUSH_CHARS:
+            piece, self._thinking = (
+                self._thinking[:_THINKING_FLUSH_CHARS],
+                self._thinking[_THINKING_FLUSH_CHARS:],
+            )
+            self.emit("thinking", {"role": self.role, "model": self.model, "text": piece})
 
     def flush(self) -> None:
         """Emit buffered thinking as one event."""
         if self._thinking:
-            text, self._thinking = "".join(self._thinking), []
+            text, self._thinking = self._thinking, ""
             self.emit("thinking", {"role": self.role, "model": self.model, "text": text})
 
 
