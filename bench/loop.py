@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-llm", action="store_true")
     parser.add_argument("--skip-offline", action="store_true")
     parser.add_argument("--keep-alive", action="store_true", help="Stand-in with persistent connections.")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))  # the stand-in server lives with the tests
     with tempfile.TemporaryDirectory(prefix="oncall-bench-loop-") as name:
@@ -242,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
             figures["llm"] = llm_path(
                 _copy(source, tmp, "llm"), args.latency, runs, keep_alive=args.keep_alive
             )
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
     print(f"incident loop on the kit world ({source}): \u201c{TEXT}\u201d")
     for section, values in figures.items():
         print(f"  {section}")
