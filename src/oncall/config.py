@@ -75,7 +75,13 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Slack incoming webhook; the drafted message is posted only when this is set.",
     ),
-    Setting("token", "ONCALL_TOKEN", None, "API token the web console requires when bound beyond loopback."),
+    Setting(
+        "token",
+        "ONCALL_TOKEN",
+        None,
+        "Web console API token: required to bind beyond loopback; when set, every /api call must send "
+        "'Authorization: Bearer <token>'.",
+    ),
     Setting(
         "warehouses",
         None,
