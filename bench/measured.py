@@ -1,6 +1,6 @@
 """Run every benchmark and the scenario eval, then write the README's "Measured" section from them.
 
-    python bench/measured.py              # run everything (~5-10 min on 2 cores), save, render
+    python bench/measured.py              # run everything (a few minutes on 2 cores), save, render
     python bench/measured.py --render     # only re-render the README from bench/results.json
 
 Each figure in the section names the command that reproduces it. Raw outputs go to bench/results.json
