@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 # Each area owns its fixtures module; fixtures shared across areas live there (e.g. a small world).
-pytest_plugins = [f"tests.plugins.{area}" for area in
-                  ("world", "catalog", "quality", "llm", "agents", "report", "web", "eval")]
+pytest_plugins = [
+    f"tests.plugins.{area}"
+    for area in ("world", "catalog", "quality", "llm", "agents", "report", "web", "eval")
+]
 
 # Variables the product reads; a developer's shell must not leak into tests.
 _ONCALL_ENV_PREFIXES = ("ONCALL_", "DATAHUB_", "SLACK_", "OPENAI_", "NEBIUS_")

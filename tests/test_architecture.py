@@ -11,14 +11,19 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "oncall"
 
 # Layers left to right. Modules of the same rank may not import each other unless listed together.
 RANK = {
-    "config": 0, "errors": 0, "events": 0, "__init__": 0,
+    "config": 0,
+    "errors": 0,
+    "events": 0,
+    "__init__": 0,
     "world": 1,
     "catalog": 2,
     "quality": 3,
-    "bootstrap": 4, "report": 4,
+    "bootstrap": 4,
+    "report": 4,
     "llm": 5,
     "agents": 6,
-    "eval": 7, "web": 7,
+    "eval": 7,
+    "web": 7,
     "cli": 8,
 }
 
