@@ -47,6 +47,9 @@ def _synthesis() -> dict[str, Any]:
 
 def test_every_role_with_a_model(openai_standin: OpenAIStandin, seeded_copy: Path) -> None:
     config = standin_config(seeded_copy, openai_standin)
+    # Calls that run side by side must overlap in time to count once on the critical path; with an
+    # instant server two gathered calls can finish before the other starts, and the count is luck.
+    openai_standin.latency_s = 0.2
     openai_standin.script(
         [
             answer({"steps": ["find it", "diff it", "fix it"]}, reasoning="First the entity, then the diff."),

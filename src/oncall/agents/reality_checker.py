@@ -105,6 +105,7 @@ async def check(ctx: RunContext) -> RealityReport:
         "finding",
         {
             "datasets": len(urns),
+            "asserted": len({e.dataset_urn for e in diff}),
             "assertions": len(diff),
             "regressions": [
                 {

@@ -104,7 +104,10 @@ def _finding(d: dict[str, Any]) -> str:
         return f"upstream closure: {len(d['scope'])} entities, {d.get('hops')} hops"
     if "regressions" in d:
         n = len(d["regressions"])
-        return f"{n} regressions in {d.get('assertions')} assertions on {d.get('datasets')} datasets"
+        return (
+            f"{n} regressions in {d.get('assertions')} assertions "
+            f"({d.get('datasets')} production datasets listed, {d.get('asserted')} with assertions)"
+        )
     if "root_cause" in d:
         role = "ORIGIN" if d.get("origin") else "explained"
         path = " \u2192 ".join(display_name(u) for u in d.get("path", []))
