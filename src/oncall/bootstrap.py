@@ -24,7 +24,7 @@ from oncall.catalog import Catalog, open_catalog
 from oncall.catalog.ingest import IngestSummary, ingest_world
 from oncall.config import Config
 from oncall.errors import WorldExistsError
-from oncall.world.build import build_world, load_summary
+from oncall.world.build import WorldSummary, build_world, load_summary
 
 __all__ = ["SetupSummary", "setup"]
 
@@ -49,13 +49,12 @@ class SetupSummary(BaseModel):
     seconds: float
 
 
-def _world(config: Config, force: bool, scale: float | None, say: Progress) -> tuple[bool, Any]:
-    """Build the world when needed; returns (built, WorldSummary)."""
-    summary = load_summary(config.home)
+def _world(config: Config, force: bool, scale: float | None, say: Progress) -> tuple[bool, WorldSummary]:
+    """Build the world when needed; returns (built, its summary)."""
+    summary = load_summary(config.home)  # None: no world.json yet
     files = [config.source_db, config.dirty_db]
-    complete = summary is not None and all(p.is_file() for p in files)
-    if complete and not force:
-        if scale is not None and summary is not None and summary.scale != scale:
+    if summary is not None and all(p.is_file() for p in files) and not force:
+        if scale is not None and summary.scale != scale:
             raise WorldExistsError(
                 f"the world in {config.home} was built at scale {summary.scale:g}, not {scale:g}; "
                 "pass --force to rebuild it"
@@ -128,7 +127,7 @@ def setup(
 
         config.lite_path.parent.mkdir(parents=True, exist_ok=True)
         with _fresh_lite(config.lite_path) as tmp:
-            catalog = LiteCatalog(tmp, create=True)
+            catalog: Catalog = LiteCatalog(tmp, create=True)
             try:
                 ingest, quality, note = _populate(config, catalog, say)
             finally:
@@ -145,8 +144,8 @@ def setup(
         home=str(config.home),
         backend=config.catalog,
         world_built=built,
-        scale=getattr(world, "scale", None),
-        rows=dict(getattr(world, "rows", {}) or {}),
+        scale=world.scale,
+        rows=dict(world.rows),
         ingest=ingest,
         quality=quality,
         quality_note=note,

@@ -11,7 +11,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -32,7 +32,7 @@ EventKind = Literal[
     "run_finished",
 ]
 AGENTS: tuple[str, ...] = ("coordinator", "detective", "reality_checker", "fixer", "system")
-KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
+KINDS: tuple[str, ...] = get_args(EventKind)
 
 
 class Event(BaseModel):

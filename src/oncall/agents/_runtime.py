@@ -24,7 +24,7 @@ from typing import Any, Literal, NoReturn, TypeVar
 
 from oncall.catalog.base import Catalog, tracing
 from oncall.config import Config
-from oncall.events import Agent, RunEvents
+from oncall.events import Agent, EventKind, RunEvents
 
 __all__ = ["RunContext", "fence", "reject"]
 
@@ -125,9 +125,9 @@ class RunContext:
     prefetched: list[Prefetch] = field(default_factory=list)
     """Started catalog calls no `tool` call has taken yet."""
 
-    def emit(self, agent: Agent, kind: str, data: dict[str, Any] | None = None) -> None:
+    def emit(self, agent: Agent, kind: EventKind, data: dict[str, Any] | None = None) -> None:
         """Emit an event on the run's bus."""
-        self.events.emit(agent, kind, data or {})  # type: ignore[arg-type]
+        self.events.emit(agent, kind, data or {})
 
     async def tool(
         self,

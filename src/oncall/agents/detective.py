@@ -221,7 +221,9 @@ async def _symptom(
     reasons: list[str],
     decided: str,
 ) -> Symptom:
-    entity = entities.get(urn) or await ctx.tool("detective", "get", ctx.catalog.get, urn)
+    entity = entities.get(urn)
+    if entity is None:  # picked outside the ranked candidates; `get` raises NotFoundError if it is gone
+        entity = await ctx.tool("detective", "get", ctx.catalog.get, urn)
     ctx.names[urn] = entity.name
     symptom = Symptom(
         urn=urn,

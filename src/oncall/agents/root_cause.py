@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -143,7 +144,7 @@ def analyse(
     causes: list[RootCause] = []
     for urn, entries in by_dataset.items():
         origin = not regressed_ancestors(urn, by_dataset, lineage_up, fk_edges)
-        via = "foreign_key" if urn in via_fk else "lineage"
+        via: Literal["lineage", "foreign_key"] = "foreign_key" if urn in via_fk else "lineage"
         causes.append(
             RootCause(
                 dataset_urn=urn,

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata import schema_classes as m
@@ -138,6 +138,7 @@ def _open_slot(catalog: Catalog, origin: str) -> tuple[str, m.IncidentInfoClass 
 def write_incident(catalog: Catalog, draft: IncidentDraft, now_ms: int) -> Write:
     """Create or update the origin's open incident, then read it back."""
     urn, current = _open_slot(catalog, draft.origin)
+    action: Literal["create", "update", "unchanged"]
     if current is None:
         info, action = _new_info(draft, now_ms), "create"
     else:

@@ -551,7 +551,7 @@ def _links_patch() -> type:
 
 
 def _check_types(types: Sequence[EntityType] | None) -> list[str]:
-    wanted = list(types) if types else list(_TYPES)
+    wanted: list[str] = list(types) if types else list(_TYPES)
     unknown = set(wanted) - set(_TYPES)
     if unknown:
         raise NotFoundError(f"unknown entity type(s) {sorted(unknown)}; use dataset, chart or dashboard")
@@ -581,7 +581,7 @@ def _ref(data: dict[str, Any]) -> EntityRef:
     subtypes = (data.get("subTypes") or {}).get("typeNames") or []
     return EntityRef(
         urn=urn,
-        type=parts.entity_type,  # type: ignore[arg-type]
+        type=parts.entity_type,
         name=props.get("name") or data.get("name") or parts.short_name,
         platform=(data.get("platform") or {}).get("name") or parts.platform,
         instance=(data.get("dataPlatformInstance") or {}).get("instanceId") or parts.instance,

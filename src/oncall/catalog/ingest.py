@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from oncall.catalog._telemetry import telemetry_off
 from oncall.catalog.base import Catalog
+from oncall.catalog.types import EntityType
 from oncall.catalog.urns import (
     DATASET_PLATFORM,
     ENV,
@@ -120,6 +121,7 @@ class IngestSummary(BaseModel):
     instances: list[InstanceSummary]
     seconds: float
 
+    # pydantic's documented pattern; mypy rejects any decorator stacked on @property (pydantic#6709)
     @computed_field  # type: ignore[prop-decorator]
     @property
     def datasets(self) -> int:
@@ -131,15 +133,18 @@ class IngestSummary(BaseModel):
 
 
 def _sink(catalog: Catalog) -> dict[str, Any]:
-    if catalog.backend == "lite":
-        path = catalog.path  # type: ignore[attr-defined]
+    from oncall.catalog.gms import GmsCatalog
+    from oncall.catalog.lite import LiteCatalog
+
+    if isinstance(catalog, LiteCatalog):
         options = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
         return {
             "type": "datahub-lite",
-            "config": {"type": "sqlite", "config": {"file": str(path), "options": options}},
+            "config": {"type": "sqlite", "config": {"file": str(catalog.path), "options": options}},
         }
-    gms = catalog.server_config()  # type: ignore[attr-defined]
-    return {"type": "datahub-rest", "config": gms}
+    if isinstance(catalog, GmsCatalog):
+        return {"type": "datahub-rest", "config": catalog.server_config()}
+    raise CatalogError(f"cannot ingest into a {catalog.backend!r} catalog: no DataHub sink for it")
 
 
 def recipe(db: Path, instance: str, sink: dict[str, Any]) -> dict[str, Any]:
@@ -225,24 +230,24 @@ def bi_mcps(instance: str) -> list[Any]:
     out: list[Any] = []
     for chart in bi.CHARTS:
         urn = chart_urn(instance, chart.id)
-        info = m.ChartInfoClass(
+        chart_info = m.ChartInfoClass(
             title=chart.title,
             description=chart.description,
             lastModified=m.ChangeAuditStampsClass(),
             inputs=[dataset_urn(instance, name) for name in chart.inputs],
             customProperties={"instance": instance},
         )
-        out += [MCPW(entityUrn=urn, aspect=a) for a in (info, dpi, m.StatusClass(removed=False))]
+        out += [MCPW(entityUrn=urn, aspect=a) for a in (chart_info, dpi, m.StatusClass(removed=False))]
     for dash in bi.DASHBOARDS:
         urn = dashboard_urn(instance, dash.id)
-        info = m.DashboardInfoClass(
+        dash_info = m.DashboardInfoClass(
             title=dash.title,
             description=dash.description,
             lastModified=m.ChangeAuditStampsClass(),
             charts=[chart_urn(instance, c) for c in dash.charts],
             customProperties={"instance": instance},
         )
-        out += [MCPW(entityUrn=urn, aspect=a) for a in (info, dpi, m.StatusClass(removed=False))]
+        out += [MCPW(entityUrn=urn, aspect=a) for a in (dash_info, dpi, m.StatusClass(removed=False))]
     return out
 
 
@@ -301,20 +306,20 @@ def _definitions() -> list[Any]:
             MCPW(entityUrn=tag_urn(tag), aspect=m.TagPropertiesClass(name=tag, description=f"Kit tag {tag}"))
         )
     for term, (name, _tables) in metadata.GLOSSARY_TERMS.items():
-        info = m.GlossaryTermInfoClass(
+        term_info = m.GlossaryTermInfoClass(
             definition=f"{name} (Olist kit glossary)", termSource="INTERNAL", name=name
         )
-        out.append(MCPW(entityUrn=term_urn(term), aspect=info))
+        out.append(MCPW(entityUrn=term_urn(term), aspect=term_info))
     groups = (
         set(metadata.OWNERS)
         | {g for c in bi.CHARTS for g in c.owners}
         | {g for d in bi.DASHBOARDS for g in d.owners}
     )
     for group in sorted(groups):
-        info = m.CorpGroupInfoClass(
+        group_info = m.CorpGroupInfoClass(
             displayName=group.replace("_", " ").title(), admins=[], members=[], groups=[]
         )
-        out.append(MCPW(entityUrn=group_urn(group), aspect=info))
+        out.append(MCPW(entityUrn=group_urn(group), aspect=group_info))
     return out
 
 
@@ -372,14 +377,15 @@ def verify_lineage(catalog: Catalog, instance: str) -> tuple[int, int]:
     return edges, columns
 
 
-def _listed(catalog: Catalog, instance: str) -> dict[str, list[str]]:
+def _listed(catalog: Catalog, instance: str) -> dict[EntityType, list[str]]:
     """The instance's URNs per type; CatalogError if any table, view, chart or dashboard is missing."""
-    expected = {
-        "dataset": {dataset_urn(instance, t.name) for t in [*schema.TABLES, *schema.VIEWS]},
+    names = [t.name for t in schema.TABLES] + [v.name for v in schema.VIEWS]
+    expected: dict[EntityType, set[str]] = {
+        "dataset": {dataset_urn(instance, name) for name in names},
         "chart": {chart_urn(instance, c.id) for c in bi.CHARTS},
         "dashboard": {dashboard_urn(instance, d.id) for d in bi.DASHBOARDS},
     }
-    listed = {kind: catalog.list_urns(kind, instance) for kind in expected}  # type: ignore[arg-type]
+    listed = {kind: catalog.list_urns(kind, instance) for kind in expected}
     missing = sorted(u for kind, want in expected.items() for u in want - set(listed[kind]))
     if missing:
         raise CatalogError(
@@ -418,8 +424,10 @@ def ingest_world(config: Any, catalog: Catalog, progress: Progress | None = None
     summaries = []
     for instance, db in pairs:
         summaries.append(_ingest_instance(catalog, instance, db, say))
-    if catalog.backend == "lite":
-        catalog.reindex_browse()  # type: ignore[attr-defined]
+    from oncall.catalog.lite import LiteCatalog
+
+    if isinstance(catalog, LiteCatalog):
+        catalog.reindex_browse()
     total = time.perf_counter() - start
     say(f"catalog: {sum(s.tables + s.views for s in summaries)} datasets ingested in {total:.1f} s")
     return IngestSummary(backend=catalog.backend, instances=summaries, seconds=round(total, 3))

@@ -285,7 +285,7 @@ class LiteCatalog:
             t = texts[urn]
             refs[urn] = EntityRef(
                 urn=urn,
-                type=parts.entity_type,  # type: ignore[arg-type]
+                type=parts.entity_type,
                 name=t.get("name") or parts.short_name,
                 platform=parts.platform,
                 instance=_instance_id(t.get("instance")) or parts.instance,

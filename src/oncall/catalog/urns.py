@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from oncall.catalog.types import EntityType
 from oncall.errors import NotFoundError
 from oncall.world.bi import BI_PLATFORM
 
@@ -48,8 +49,7 @@ class InvalidUrnError(NotFoundError, ValueError):
 class UrnParts:
     """The pieces of a dataset/chart/dashboard URN."""
 
-    entity_type: str
-    """'dataset', 'chart' or 'dashboard'."""
+    entity_type: EntityType
     platform: str
     name: str
     """The full name inside the URN, e.g. 'olist_dirty.main.olist_orders'."""
@@ -108,7 +108,8 @@ def parse_urn(urn: str) -> UrnParts:
         return UrnParts("dataset", platform, name, instance, parts[-1], env)
     match = _BI.match(urn)
     if match:
-        kind, platform, name = match.groups()
+        prefix, platform, name = match.groups()
+        kind: EntityType = "chart" if prefix == "chart" else "dashboard"  # _BI matches only these two
         instance, sep, short = name.partition(".")
         if not sep:
             return UrnParts(kind, platform, name, None, name)

@@ -10,7 +10,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -31,7 +31,8 @@ __all__ = [
     "require_setup",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 home_option = click.option(
     "--home",
@@ -89,15 +90,15 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-def oncall_command(func: F) -> F:
+def oncall_command(func: Callable[P, R]) -> Callable[P, R]:
     """Turn domain errors into a one-line message and the error's exit code (2 = bad input)."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except OncallError as exc:
             click.echo(f"Error: {_one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

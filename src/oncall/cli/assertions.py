@@ -22,10 +22,11 @@ from oncall.config import Config
 
 if TYPE_CHECKING:
     from oncall.quality import DiffEntry, DiffSide, SuiteRun
+    from oncall.quality.models import DiffStatus
 
 __all__ = ["register"]
 
-_VERDICT_ORDER = {"regression": 0, "pre-existing": 1, "recovered": 2, "unchanged": 3}
+_VERDICT_ORDER: dict[DiffStatus, int] = {"regression": 0, "pre-existing": 1, "recovered": 2, "unchanged": 3}
 # Same as oncall.quality.runner.DEFAULT_TIMEOUT_S (a test pins it); repeated here so that `--help`
 # does not import SQLAlchemy and DataHub just to show a default.
 DEFAULT_TIMEOUT_S = 60.0

@@ -19,7 +19,7 @@ from oncall.cli._common import (
 
 if TYPE_CHECKING:
     from oncall.catalog import Catalog
-    from oncall.catalog.types import Entity, LineageNode, SearchHit
+    from oncall.catalog.types import Entity, EntityType, LineageNode, SearchHit
 
 __all__ = ["register"]
 
@@ -64,7 +64,12 @@ def catalog_group() -> None:
 @json_option
 @oncall_command
 def search(
-    text: str, types: tuple[str, ...], instance: str | None, limit: int, home: str | None, as_json: bool
+    text: str,
+    types: tuple[EntityType, ...],  # click.Choice(_TYPES) admits only entity types
+    instance: str | None,
+    limit: int,
+    home: str | None,
+    as_json: bool,
 ) -> None:
     """Find datasets, charts and dashboards by words.
 
@@ -79,7 +84,7 @@ def search(
     """
     catalog = _open(home)
     try:
-        hits = catalog.search(text, types=list(types) or None, instance=instance, limit=limit)  # type: ignore[arg-type]
+        hits = catalog.search(text, types=list(types) or None, instance=instance, limit=limit)
     finally:
         catalog.close()
     if as_json:

@@ -115,7 +115,7 @@ def build(
         faults=faults,
         geolocation_rows=geolocation_rows,
         from_csv=from_csv,
-        from_kit_db=tuple(from_kit_db) if from_kit_db else None,  # type: ignore[arg-type]
+        from_kit_db=from_kit_db or None,  # click gives a (clean, dirty) pair for nargs=2
         force=force,
         progress=progress,
     )

@@ -197,7 +197,7 @@ def _role_overrides(raw: Any) -> dict[Role, dict[str, Any] | None]:
 def _check_role(role: Any, where: str) -> Role:
     if role not in ROLES:
         raise ConfigError(f"{where}: unknown role {role!r}; roles are {', '.join(ROLES)}")
-    return role  # type: ignore[no-any-return]
+    return role
 
 
 def _coerce_field(role: str, key: str, value: Any) -> Any:

@@ -433,9 +433,9 @@ def expand_profile(rules: ProfileRules, baseline: BaselineStats, *, source: str 
     for rule in rules.accepted_values:
         stats = baseline.tables.get(rule.table)
         checks.append(_accepted(rule, stats or TableStats(rows=0), source))
-    for rule in rules.freshness:
-        stats = baseline.tables.get(rule.table)
-        checks.append(_freshness(rule, stats or TableStats(rows=0), source))
+    for fresh in rules.freshness:
+        stats = baseline.tables.get(fresh.table)
+        checks.append(_freshness(fresh, stats or TableStats(rows=0), source))
     checks += _numeric(rules, baseline, source)
     return checks
 

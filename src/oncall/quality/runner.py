@@ -30,7 +30,7 @@ from sqlalchemy.pool import NullPool
 from oncall.config import Config
 from oncall.errors import OncallError, WarehouseError
 from oncall.quality.baseline import BaselineNeeds, BaselineStats, profile_baseline
-from oncall.quality.models import Check, CheckResult, Suite, SuiteRun
+from oncall.quality.models import Check, CheckResult, CheckResultType, Suite, SuiteRun
 from oncall.quality.suites import read_suite, suite_problems
 from oncall.quality.templates import render_macros
 
@@ -178,7 +178,7 @@ def _run_check(conn: Connection, check: Check, instance: str, timeout_s: float) 
         return _error(
             check, instance, reason, sql, started, "timeout" if isinstance(exc, TimeoutError) else "query"
         )
-    result = "SUCCESS" if observed <= check.threshold else "FAILURE"
+    result: CheckResultType = "SUCCESS" if observed <= check.threshold else "FAILURE"
     return CheckResult(
         check=check,
         instance=instance,

@@ -199,7 +199,7 @@ def suite_problems(suite: Suite, columns: Mapping[str, Collection[str]]) -> dict
     """
     problems: dict[int, str] = {}
     for i, check in enumerate(suite.checks):
-        named = [("table", check.table, None)]
+        named: list[tuple[str, str, str | None]] = [("table", check.table, None)]
         if check.field:
             named.append(("field", check.field, check.table))
         ref_table = check.native_parameters.get("referenced_table")

@@ -97,7 +97,7 @@ def _version() -> str:
 def _default_runner() -> Runner:
     from oncall.agents import run_incident
 
-    return run_incident  # type: ignore[no-any-return]
+    return run_incident
 
 
 def _default_reset(config: Config) -> list[Write]:

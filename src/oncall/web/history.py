@@ -172,9 +172,9 @@ class RunStore:
         for path in self.runs_dir.glob("*.events.jsonl"):
             run_id = path.name.removesuffix(".events.jsonl")
             if run_id not in rows and _RUN_ID.match(run_id):
-                row = _summary_from_events(run_id, self.events(run_id))
-                if row is not None:
-                    rows[run_id] = row
+                partial = _summary_from_events(run_id, self.events(run_id))
+                if partial is not None:  # an events file without run_started has nothing to list
+                    rows[run_id] = partial
         return sorted(rows.values(), key=lambda r: (r.started_at, r.run_id), reverse=True)
 
 

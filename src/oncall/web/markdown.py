@@ -30,6 +30,7 @@ def entity_href(urn: str, ui_url: str | None = None) -> str:
 
 def _make_renderer(ui_url: str | None) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    # markdown-it-py documents replacing validateLink per instance; its stubs declare it a method
     md.validateLink = lambda url: url.strip().lower().startswith(_ALLOWED_SCHEMES)  # type: ignore[method-assign]
 
     def link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:

@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from oncall.config import Config
 from oncall.errors import NotFoundError, OncallError
@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 
 
 class Runner(Protocol):
-    """The incident loop's signature (`oncall.agents.run_incident`); injectable for tests and benches."""
+    """The incident loop's signature (`oncall.agents.run_incident`); injectable for tests and benches.
+
+    A coroutine, not any awaitable: each run gets its own event loop through `asyncio.run`.
+    """
 
     def __call__(
         self,
@@ -40,7 +43,7 @@ class Runner(Protocol):
         llm_preset: str | None = None,
         history: bool = False,
         run_id: str | None = None,
-    ) -> Awaitable[RunResult]: ...
+    ) -> Coroutine[Any, Any, RunResult]: ...
 
 
 class BusyError(OncallError):

@@ -316,6 +316,7 @@ def _apply_one(conn: sqlite3.Connection, fault: Fault, rowids: list[int], rng: r
     kind = fault.kind
     if kind == "orphan_fk":
         return _orphan(conn, fault, rowids, rng)
+    params: tuple[object, ...]
     if kind == "delete_rows":
         sql, params = f"DELETE FROM {table} WHERE {chosen}", ()
     elif kind == "duplicate_rows":

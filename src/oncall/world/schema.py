@@ -7,6 +7,7 @@ them); the DDL names its FOREIGN KEY constraints so DataHub's SQLAlchemy source 
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 __all__ = [
@@ -246,9 +247,9 @@ def table_ddl(t: Table) -> str:
     return f"CREATE TABLE {t.name} (\n  " + ",\n  ".join(cols + fks) + "\n)"
 
 
-def create_schema(conn: object) -> None:
-    """Create the 9 tables and 5 views on a DB-API connection (sqlite3)."""
-    cur = conn.cursor()  # type: ignore[attr-defined]
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create the 9 tables and 5 views on a SQLite connection."""
+    cur = conn.cursor()
     for t in TABLES:
         cur.execute(table_ddl(t))
     for v in VIEWS:
