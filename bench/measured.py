@@ -2,6 +2,7 @@
 
     python bench/measured.py              # run everything (a few minutes on 2 cores), save, render
     python bench/measured.py --render     # only re-render the README from bench/results.json
+    python bench/measured.py --only semantic   # re-run one bench, keep the others' figures
 
 Each figure in the section names the command that reproduces it. Raw outputs go to bench/results.json
 (committed beside the README, so the numbers there can always be traced to a run).
@@ -34,6 +35,7 @@ BENCHES: dict[str, list[str]] = {
     "quality": [sys.executable, "bench/quality.py", "--home", "{home}", "--json"],
     "loop": [sys.executable, "bench/loop.py", "--home", "{home}", "--json"],
     "web": [sys.executable, "bench/web.py", "--json"],
+    "semantic": [sys.executable, "bench/semantic.py", "--json"],
     "eval": ["oncall", "eval", "--scale", "0.1", "--json", "--home", "{eval_home}"],
 }
 
@@ -50,8 +52,22 @@ def _run(name: str, argv: list[str], **paths: str) -> dict[str, Any]:
     return figures
 
 
-def run_all() -> dict[str, Any]:
-    """Run the benches against one full-scale home (built and set up once) and the eval."""
+def run_all(only: str | None = None) -> dict[str, Any]:
+    """Run the benches against one full-scale home (built and set up once) and the eval.
+
+    With `only`, run that bench alone (no full-scale setup unless it needs the home) and keep the other
+    figures from bench/results.json.
+    """
+    if only:
+        results = json.loads(RESULTS.read_text())
+        with tempfile.TemporaryDirectory(prefix="oncall-measured-") as tmp:
+            home = Path(tmp) / "home"
+            if "{home}" in BENCHES[only]:
+                subprocess.run(
+                    ["oncall", "setup", "--home", str(home)], cwd=ROOT, check=True, capture_output=True
+                )
+            results[only] = _run(only, BENCHES[only], home=str(home), eval_home=str(Path(tmp) / "eval"))
+        return results
     with tempfile.TemporaryDirectory(prefix="oncall-measured-") as tmp:
         home = Path(tmp) / "home"
         print(f"[setup] full-scale world and catalog in {home}", file=sys.stderr)
@@ -164,6 +180,7 @@ def render(r: dict[str, Any]) -> str:
             "python bench/web.py",
         ),
     ]
+    rows += _semantic_rows(r.get("semantic"))
     acc = [
         "| scenarios passed | symptom | origin precision | origin recall | path-grounded | elsewhere |"
         " controls | time to verdict (median) |",
@@ -172,6 +189,7 @@ def render(r: dict[str, Any]) -> str:
         f"{s['origin_recall']:.0%} | {s['grounded_rate']:.0%} | {s['elsewhere_accuracy']:.0%} | "
         f"{s['control_accuracy']:.0%} | {s['verdict_ms_median']:.0f} ms |",
     ]
+    paraphrases = _paraphrase_lines(r.get("semantic"))
     return "\n".join(
         [
             f"Measured on {r['when']} ({r['machine']}; load average {r['load_before']:.1f} at the start). "
@@ -183,8 +201,84 @@ def render(r: dict[str, Any]) -> str:
             f"{len(ev['worlds'])} fault-spec worlds, offline, {ev['total_s']:.0f} s in total):",
             "",
             *acc,
+            *paraphrases,
         ]
     )
+
+
+def _semantic_rows(sem: dict[str, Any] | None) -> list[str]:
+    """The Detective's semantic ranking: latency of runs with it, and the index's cost."""
+    if not sem:
+        return []
+    runs, big = sem["demo"]["runs"], sem["index_at_scale"]
+    work = big["semantic work per run"]
+    kinds = ("catalog words", "typos", "words the catalog never uses")
+    return [
+        _row(
+            "offline run with semantic ranking, in process, re-run median: catalog words / typos / "
+            "words the catalog never uses",
+            " / ".join(f"{runs[k]['rerun_median_ms']:.0f}" for k in kinds) + " ms",
+            "<= 100 ms",
+            "python bench/semantic.py",
+        ),
+        _row(
+            "the Detective's search + ranking in those runs, median (letters only)",
+            " / ".join(f"{runs[k]['detective_ms']:.0f}" for k in kinds)
+            + " ms ("
+            + " / ".join(f"{runs[k]['detective_letters_only_ms']:.0f}" for k in kinds)
+            + " ms)",
+            "",
+            "python bench/semantic.py",
+        ),
+        _row(
+            "`oncall run --dry-run --json`, whole command, with the semantic index: same three texts",
+            " / ".join(f"{runs[k]['command_wall_ms'] / 1000:.2f}" for k in kinds) + " s",
+            "",
+            "python bench/semantic.py",
+        ),
+        _row(
+            "semantic index, demo catalog: build / size",
+            f"{sem['demo']['vector build s']:.2f} s / {sem['demo']['vector size kB']:.0f} kB",
+            "",
+            "python bench/semantic.py",
+        ),
+        _row(
+            f"semantic index, {big['entities indexed']:,} entities: build / size / load",
+            f"{big['vector build s']:.1f} s / {big['vector size MB']:.0f} MB / "
+            f"{big['load from disk ms']:.0f} ms",
+            "",
+            "python bench/semantic.py",
+        ),
+        _row(
+            f"semantic work of one run at {big['entities indexed']:,} entities (fingerprint + text + "
+            "nearest), median: same three texts",
+            f"{big['fingerprint of the URN list ms']:.0f} + "
+            + " / ".join(f"{work[k]['median_ms']:.0f}" for k in kinds)
+            + " ms",
+            "share of <= 1.5 s",
+            "python bench/semantic.py",
+        ),
+    ]
+
+
+def _paraphrase_lines(sem: dict[str, Any] | None) -> list[str]:
+    """Symptom accuracy on the paraphrase sets, tuning and held-out apart, with every held-out miss."""
+    if not sem:
+        return []
+    acc = sem["accuracy"]
+    tuning, held = acc["tuning"], acc["held_out"]
+    lines = [
+        "",
+        f"**Paraphrases** (`python bench/semantic.py`; tests/agents/paraphrases/): symptom accuracy "
+        f"{tuning['right']}/{tuning['phrasings']} ({tuning['accuracy']:.0%}) on the tuning part, "
+        f"**{held['right']}/{held['phrasings']} ({held['accuracy']:.0%}) on the held-out part** "
+        "(target 90%). Held-out misses:",
+        "",
+    ]
+    lines += [
+        f'- [{m["kind"]}] "{m["text"]}": expected {m["expected"]}, got {m["picked"]}' for m in held["misses"]
+    ]
+    return lines
 
 
 def write_readme(section: str) -> None:
@@ -198,9 +292,10 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--render", action="store_true", help="only re-render from bench/results.json")
+    parser.add_argument("--only", choices=sorted(BENCHES), help="re-run one bench, keep the other figures")
     args = parser.parse_args()
     if not args.render:
-        RESULTS.write_text(json.dumps(run_all(), indent=2) + "\n")
+        RESULTS.write_text(json.dumps(run_all(args.only), indent=2) + "\n")
     write_readme(render(json.loads(RESULTS.read_text())))
     print(f"README Measured section written from {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     return 0

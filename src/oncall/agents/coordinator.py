@@ -94,7 +94,11 @@ async def _warm_up(ctx: RunContext, text: str) -> None:
     from oncall.quality import diff as quality_diff
 
     found = ctx.prefetch(
-        detective.search_candidates, ctx.catalog, text, production_instance=ctx.config.production_instance
+        detective.search_candidates,
+        ctx.catalog,
+        text,
+        production_instance=ctx.config.production_instance,
+        vectors_dir=ctx.config.vectors_dir,
     )
     listed = ctx.prefetch(ctx.catalog.list_urns, "dataset", ctx.config.production_instance)
     try:
