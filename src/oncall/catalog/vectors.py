@@ -351,11 +351,7 @@ def fingerprint(catalog: Catalog) -> str:
 
 def urn_digest(urns: Iterable[str]) -> str:
     """The fingerprint of a URN list (what `fingerprint` hashes)."""
-    digest = hashlib.sha1(FORMAT.encode())
-    for urn in urns:
-        digest.update(urn.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
+    return hashlib.sha1("\n".join([FORMAT, *urns]).encode()).hexdigest()
 
 
 def _entities(catalog: Catalog, urns: Sequence[str], say: Progress) -> Iterable[Entity]:
