@@ -167,11 +167,19 @@ class OncallService:
             view.hints.insert(0, f"the words {incident!r} for {urn} resolved to {found}")
         return view
 
-    async def get_run(self, run_id: str) -> RunView:
-        found = await self.manager.result(run_id, wait_s=0)
+    async def _result(self, run_id: str, still_going: str) -> RunResult:
+        try:
+            found = await self.manager.result(run_id, wait_s=0)
+        except NotFoundError:
+            if self.store.exists(run_id):
+                raise  # it stopped before it had a result: the store says so
+            raise NotFoundError(f"no run {run_id!r} in the history; list_runs lists them") from None
         if not isinstance(found, RunResult):
-            raise BusyError(f"run {run_id} is still going; call get_run again in a moment")
-        return run_view(found)
+            raise BusyError(f"run {run_id} is still going; {still_going}")
+        return found
+
+    async def get_run(self, run_id: str) -> RunView:
+        return run_view(await self._result(run_id, "call get_run again in a moment"))
 
     async def list_runs(self, limit: int = 10) -> RunList:
         rows = await self.manager.list()
@@ -181,10 +189,7 @@ class OncallService:
         return RunList(runs=shown, total=len(rows), hints=hints)
 
     async def postmortem(self, run_id: str) -> str:
-        found = await self.manager.result(run_id, wait_s=0)
-        if not isinstance(found, RunResult):
-            raise BusyError(f"run {run_id} is still going; its postmortem comes when it finishes")
-        return found.postmortem_markdown
+        return (await self._result(run_id, "its postmortem comes when it finishes")).postmortem_markdown
 
     # ------------------------------------------------------------------ catalog reads
 
