@@ -58,18 +58,18 @@ def mcp_command(
     """
     overrides = {"mcp_allow_writes": True} if allow_writes else {}
     config = make_config(home, token=token, **overrides)
-    if not http:
-        import anyio
-
-        from oncall.mcp import serve_stdio
-
-        anyio.run(serve_stdio, config)
-        return
-    from oncall.mcp import serve_http
-
     try:
-        serve_http(config, host=host, port=port, on_ready=_announce)
-    except KeyboardInterrupt:
+        if http:
+            from oncall.mcp import serve_http
+
+            serve_http(config, host=host, port=port, on_ready=_announce)
+        else:
+            import anyio
+
+            from oncall.mcp import serve_stdio
+
+            anyio.run(serve_stdio, config)
+    except KeyboardInterrupt:  # how a person stops it, not a failure
         progress("MCP server stopped")
 
 
