@@ -112,3 +112,27 @@ def test_ensure_index_reuses_then_rebuilds_when_the_catalog_changes(
         assert refresh(catalog, config.vectors_dir).fingerprint == again.fingerprint
     finally:
         catalog.close()
+
+
+def test_a_big_catalog_is_never_rebuilt_in_the_middle_of_a_run(seeded_home: Path, tmp_path: Path) -> None:
+    from oncall.catalog.vectors import IndexUnavailableError, _cache
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
+    catalog = open_catalog(config, read_only=True)
+    try:
+        stale = SemanticIndex.load(config.vectors_dir)
+        assert stale is not None
+        stale.fingerprint = "older"
+        stale.save(config.vectors_dir)
+        _cache.clear()
+        got = ensure_index(catalog, config.vectors_dir, rebuild_limit=10)
+        assert got.stale and got.fingerprint == "older"  # used as it is, marked stale
+        shutil.rmtree(config.vectors_dir)
+        _cache.clear()
+        with pytest.raises(IndexUnavailableError, match="oncall setup"):
+            ensure_index(catalog, config.vectors_dir, rebuild_limit=10)
+        assert not ensure_index(catalog, config.vectors_dir).stale  # small enough: rebuilt
+    finally:
+        catalog.close()

@@ -84,9 +84,16 @@ def _meaning(catalog: Catalog, text: str, vectors_dir: Path | None) -> Meaning:
         from oncall.catalog.vectors import ensure_index
 
         index = ensure_index(catalog, vectors_dir)
-    except (ImportError, OSError, ValueError) as exc:  # no wordllama, or unreadable weights
-        return Meaning(text=text, note=f"semantic index unavailable ({type(exc).__name__}: {exc})")
-    return understand(text, index)
+    except (ImportError, OSError, ValueError) as exc:  # no wordllama, unreadable weights, too big to build
+        reason = f"semantic index unavailable ({type(exc).__name__}: {exc}); ranked on letters only"
+        return Meaning(text=text, note=reason)
+    meaning = understand(text, index)
+    if index.stale:
+        meaning.note = (
+            "semantic index is stale (`oncall setup` or `oncall ingest` refreshes it); "
+            "entities added since it was built are found by letters only"
+        )
+    return meaning
 
 
 def search_candidates(
@@ -220,7 +227,7 @@ async def investigate(ctx: RunContext, text: str) -> DetectiveReport:
     )
     entities_list, scores, meaning = found
     if meaning.note:
-        ctx.degraded.append(f"detective/search: {meaning.note}; ranked on letters only")
+        ctx.degraded.append(f"detective/search: {meaning.note}")
     entities = {e.urn: e for e in entities_list}
     ranked = rank_entities(
         text,

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT",
+    "LAZY_REBUILD_LIMIT",
+    "IndexUnavailableError",
     "SemanticIndex",
     "ensure_index",
     "entity_words",
@@ -136,6 +138,8 @@ class SemanticIndex:
     """Each word's token count."""
     fingerprint: str = ""
     build_seconds: float = 0.0
+    stale: bool = False
+    """The catalog's entities changed since the build (too many to rebuild during a run)."""
 
     def __post_init__(self) -> None:
         self._position = {w: i for i, w in enumerate(self.vocab)}
@@ -381,14 +385,43 @@ def refresh(catalog: Catalog, directory: Path, *, progress: Progress | None = No
 _cache: dict[str, SemanticIndex] = {}
 
 
-def ensure_index(catalog: Catalog, directory: Path, *, progress: Progress | None = None) -> SemanticIndex:
-    """The index for this catalog: from memory, else from disk, rebuilt when missing or stale."""
-    current = fingerprint(catalog)
+LAZY_REBUILD_LIMIT = 5000
+"""Entities up to which a run rebuilds a missing or stale index itself (a second or two). Beyond it,
+reading every entity page would hold the run up (minutes on a server): the run uses the stale index, or
+none, and the caller says to refresh it (`oncall setup`, `oncall ingest`)."""
+
+
+class IndexUnavailableError(ValueError):
+    """No usable index, and the catalog is too big to build one in the middle of a run."""
+
+
+def ensure_index(
+    catalog: Catalog,
+    directory: Path,
+    *,
+    progress: Progress | None = None,
+    rebuild_limit: int = LAZY_REBUILD_LIMIT,
+) -> SemanticIndex:
+    """The index for this catalog: from memory, else from disk, rebuilt when missing or stale.
+
+    A stale index of a catalog over `rebuild_limit` entities is returned as is, marked `stale`;
+    a missing one raises `IndexUnavailableError`.
+    """
+    urns = catalog.list_urns()
+    current = urn_digest(urns)
     cached = _cache.get(str(directory))
     if cached is not None and cached.fingerprint == current:
         return cached
     stored = SemanticIndex.load(directory)
     if stored is not None and stored.fingerprint == current:
         _cache[str(directory)] = stored
+        return stored
+    if len(urns) > rebuild_limit:
+        if stored is None:
+            raise IndexUnavailableError(
+                f"no semantic index for this catalog of {len(urns):,} entities; "
+                "`oncall setup` or `oncall ingest` builds it"
+            )
+        stored.stale = True
         return stored
     return refresh(catalog, directory, progress=progress)
