@@ -7,6 +7,9 @@ Each runs the Detective's offline procedure as `investigate` does with no model 
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from tests.agents.paraphrases import Phrasing, load
@@ -43,11 +46,14 @@ def _means(urn: str | None, p: Phrasing, names: dict[str, str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def names(seeded_home: object) -> dict[str, str]:
+def names(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Entity names of the production instance (on a copy: an open leaves -shm files behind)."""
     from oncall.catalog import open_catalog
     from oncall.config import load_config
 
-    catalog = open_catalog(load_config(seeded_home, environ={}), read_only=True)  # type: ignore[arg-type]
+    home = tmp_path_factory.mktemp("names") / "home"
+    shutil.copytree(seeded_home, home)
+    catalog = open_catalog(load_config(home, environ={}), read_only=True)
     try:
         return {urn: catalog.get(urn).name for urn in catalog.list_urns(instance=PROD)}
     finally:

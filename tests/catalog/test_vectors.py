@@ -78,8 +78,10 @@ def test_save_and_load_round_trip_and_torn_files(index: SemanticIndex, tmp_path:
     assert SemanticIndex.load(tmp_path / "missing") is None
 
 
-def test_setup_stores_the_index_of_every_entity(seeded_home: Path) -> None:
-    config = load_config(seeded_home, environ={})
+def test_setup_stores_the_index_of_every_entity(seeded_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"  # a copy: even a read-only open leaves -shm files in the shared home
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
     stored = SemanticIndex.load(config.vectors_dir)
     catalog = open_catalog(config, read_only=True)
     try:
