@@ -19,7 +19,7 @@ from oncall.config import Config, load_config
 from oncall.events import Event, RunEvents
 from oncall.report.models import RunResult
 
-__all__ = ["PROD", "DetectivePick", "RunOffline", "detective_pick", "run_offline"]
+__all__ = ["PROD", "DetectivePick", "RunOffline", "detective_pick", "detective_picker", "run_offline"]
 
 PROD = "olist_dirty"
 
@@ -43,32 +43,47 @@ def run_offline() -> RunOffline:
     return _run
 
 
-@pytest.fixture(scope="session")
-def detective_pick(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DetectivePick]:
-    """`pick(text)`: the Detective's offline symptom pick (URN or None) and the top three with scores.
+def detective_picker(home: Path, production: str | None) -> tuple[DetectivePick, Callable[[], None]]:
+    """`(pick, close)`: the Detective's offline symptom pick on the catalog of `home`, opened read-only.
 
-    It runs what `detective.investigate` runs with no model: catalog searches widened by the semantic
-    index that `setup` stored, then the deterministic ranking. On a copy of the seeded home, opened
-    read-only once, because even a read-only SQLite open may leave -shm files in the shared one.
+    `pick(text)` runs what `detective.investigate` runs with no model: catalog searches widened by the
+    semantic index in the home, then the deterministic ranking. It returns the picked URN (or None)
+    and the top three with their scores.
     """
     from oncall.agents.detective import procedure_pick, search_candidates
     from oncall.agents.ranking import rank_entities
     from oncall.catalog import open_catalog
 
-    home = tmp_path_factory.mktemp("detective") / "home"
-    shutil.copytree(seeded_home, home)
     config = load_config(home, environ={})
     catalog = open_catalog(config, read_only=True)
 
     def pick(text: str) -> tuple[str | None, list[tuple[str, float]]]:
-        found = search_candidates(catalog, text, production_instance=PROD, vectors_dir=config.vectors_dir)
+        found = search_candidates(
+            catalog, text, production_instance=production, vectors_dir=config.vectors_dir
+        )
         ranked = rank_entities(
-            text, found.entities, production_instance=PROD, catalog_scores=found.scores, meaning=found.meaning
+            text,
+            found.entities,
+            production_instance=production,
+            catalog_scores=found.scores,
+            meaning=found.meaning,
         )
         top = procedure_pick(ranked)
         return (top.ref.urn if top else None), [(r.ref.urn, round(r.score, 2)) for r in ranked[:3]]
 
+    return pick, catalog.close
+
+
+@pytest.fixture(scope="session")
+def detective_pick(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DetectivePick]:
+    """The Detective's offline pick on a copy of the seeded Olist world (`detective_picker`).
+
+    A copy, because even a read-only SQLite open may leave -shm files in the shared seeded home.
+    """
+    home = tmp_path_factory.mktemp("detective") / "home"
+    shutil.copytree(seeded_home, home)
+    pick, close = detective_picker(home, PROD)
     try:
         yield pick
     finally:
-        catalog.close()
+        close()
