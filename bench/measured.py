@@ -294,6 +294,10 @@ def _paraphrase_lines(sem: dict[str, Any] | None) -> list[str]:
     tuning, held = acc["tuning"], acc["held_out"]
     lines = [
         "",
+        f"The semantic rows were measured on {sem['when']} with load average {sem['load_before']:.1f} on the "
+        "2 cores (other work running): their absolute times are inflated; compare the Detective's time "
+        "with and without meaning, measured side by side.",
+        "",
         f"**Paraphrases** (`python bench/semantic.py`; tests/agents/paraphrases/): symptom accuracy "
         f"{tuning['right']}/{tuning['phrasings']} ({tuning['accuracy']:.0%}) on the tuning part, "
         f"**{held['right']}/{held['phrasings']} ({held['accuracy']:.0%}) on the held-out part** "

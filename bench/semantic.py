@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import statistics
@@ -319,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=20, help="re-runs per text on the demo world")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="oncall-semantic-") as tmp:
         home = Path(tmp) / "home"
         build_world(home, scale=args.scale)
@@ -330,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             catalog.close()
         results: dict[str, Any] = {
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "load_before": round(load_before, 1),
             "accuracy": accuracy(config),
             "demo": {
                 "entities indexed": len(demo_index.urns),
