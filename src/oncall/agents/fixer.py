@@ -166,6 +166,7 @@ def _drafts(
 async def _write_back(ctx: RunContext, result: RunResult, drafts: list[IncidentDraft]) -> list[Write]:
     assert result.symptom is not None
     path = writeback.postmortem_path(ctx.config, result.symptom.urn)
+    ledger = writeback.Ledger(writeback.ledger_path(ctx.config), result.run_id)
     writes = await ctx.tool(
         "fixer",
         "write_back",
@@ -176,11 +177,11 @@ async def _write_back(ctx: RunContext, result: RunResult, drafts: list[IncidentD
         link_url=path.resolve().as_uri(),
         link_label=f"Postmortem: {result.symptom.name} (datahub-oncall)",
         scope=set(result.scope) | {b.urn for b in result.blast_radius},
+        ledger=ledger,
         summary=lambda ws: {"count": len(ws), "items": [f"{w.action} {w.aspect} {w.urn}" for w in ws]},
     )
-    for w in writes:
+    for w in writes:  # each is in the ledger already, announced before it was made
         ctx.emit("fixer", "write", w.model_dump(mode="json"))
-    writeback.record_writes(ctx.config, result.run_id, writes)
     return writes
 
 

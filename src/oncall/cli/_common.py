@@ -55,8 +55,12 @@ def make_config(home: str | None, **overrides: Any) -> Config:
 
 def require_setup(config: Config) -> None:
     """Refuse early when the Lite catalog was never set up: a step the person skipped (exit 2)."""
-    if config.catalog == "lite" and not config.lite_path.exists():
+    if config.catalog != "lite":
+        return
+    if not config.lite_path.exists():
         raise UserError(f"no DataHub Lite catalog at {config.lite_path}; run `oncall setup` first")
+    if config.lite_path.is_file() and config.lite_path.stat().st_size == 0:
+        raise UserError(f"the DataHub Lite catalog {config.lite_path} is empty (0 bytes); run `oncall setup`")
 
 
 def open_setup_catalog(config: Config, *, read_only: bool = True) -> Catalog:
@@ -90,8 +94,21 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
+def _os_message(exc: OSError) -> str:
+    """'<path>: Permission denied' and what to check: the file system said no, not our code."""
+    where = exc.filename if exc.filename is not None else "a file"
+    if exc.filename2 is not None:
+        where = f"{where} -> {exc.filename2}"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{where}: {reason} (check that the folder exists, is writable and has space)"
+
+
 def oncall_command(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn domain errors into a one-line message and the error's exit code (2 = bad input)."""
+    """Turn domain errors into a one-line message and the error's exit code (2 = bad input).
+
+    An `OSError` (read-only home, full disk, a file that cannot be read) is one line naming the path,
+    exit 1; it is the machine, not a bug.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -100,5 +117,8 @@ def oncall_command(func: Callable[P, R]) -> Callable[P, R]:
         except OncallError as exc:
             click.echo(f"Error: {_one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            click.echo(f"Error: {_one_line(_os_message(exc))}", err=True)
+            sys.exit(1)
 
     return wrapper

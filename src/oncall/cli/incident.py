@@ -257,8 +257,8 @@ def run_command(
 
 
 def _needs_setup(config: Config) -> bool:
-    if config.catalog == "lite":
-        return not config.lite_path.exists()
+    if config.catalog == "lite":  # an empty (0-byte) file is no catalog either
+        return not config.lite_path.is_file() or config.lite_path.stat().st_size == 0
     from oncall.catalog import open_catalog
 
     catalog = open_catalog(config, read_only=True)

@@ -69,7 +69,7 @@ class Write(BaseModel):
 
     urn: str
     aspect: str
-    action: Literal["create", "update", "unchanged", "skipped", "resolve", "remove"]
+    action: Literal["create", "update", "unchanged", "skipped", "resolve", "remove", "failed"]
     verified: bool = False
     detail: str = ""
 
