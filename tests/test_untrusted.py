@@ -84,3 +84,14 @@ def test_api_run_with_400_words_finishes_and_says_what_it_dropped(console: Serve
     assert any("after the first" in d for d in result["degraded"])
     notes = [e for e in events if e["kind"] == "message" and "incident text" in e["data"].get("text", "")]
     assert notes and notes[0]["agent"] == "system"
+
+
+def test_markdown_in_the_report_stays_text_in_postmortem_html(console: ServerThread) -> None:
+    text = "revenue dashboard wrong [x](https://evil.example) ![](https://evil.example/i.png) <https://e.vil>"
+    with httpx.Client(base_url=console.url, timeout=60) as client:
+        run_id = client.post("/api/runs", json={"incident": text, "dry_run": True}).json()["run_id"]
+        read_events(client, run_id)
+        html = client.get(f"/api/runs/{run_id}/postmortem.html").text
+    assert "evil.example" in html  # shown, as typed
+    assert "<a " not in html.split("evil.example")[0][-200:] and 'href="https://evil' not in html
+    assert "<img" not in html and 'href="https://e.vil' not in html

@@ -47,7 +47,7 @@ _CSI = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
 _OTHER_ESC = r"\x1b[P^_X][^\x1b\x9c]*(?:\x1b\\|\x9c)?|\x1b[@-Z\\-_]?"
 _SEQUENCE = re.compile(f"{_OSC}|{_CSI}|{_OTHER_ESC}")
 _WORD = re.compile(r"\S+")
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>!&|#~])")
+_MD_SPECIAL = re.compile(r"([\\\[\]<>!])")
 
 
 def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
@@ -78,8 +78,11 @@ def clip(text: str, limit: int) -> str:
 
 
 def md_escape(text: str) -> str:
-    """Text for Markdown: control characters removed and every character that could open a link, an
-    image, an autolink, HTML, emphasis with `*`, code or a table escaped with a backslash (CommonMark)."""
+    """Text for Markdown: control characters removed, and every character that could open a link, an
+    image, an autolink or HTML (and the backslash itself) escaped with a backslash (CommonMark).
+
+    Emphasis and code spans stay: they change how text looks, never where a click goes.
+    """
     return _MD_SPECIAL.sub(r"\\\1", strip_controls(text))
 
 

@@ -19,6 +19,7 @@ from oncall.catalog.types import Assertion
 from oncall.report.models import BlastRadiusEntry, DiffEntry, RootCause, RunResult, Write
 from oncall.report.postmortem import display_name
 from oncall.report.slack import draft_slack
+from oncall.untrusted import md_escape
 
 __all__ = ["FixerDraft", "draft_incident", "draft_with_model", "fix", "incident_type", "priority_for"]
 
@@ -92,10 +93,11 @@ def draft_incident(
         f"{a.native_type}: {_num(a.production.value)} observed, {_num(a.baseline.value)} expected"
         for a in rc.assertions
     )
-    path = " -> ".join(display_name(u, names) for u in rc.lineage_path)
+    # DataHub renders descriptions as Markdown: catalog names and the report are escaped in it
+    path = " -> ".join(md_escape(display_name(u, names)) for u in rc.lineage_path)
     description = (
-        f"{DESCRIPTION_MARK} Data-quality regression on {name}: {checks}. "
-        f"Lineage path from the reported symptom: {path}. Reported as: \u201c{incident_text}\u201d."
+        f"{DESCRIPTION_MARK} Data-quality regression on {md_escape(name)}: {md_escape(checks)}. "
+        f"Lineage path from the reported symptom: {path}. Reported as: \u201c{md_escape(incident_text)}\u201d."
     )
     first = rc.assertions[0] if rc.assertions else None
     entities = [rc.dataset_urn, *(b.urn for b in affected if b.urn != rc.dataset_urn)]

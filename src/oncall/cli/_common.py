@@ -16,11 +16,13 @@ import click
 
 from oncall.config import Config, load_config
 from oncall.errors import OncallError, UserError
+from oncall.untrusted import strip_controls
 
 if TYPE_CHECKING:
     from oncall.catalog import Catalog
 
 __all__ = [
+    "clean",
     "echo_json",
     "home_option",
     "json_option",
@@ -79,9 +81,31 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+_C1 = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}
+
+
 def echo_json(data: Any) -> None:
-    """Print `data` as indented JSON on stdout."""
-    click.echo(json.dumps(data, indent=2, default=_default, ensure_ascii=False))
+    """Print `data` as indented JSON on stdout.
+
+    JSON escapes C0 controls (ESC included); the C1 ones (U+009B is a CSI to some terminals) are
+    escaped here too, so `oncall ... --json` in a terminal cannot be steered by catalog text.
+    """
+    click.echo(json.dumps(data, indent=2, default=_default, ensure_ascii=False).translate(_C1))
+
+
+def clean(value: Any, *, keep_newlines: bool = False) -> Any:
+    """`value` with terminal control sequences removed from every string in it, for printing.
+
+    Catalog names and descriptions, model text and the incident report are untrusted: an ANSI or OSC
+    sequence in them must not recolour, retitle or hyperlink the person's terminal.
+    """
+    if isinstance(value, str):
+        return strip_controls(value, keep_newlines=keep_newlines)
+    if isinstance(value, dict):
+        return {k: clean(v, keep_newlines=keep_newlines) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v, keep_newlines=keep_newlines) for v in value]
+    return value
 
 
 def progress(message: str) -> None:
@@ -115,10 +139,10 @@ def oncall_command(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except OncallError as exc:
-            click.echo(f"Error: {_one_line(str(exc))}", err=True)
+            click.echo(f"Error: {_one_line(clean(str(exc)))}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:
-            click.echo(f"Error: {_one_line(_os_message(exc))}", err=True)
+            click.echo(f"Error: {_one_line(clean(_os_message(exc)))}", err=True)
             sys.exit(1)
 
     return wrapper
