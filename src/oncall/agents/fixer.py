@@ -97,7 +97,8 @@ def draft_incident(
     path = " -> ".join(md_escape(display_name(u, names)) for u in rc.lineage_path)
     description = (
         f"{DESCRIPTION_MARK} Data-quality regression on {md_escape(name)}: {md_escape(checks)}. "
-        f"Lineage path from the reported symptom: {path}. Reported as: \u201c{md_escape(incident_text)}\u201d."
+        f"Lineage path from the reported symptom: {path}. "
+        f"Reported as: \u201c{md_escape(incident_text)}\u201d."
     )
     first = rc.assertions[0] if rc.assertions else None
     entities = [rc.dataset_urn, *(b.urn for b in affected if b.urn != rc.dataset_urn)]
