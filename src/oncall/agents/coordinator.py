@@ -455,6 +455,12 @@ def _seal(ctx: RunContext, result: RunResult, timings: dict[str, float], preset:
 def reset(config: Config, *, catalog: Catalog | None = None) -> list[Write]:
     """Undo what runs wrote: resolve their incidents, remove their tags and links (the ledger's, and
     whatever carries our marker in DataHub)."""
+    if (
+        config.catalog == "lite"
+        and not config.lite_path.exists()
+        and not writeback.ledger_path(config).exists()
+    ):
+        return []  # never set up, never written to
     owned = catalog is None
     if owned:
         _check_ready(config)
