@@ -24,7 +24,7 @@ __all__ = [
     "Write",
 ]
 
-Verdict = Literal["root_cause_found", "no_regression", "no_symptom", "failed"]
+Verdict = Literal["root_cause_found", "no_regression", "no_symptom", "failed", "interrupted"]
 
 
 class Symptom(BaseModel):

@@ -157,6 +157,7 @@ _NO_CAUSE = {
     "no_regression": "No root cause named: no data-quality regression was found upstream of the symptom.",
     "no_symptom": "No root cause named: no catalog entity matched the report, so nothing was investigated.",
     "failed": "No root cause named: the run did not complete.",
+    "interrupted": "No root cause named: the process running it stopped before it finished.",
 }
 
 

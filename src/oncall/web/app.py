@@ -155,6 +155,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # runs a killed server (or CLI) left unfinished: closed as `interrupted`, not "running" forever
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(manager.store.finish_interrupted)
         yield
         await manager.shutdown()
 
