@@ -10,6 +10,8 @@ applies, so none of them can forget one:
   and other control characters are removed before text is printed or written to DataHub.
 - `md_escape`: text placed in Markdown is escaped, so `[x](https://evil.example)` stays visible text
   and never becomes a link or an image.
+- `model_text`: free text a model wrote (titles, Slack, summaries): one bounded, control-free text whose
+  links (Markdown, Slack `<url|label>`, autolinks) survive only when they point at an entity in scope.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ __all__ = [
     "bound_words",
     "clip",
     "md_escape",
+    "model_text",
     "strip_controls",
+    "unlink",
 ]
 
 MAX_INCIDENT_CHARS = 2000
@@ -47,6 +51,8 @@ _CSI = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
 _OTHER_ESC = r"\x1b[P^_X][^\x1b\x9c]*(?:\x1b\\|\x9c)?|\x1b[@-Z\\-_]?"
 _SEQUENCE = re.compile(f"{_OSC}|{_CSI}|{_OTHER_ESC}")
 _WORD = re.compile(r"\S+")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))*)>?(?:\s+\"[^\"]*\")?\s*\)")
+_SLACK_LINK = re.compile(r"<([^<>|\s]+)(?:\|([^<>]*))?>")
 _MD_SPECIAL = re.compile(r"([\\\[\]<>!])")
 
 
@@ -134,3 +140,31 @@ def bound_incident(text: str) -> Bounded:
         out = out[:MAX_INCIDENT_CHARS].rsplit(" ", 1)[0]
         notes.append(f"cut the report to {MAX_INCIDENT_CHARS} characters")
     return Bounded(out, notes)
+
+
+def _allowed(target: str, allowed: set[str]) -> bool:
+    from urllib.parse import unquote
+
+    plain = unquote(target)
+    return any(urn == plain or urn in plain for urn in allowed)
+
+
+def unlink(text: str, allowed: set[str]) -> str:
+    """`text` with every link whose target names no URN of `allowed` replaced by its label."""
+
+    def markdown(match: re.Match[str]) -> str:
+        return match.group(0) if _allowed(match.group(2), allowed) else match.group(1)
+
+    def slack(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("@", "#", "!")) or _allowed(target, allowed):
+            return match.group(0)  # mentions and channels, or a link to an entity in scope
+        return label if label is not None else target.split("://", 1)[-1]
+
+    return _SLACK_LINK.sub(slack, _MD_LINK.sub(markdown, text))
+
+
+def model_text(text: str, allowed: set[str], limit: int, *, keep_newlines: bool = True) -> str:
+    """Free text from a model, made safe to store and show: no control characters, links only to
+    entities in `allowed`, at most `limit` characters."""
+    return clip(unlink(strip_controls(text, keep_newlines=keep_newlines), allowed).strip(), limit)

@@ -28,7 +28,7 @@ from oncall.report.models import BlastRadiusEntry, LLMUsage, RunResult, Write
 from oncall.report.postmortem import build_postmortem, default_follow_ups, default_summary, display_name
 from oncall.report.quarantine import quarantine_snippet
 from oncall.report.slack import draft_slack, post_slack
-from oncall.untrusted import bound_incident
+from oncall.untrusted import bound_incident, model_text
 
 if TYPE_CHECKING:
     from oncall.llm import ModelSet
@@ -235,7 +235,9 @@ async def _synthesise(ctx: RunContext, result: RunResult) -> tuple[str, list[str
     )
     if answer is None:
         return summary, follow_ups
-    return answer.summary.strip(), [f.strip() for f in answer.follow_ups if f.strip()]
+    allowed = {*result.scope, *(b.urn for b in result.blast_radius)}
+    cleaned = [model_text(f, allowed, 300, keep_newlines=False) for f in answer.follow_ups]
+    return model_text(answer.summary, allowed, 2000), [f for f in cleaned if f]
 
 
 def _llm_usage(ctx: RunContext, preset: str) -> LLMUsage:

@@ -19,11 +19,11 @@ from oncall.catalog.types import Assertion
 from oncall.report.models import BlastRadiusEntry, DiffEntry, RootCause, RunResult, Write
 from oncall.report.postmortem import display_name
 from oncall.report.slack import draft_slack
-from oncall.untrusted import md_escape
+from oncall.untrusted import md_escape, model_text, unlink
 
 __all__ = ["FixerDraft", "draft_incident", "draft_with_model", "fix", "incident_type", "priority_for"]
 
-_URN = re.compile(r"urn:li:[A-Za-z]+:[^\s,;]*(?:\([^)]*\))?")
+_URN = re.compile(r"urn:li:[A-Za-z]+:(?:\([^()\s]*\)|[^\s,;()<>|\[\]]+)")
 
 
 def incident_type(assertions: Sequence[Assertion], entries: Sequence[DiffEntry]) -> tuple[str, str | None]:
@@ -120,7 +120,8 @@ async def draft_with_model(ctx: RunContext, result: RunResult, fallback_slack: s
     in_scope = set(result.scope) | {b.urn for b in result.blast_radius} | origins
 
     def checked(draft: FixerDraft) -> None:
-        stray = [u for u in _URN.findall(draft.slack_message) if u not in in_scope]
+        # a link to something outside the incident is dropped (its label stays); a bare mention is refused
+        stray = [u for u in _URN.findall(unlink(draft.slack_message, in_scope)) if u not in in_scope]
         if stray:
             reject(f"{stray[0]} is not part of this incident; mention only entities from the input")
         unknown = [k for k in draft.titles if k not in origins]
@@ -146,7 +147,14 @@ async def draft_with_model(ctx: RunContext, result: RunResult, fallback_slack: s
             for rc in result.origins
         )
     )
-    return await ctx.ask("fixer", "drafts", system, prompt, FixerDraft, validators=[checked])
+    answer = await ctx.ask("fixer", "drafts", system, prompt, FixerDraft, validators=[checked])
+    if answer is None:
+        return None
+    # what passed the checks is still model text: no escapes, no links beyond this incident, bounded
+    return FixerDraft(
+        slack_message=model_text(answer.slack_message, in_scope, 3000),
+        titles={k: model_text(v, in_scope, 150, keep_newlines=False) for k, v in answer.titles.items()},
+    )
 
 
 def _drafts(
