@@ -6,9 +6,10 @@
     cannot drive the API from the victim's browser;
   * cross-origin writes refused: the `Origin` of a state-changing request must be this server, same
     scheme, host **and port** (a page on another 127.0.0.1 port is another origin);
-  * `POST /api/*` must send `Content-Type: application/json`: a browser sends that
-    cross-origin only after a CORS preflight, which we never grant, so no HTML form can post to us;
-  * with a token, every `/api/*` call needs `Authorization: Bearer <token>`, compared in constant time;
+  * a `POST` under the protected prefix must send `Content-Type: application/json`: a browser sends
+    that cross-origin only after a CORS preflight, which we never grant, so no HTML form can post to us;
+  * with a token, every call under the protected prefix (`/api/` for the console, `/mcp` for the MCP
+    server) needs `Authorization: Bearer <token>`, compared in constant time;
   * security headers on every response (a CSP that allows only our own scripts and styles).
 """
 
@@ -53,11 +54,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_bind(host: str, token: str | None) -> None:
-    """Refuse to expose the console beyond this machine without a token."""
+def check_bind(host: str, token: str | None, *, service: str = "the console") -> None:
+    """Refuse to expose `service` beyond this machine without a token."""
     if not is_loopback(host) and not token:
         raise ConfigError(
-            f"--host {host} exposes the console beyond this machine: give --token TOKEN "
+            f"--host {host} exposes {service} beyond this machine: give --token TOKEN "
             "(or set ONCALL_TOKEN) so every API call must carry it"
         )
 
@@ -97,9 +98,17 @@ def _is_json(content_type: str) -> bool:
 class Guard:
     """The request gate described in the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None, trusted_hosts: Iterable[str] | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None,
+        trusted_hosts: Iterable[str] | None,
+        protected_prefix: str = "/api/",
+    ) -> None:
         self.app = app
         self.token = token.encode() if token else None
+        self.protected_prefix = protected_prefix
         self.trusted_hosts = {h.strip("[]").lower() for h in trusted_hosts} if trusted_hosts else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -134,18 +143,22 @@ class Guard:
         ):
             return error_response(403, f"cross-origin request from {origin} refused", "cross_origin")
         # only POST can leave a browser cross-origin without a preflight (forms, no-cors fetch)
-        posted = scope["method"] == "POST" and scope["path"].startswith("/api/")
+        posted = scope["method"] == "POST" and scope["path"].startswith(self.protected_prefix)
         if posted and not _is_json(headers.get("content-type", "")):
             return error_response(
                 415,
                 "send the request body as JSON with 'Content-Type: application/json' (an empty body is {})",
                 "unsupported_media_type",
             )
-        if self.token is not None and scope["path"].startswith("/api/") and not self._authorised(headers):
+        if (
+            self.token is not None
+            and scope["path"].startswith(self.protected_prefix)
+            and not self._authorised(headers)
+        ):
             return error_response(
                 401,
-                "this console needs a token: send 'Authorization: Bearer <token>' "
-                "(the page takes it from ?token=... once)",
+                "this server needs a token: send 'Authorization: Bearer <token>' "
+                "(the console page takes it from ?token=... once)",
                 "unauthorized",
                 headers={"WWW-Authenticate": "Bearer"},
             )
