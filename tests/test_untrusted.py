@@ -95,3 +95,16 @@ def test_markdown_in_the_report_stays_text_in_postmortem_html(console: ServerThr
     assert "evil.example" in html  # shown, as typed
     assert "<a " not in html.split("evil.example")[0][-200:] and 'href="https://evil' not in html
     assert "<img" not in html and 'href="https://e.vil' not in html
+
+
+def test_unlink_keeps_links_in_scope_and_drops_the_rest() -> None:
+    from oncall.untrusted import unlink
+
+    urn = "urn:li:dataset:(urn:li:dataPlatform:sqlite,prod.main.orders,PROD)"
+    text = (
+        f"[ok]({urn}) [bad](https://evil.example) <https://evil.example|open> <!channel> <@U1> "
+        f"<https://dh.example/dataset/{urn}|orders> ![img](https://evil.example/i.png)"
+    )
+    assert unlink(text, {urn}) == (
+        f"[ok]({urn}) bad open  <@U1> <https://dh.example/dataset/{urn}|orders> img"
+    )

@@ -157,8 +157,10 @@ def unlink(text: str, allowed: set[str]) -> str:
 
     def slack(match: re.Match[str]) -> str:
         target, label = match.group(1), match.group(2)
-        if target.startswith(("@", "#", "!")) or _allowed(target, allowed):
-            return match.group(0)  # mentions and channels, or a link to an entity in scope
+        if target.startswith("!"):
+            return ""  # <!channel>, <!here>: a model may not page a whole channel
+        if target.startswith(("@", "#")) or _allowed(target, allowed):
+            return match.group(0)  # a person or a channel named, or a link to an entity in scope
         return label if label is not None else target.split("://", 1)[-1]
 
     return _SLACK_LINK.sub(slack, _MD_LINK.sub(markdown, text))

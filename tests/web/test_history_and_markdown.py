@@ -62,6 +62,18 @@ def test_a_run_without_result_is_listed_as_interrupted_and_replayable(tmp_path: 
         store.load(events.run_id)
 
 
+def test_a_history_file_with_bytes_that_are_not_utf8_spoils_only_its_own_line(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    events = RunEvents("20200101T000000Z-0dd0dd")
+    writer = store.record(events)
+    events.emit("system", "run_started", {"incident": "payments look off"})
+    writer.close()
+    with store.events_path(events.run_id).open("ab") as fh:
+        fh.write(b"\xff\xfe{torn\n")
+    assert [e.kind for e in store.events(events.run_id)] == ["run_started"]
+    assert [r.status for r in store.list()] == ["interrupted"]
+
+
 @pytest.mark.parametrize("bad", ["../etc/passwd", "a/b", "", ".hidden", "x" * 81, "a b"])
 def test_run_ids_cannot_escape_the_folder(tmp_path: Path, bad: str) -> None:
     with pytest.raises(UserError, match="malformed"):

@@ -157,7 +157,8 @@ class RunStore:
                 return []
             raise NotFoundError(f"no run {run_id!r} in {self.runs_dir}; list runs with GET /api/runs")
         found: dict[int, Event] = {}
-        for line in path.read_text("utf-8").splitlines():
+        # a byte that is not UTF-8 spoils its own line only (that line then fails to parse)
+        for line in path.read_text("utf-8", errors="replace").splitlines():
             event = _parse_event(line)
             if event is not None and event.seq > after_seq:
                 found.setdefault(event.seq, event)
