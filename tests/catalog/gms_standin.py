@@ -580,7 +580,11 @@ class Resolvers:
             ok = True
             for f in group["and"]:
                 if f["field"] in ("platformInstance", "platformInstance.keyword"):
-                    ok &= instance in (f.get("values") or [])
+                    values = f.get("values") or []
+                    if f.get("condition") == "END_WITH":
+                        ok &= any(str(instance or "").endswith(v) for v in values)
+                    else:
+                        ok &= instance in values
             if ok:
                 return True
         return False

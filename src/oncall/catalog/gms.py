@@ -36,15 +36,13 @@ from oncall.catalog.types import (
     SchemaField,
     SearchHit,
 )
-from oncall.catalog.urns import DATASET_PLATFORM, in_instance, parse_urn, platform_instance_urn
+from oncall.catalog.urns import ACTOR, in_instance, parse_urn
 from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, NotFoundError
-from oncall.world.bi import BI_PLATFORM
 
 __all__ = ["GmsCatalog", "document", "document_names"]
 
 _TYPES: dict[str, str] = {"dataset": "DATASET", "chart": "CHART", "dashboard": "DASHBOARD"}
 _PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
-_ACTOR = "urn:li:corpuser:oncall"
 _PAGE = 1000
 _FIRST_POLL_S = 0.05
 _MAX_POLL_S = 1.0
@@ -108,6 +106,10 @@ class GmsCatalog:
     def server_config(self) -> dict[str, Any]:
         """Connection settings for a `datahub-rest` ingestion sink."""
         return {"server": self.server, "token": self.token, "timeout_sec": self.timeout_s}
+
+    def ingest_sink(self) -> dict[str, Any]:
+        """The DataHub ingestion sink that writes to this server."""
+        return {"type": "datahub-rest", "config": self.server_config()}
 
     # ----------------------------------------------------------------------------- transport
 
@@ -316,9 +318,12 @@ class GmsCatalog:
                 break
         return sorted(nodes.values(), key=lambda n: (n.hops, n.ref.urn))
 
-    def twin(self, urn: str, instance: str) -> str | None:
-        """The same table/chart/dashboard in `instance`, if the server has it."""
-        other = in_instance(urn, instance)
+    def twin(self, urn: str, instance: str | None) -> str | None:
+        """The same table/chart/dashboard in `instance` (None: no instance), if the server has it."""
+        parse_urn(urn)
+        data = self._graphql("get_entity", {"urn": urn}).get("entity")
+        current = _ref(data).instance if data and _has_content(data) else None
+        other = in_instance(urn, instance, current=current)
         return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
@@ -483,7 +488,7 @@ class GmsCatalog:
         import datahub.metadata.schema_classes as m
 
         def build(patch: Any) -> Any:
-            stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=_ACTOR)
+            stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=ACTOR)
             for url, label in links:
                 patch.add_institutional_memory(
                     m.InstitutionalMemoryMetadataClass(url=url, description=label, createStamp=stamp)
@@ -559,10 +564,10 @@ def _check_types(types: Sequence[EntityType] | None) -> list[str]:
 
 
 def _instance_filter(instance: str | None) -> list[dict[str, Any]] | None:
+    """Entities of platform instance `instance` on any platform: the instance URN ends `,<id>)`."""
     if not instance:
         return None
-    values = [platform_instance_urn(DATASET_PLATFORM, instance), platform_instance_urn(BI_PLATFORM, instance)]
-    return [{"and": [{"field": "platformInstance", "values": values}]}]
+    return [{"and": [{"field": "platformInstance", "values": [f",{instance})"], "condition": "END_WITH"}]}]
 
 
 def _has_content(data: dict[str, Any]) -> bool:
@@ -584,7 +589,7 @@ def _ref(data: dict[str, Any]) -> EntityRef:
         type=parts.entity_type,
         name=props.get("name") or data.get("name") or parts.short_name,
         platform=(data.get("platform") or {}).get("name") or parts.platform,
-        instance=(data.get("dataPlatformInstance") or {}).get("instanceId") or parts.instance,
+        instance=(data.get("dataPlatformInstance") or {}).get("instanceId"),
         subtype=subtypes[0] if subtypes else parts.entity_type.capitalize(),
     )
 
