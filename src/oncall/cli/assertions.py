@@ -271,7 +271,7 @@ def diff_command(
     home: str | None,
     as_json: bool,
 ) -> None:
-    """Diff published assertion results: each production assertion against its baseline.
+    """Diff published assertion results: baseline vs production.
 
     A regression fails in production but passes in the baseline: the dataset's twin in the baseline
     instance, or the assertion's own last passing run (each row says which). Reads DataHub only and

@@ -282,17 +282,17 @@ def run_command(
 ) -> None:
     """Answer an incident described in plain words.
 
-    Finds the symptom, its origin and blast radius. The four agents stream as lanes, then the verdict
-    and the postmortem print. Unless --dry-run, the fixer writes to DataHub: one incident per origin,
-    tags and links (undo with `oncall reset`). The result and its events are saved in <home>/runs/ (open
-    them with `oncall serve`). Needs `oncall setup` first.
+    Finds the symptom, its origin and blast radius. Each assertion is compared with its dataset's
+    clean twin when a baseline instance has one, else with its own last passing run (--baseline).
+    The four agents stream as lanes, then the verdict and the postmortem print. Unless --dry-run, the
+    fixer writes to DataHub: one incident per origin, tags and links (undo with `oncall reset`). The
+    result and its events are saved in <home>/runs/ (open them with `oncall serve`). Needs a catalog
+    (`oncall setup` for the demo).
 
     \b
     Examples:
       oncall run "customers table lost rows" --dry-run
-      oncall run "revenue dashboard wrong" --llm nebius        (needs NEBIUS_API_KEY)
-      oncall run "revenue dashboard wrong" --json | jq .verdict
-      oncall run "orders model wrong" --baseline history --production ""
+      oncall run "revenue dashboard wrong" --llm nebius --json  (needs NEBIUS_API_KEY)
       oncall run --urn "urn:li:dataset:(urn:li:dataPlatform:snowflake,shop.public.orders,PROD)"
     """
     if not text and not symptom_urn:
