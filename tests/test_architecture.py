@@ -24,7 +24,8 @@ RANK = {
     "agents": 7,
     "eval": 8,
     "web": 8,
-    "cli": 9,
+    "mcp": 9,  # the MCP server reuses the console's run manager, history and security rules
+    "cli": 10,
 }
 
 # The demo (DESIGN.md section 3): only these may import it; the generic core knows no demo.

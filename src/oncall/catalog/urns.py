@@ -39,6 +39,7 @@ ACTOR = "urn:li:corpuser:oncall"
 
 _DATASET = re.compile(r"^urn:li:dataset:\(urn:li:dataPlatform:([^,]+),(.+),([A-Z]+)\)$")
 _BI = re.compile(r"^urn:li:(chart|dashboard):\(([^,]+),(.+)\)$")
+_DATA_JOB = re.compile(r"^urn:li:dataJob:\(urn:li:dataFlow:\(([^,]+),(.+),([^,()]+)\),([^()]+)\)$")
 _EXAMPLE = "urn:li:dataset:(urn:li:dataPlatform:snowflake,analytics.public.orders,PROD)"
 
 
@@ -104,6 +105,10 @@ def parse_urn(urn: str) -> UrnParts:
     if match:
         platform, name, env = match.groups()
         return UrnParts("dataset", platform, name, name.rsplit(".", 1)[-1], env)
+    match = _DATA_JOB.match(urn)
+    if match:  # urn:li:dataJob:(urn:li:dataFlow:(<orchestrator>,<flow>,<cluster>),<job>)
+        orchestrator, flow, cluster, job = match.groups()
+        return UrnParts("dataJob", orchestrator, f"{flow}.{job}", job, cluster)
     match = _BI.match(urn)
     if match:
         prefix, platform, name = match.groups()

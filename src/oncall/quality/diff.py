@@ -14,7 +14,8 @@ each entry says which one it used (`DiffEntry.baseline_kind`):
 configured and has the dataset, else the history; `twin` and `history` force one.
 
 Only FAILURE counts as failing: an ERROR (the check could not run) is no evidence about the data, so it
-never makes a regression; both sides' results are kept so the caller can show it.
+never makes a regression; both sides' results are kept so the caller can show it. Likewise a stale run
+(`AssertionRun.stale`: e.g. a dbt test skipped in a newer invocation) is neither a pass nor a failure.
 """
 
 from __future__ import annotations
@@ -52,7 +53,13 @@ def side(assertion: Assertion | None, run: AssertionRun | None) -> DiffSide:
         value=run.actual_value,
         assertion_urn=assertion.urn if assertion else None,
         timestamp_ms=run.timestamp_ms,
+        stale=run.stale,
     )
+
+
+def _verdict(s: DiffSide) -> str | None:
+    """The result a side counts with: a stale run proves nothing."""
+    return None if s.stale else s.result
 
 
 def classify(baseline: str | None, production: str | None) -> DiffStatus:
@@ -86,9 +93,9 @@ def history_entry(assertion: Assertion) -> DiffEntry:
     runs = assertion.runs
     latest = runs[0] if runs else None
     earlier = runs[1:]
-    last_pass = next((r for r in earlier if r.result == "SUCCESS"), None)
+    last_pass = next((r for r in earlier if r.result == "SUCCESS" and not r.stale), None)
     previous = earlier[0] if earlier else None
-    now = latest.result if latest else None
+    now = latest.result if latest and not latest.stale else None
     if now == "FAILURE":
         status: DiffStatus = "regression" if last_pass else "pre-existing"
         reference = last_pass or previous
@@ -115,7 +122,7 @@ def diff_assertions(
             entries.append(history_entry(prod))
             continue
         base_side, prod_side = side(twin, twin.latest if twin else None), side(prod, prod.latest)
-        status = classify(base_side.result, prod_side.result)
+        status = classify(_verdict(base_side), _verdict(prod_side))
         entries.append(_entry(prod, base_side, prod_side, status, "twin"))
     return entries
 
