@@ -340,7 +340,7 @@ class GmsCatalog:
         """The same table/chart/dashboard in `instance` (None: no instance), if the server has it."""
         parse_urn(urn)
         data = self._graphql("get_entity", {"urn": urn}).get("entity")
-        current = _ref(data).instance if _present(data) else None
+        current = _ref(data).instance if data and _present(data) else None
         other = in_instance(urn, instance, current=current)
         return other if other is not None and self.exists(other) else None
 
