@@ -30,6 +30,7 @@ from oncall.report.models import BlastRadiusEntry, DiffEntry, LLMUsage, RunResul
 from oncall.report.postmortem import build_postmortem, default_follow_ups, default_summary, display_name
 from oncall.report.quarantine import quarantine_snippet
 from oncall.report.slack import draft_slack, post_slack
+from oncall.untrusted import Bounded, bound_incident, model_text
 
 if TYPE_CHECKING:
     from oncall.llm import ModelSet
@@ -253,7 +254,9 @@ async def _synthesise(ctx: RunContext, result: RunResult) -> tuple[str, list[str
     )
     if answer is None:
         return summary, follow_ups
-    return answer.summary.strip(), [f.strip() for f in answer.follow_ups if f.strip()]
+    allowed = {*result.scope, *(b.urn for b in result.blast_radius)}
+    cleaned = [model_text(f, allowed, 300, keep_newlines=False) for f in answer.follow_ups]
+    return model_text(answer.summary, allowed, 2000), [f for f in cleaned if f]
 
 
 def _llm_usage(ctx: RunContext, preset: str) -> LLMUsage:
@@ -368,24 +371,29 @@ def _load_models(config: Config, preset: str) -> ModelSet | None:
 
 
 def _check_ready(config: Config) -> None:
-    if config.catalog == "lite" and not config.lite_path.exists():
+    if config.catalog != "lite":
+        return
+    if not config.lite_path.exists():
         raise UserError(
             f"no DataHub Lite catalog at {config.lite_path}; run `oncall setup` (or `oncall demo`) first"
         )
+    if config.lite_path.is_file() and config.lite_path.stat().st_size == 0:
+        raise UserError(f"the DataHub Lite catalog {config.lite_path} is empty (0 bytes); run `oncall setup`")
 
 
-def _incident_text(incident: str | None, symptom_urn: str | None) -> str:
-    text = " ".join((incident or "").split())
+def _incident_text(incident: str | None, symptom_urn: str | None) -> Bounded:
+    """The bounded incident text; with a symptom URN the text may be empty (the URN stands in)."""
+    bounded = bound_incident(incident or "")
     if symptom_urn is not None:
         from oncall.catalog.urns import parse_urn
 
         parse_urn(symptom_urn)  # InvalidUrnError (a UserError) for anything but a dataset/chart/dashboard
-        return text or f"incident on {symptom_urn}"
-    if not text:
+        return bounded if bounded.text else Bounded(f"incident on {symptom_urn}", bounded.dropped)
+    if not bounded.text:
         raise UserError(
             'the incident text is empty; describe what looks wrong, e.g. "revenue dashboard wrong"'
         )
-    return text
+    return bounded
 
 
 async def run_incident(
@@ -422,7 +430,8 @@ async def run_incident(
             no catalog set up, bad model configuration.
         CatalogError: DataHub failed mid-run (the events still end with `run_finished`).
     """
-    text = _incident_text(incident, symptom_urn)
+    bounded = _incident_text(incident, symptom_urn)
+    text = bounded.text
     mode: BaselineMode = "history" if history else baseline
     if mode not in BASELINE_MODES:
         raise UserError(f"baseline must be one of {', '.join(BASELINE_MODES)}, not {mode!r}")
@@ -467,6 +476,9 @@ async def run_incident(
             "catalog": catalog.backend,
         },
     )
+    for note in bounded.dropped:  # said where the person looks: the lanes and the result
+        bus.emit("system", "message", {"text": f"incident text: {note}"})
+        ctx.degraded.append(f"input: incident text {note}")
     timings: dict[str, float] = {}
     try:
         await _loop(ctx, result, timings, symptom_urn)
@@ -505,9 +517,14 @@ def _seal(ctx: RunContext, result: RunResult, timings: dict[str, float], preset:
 
 
 def reset(config: Config, *, catalog: Catalog | None = None) -> list[Write]:
-    """Undo what runs wrote: resolve their incidents, remove their tags and links (from the ledger)."""
-    if not writeback.ledger_path(config).exists():
-        return []
+    """Undo what runs wrote: resolve their incidents, remove their tags and links (the ledger's, and
+    whatever carries our marker in DataHub)."""
+    if (
+        config.catalog == "lite"
+        and not config.lite_path.exists()
+        and not writeback.ledger_path(config).exists()
+    ):
+        return []  # never set up, never written to
     owned = catalog is None
     if owned:
         _check_ready(config)
