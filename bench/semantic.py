@@ -36,10 +36,11 @@ from oncall.agents import run_incident
 from oncall.agents.detective import procedure_pick, search_candidates
 from oncall.agents.ranking import rank_entities, understand
 from oncall.bootstrap import setup
-from oncall.catalog import Catalog, Entity, SchemaField, dataset_urn, open_catalog
+from oncall.catalog import Catalog, Entity, SchemaField, open_catalog
 from oncall.catalog.vectors import SemanticIndex, refresh, urn_digest
 from oncall.config import Config, load_config
 from oncall.world.build import build_world
+from oncall.world.urns import dataset_urn
 
 ROOT = Path(__file__).resolve().parents[1]
 PROD = "olist_dirty"

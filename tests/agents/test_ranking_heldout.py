@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from oncall.catalog.urns import chart_urn, dashboard_urn, dataset_urn
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 from tests.plugins.agents import PROD, DetectivePick
 
 HELD_OUT = [

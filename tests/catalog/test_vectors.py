@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oncall.catalog import Entity, SchemaField, dataset_urn, open_catalog
+from oncall.catalog import Entity, SchemaField, open_catalog
 from oncall.catalog.vectors import SemanticIndex, ensure_index, entity_words, fingerprint, refresh, words
 from oncall.config import load_config
+from oncall.world.urns import dataset_urn
 from tests.agents._world_entities import world_entities
 
 
