@@ -386,7 +386,8 @@ async def run_incident(
             'the incident text is empty; describe what looks wrong, e.g. "revenue dashboard wrong"'
         )
     preset = llm_preset or config.llm_preset or "offline"
-    models = _load_models(config, preset)
+    # In a thread: the local preset may start a model server (seconds) and the loop serves others.
+    models = await asyncio.to_thread(_load_models, config, preset)
     rid = run_id or new_run_id()
     bus = events or RunEvents(rid)
     started = time.perf_counter()
@@ -406,6 +407,8 @@ async def run_incident(
         "run_started",
         {"incident": text, "dry_run": dry_run, "llm": preset, "history": history, "catalog": catalog.backend},
     )
+    if models is not None and models.local_server is not None:
+        bus.emit("system", "message", {"llm_server": models.local_server.as_dict()})
     timings: dict[str, float] = {}
     try:
         await _loop(ctx, result, timings)
