@@ -355,8 +355,9 @@ class RoleModel:
                 f"{who} needed more than {self.endpoint.max_requests} requests: {_short(str(exc))}",
             )
         if isinstance(exc, UnexpectedModelBehavior):
-            if rejections and "output validation" in exc.message:
-                return "rejected", f"{who} answer rejected by verification: {_short(rejections[-1])}"
+            cause = _URN.sub("<urn>", str(exc.__cause__)) if exc.__cause__ is not None else None
+            if rejections and cause == rejections[-1]:  # the last answer was one verification refused
+                return "rejected", f"{who} answer rejected by verification: {_short(str(exc.__cause__))}"
             return "invalid", f"{who} gave no usable answer: {_short(_behavior_message(exc))}"
         return "other", f"{who} call failed: {type(exc).__name__}: {_short(str(exc))}"
 
