@@ -104,7 +104,7 @@ def test_streaming_relays_the_answer_as_it_is_generated(local_server: LocalServe
         )
     )
     assert isinstance(text, str) and text.strip()
-    assert events[-1][0] == "message" and events[-1][1]["usage"]["tokens_out"] > 0
+    assert events[-1][0] == "message" and events[-1][1]["usage"]["error"] is None
 
 
 def test_a_forced_tool_call_comes_back_as_a_tool_call(local_server: LocalServer) -> None:
@@ -209,7 +209,8 @@ def test_whole_loop_on_the_local_model_keeps_the_verdict(local_run: tuple[RunRes
     assert set(result.llm.roles) == {"coordinator", "detective", "reality_checker", "fixer"}
     for role, usage in result.llm.roles.items():
         assert usage.calls == usage.used + usage.replaced, role
-        assert len(usage.latency_ms) == usage.calls and usage.tokens_in > 0, role
+        assert len(usage.latency_ms) == usage.calls, role
+        assert usage.tokens_in > 0 or not usage.used, role  # a failed call may end before usage arrives
     assert result.llm.calls > 0 and result.llm.tokens_out > 0
     assert result.llm.local_server is not None and result.llm.local_server["model"]
     assert any(e.kind == "message" and "llm_server" in e.data for e in events)

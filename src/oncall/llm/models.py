@@ -297,9 +297,12 @@ class RoleModel:
             settings.update(_LLAMACPP_SETTINGS)
             if output_type is not str:
                 # llama-cpp-python's server honours only a tool_choice naming one function (it then
-                # constrains the arguments by the schema's grammar); 'none' here leaves exactly the
-                # output tool, so the answer arrives as a forced, schema-valid tool call.
-                settings["tool_choice"] = "none"
+                # constrains the arguments by the schema's grammar): name pydantic-ai's output tool, so
+                # the answer arrives as a forced, schema-valid tool call. (Sent as the body's own field:
+                # pydantic-ai words a lone output tool as 'required', which that server ignores.)
+                settings["extra_body"] = {
+                    "tool_choice": {"type": "function", "function": {"name": _OUTPUT_TOOL}}
+                }
         agent: Agent[None, T] = Agent(
             model,
             output_type=output_type,
@@ -368,6 +371,8 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+_OUTPUT_TOOL = "final_result"
+"""The tool pydantic-ai asks a model to answer through (its default output tool name)."""
 _LLAMACPP_SETTINGS: ModelSettings = {"temperature": 0.0, "seed": 0}
 """The same question gets the same answer: evals and tests of a local model are repeatable."""
 _URN = re.compile(r"urn:li:\S+")

@@ -110,10 +110,11 @@ PRESETS: dict[str, dict[Role, Endpoint]] = {
 """Built-in presets; `offline` (the default) gives no role a model. `local` is a llama.cpp server this
 process starts (or reuses) on loopback, serving a model file from an installed package (`llm/local.py`)."""
 
-# A small model on two CPU cores: short answers (the server's context is 4096 tokens), one retry, and a
-# budget that a 135M model meets with room to spare while a stuck server still ends the call.
+# A small model on CPU: short answers (the server's context is 4096 tokens) and a budget that a stuck
+# server still ends. No retries: llama-cpp-python's server refuses the replayed tool turn a retry sends
+# (HTTP 422), so a rejected answer goes straight to the procedure, with the reason recorded.
 for _role in ROLES:
-    PRESETS["local"][_role] = replace(PRESETS["local"][_role], max_tokens=384, timeout_s=60.0, retries=1)
+    PRESETS["local"][_role] = replace(PRESETS["local"][_role], max_tokens=384, timeout_s=90.0, retries=0)
 
 # Kimi thinks before it answers: a small budget ends in reasoning with no answer (the original build hit
 # this with max_tokens=20), and thinking takes longer than a plain reply.
