@@ -29,10 +29,10 @@ from typing import Any
 
 from oncall.agents import run_incident
 from oncall.bootstrap import setup
-from oncall.catalog.urns import dataset_urn
 from oncall.config import load_config
 from oncall.llm.local import ensure_server, stop_servers
 from oncall.report.models import RunResult
+from oncall.world.urns import dataset_urn
 
 TEXT = "revenue dashboard wrong"
 ORIGINS = {dataset_urn("olist_dirty", t) for t in ("olist_order_items", "olist_products", "olist_customers")}

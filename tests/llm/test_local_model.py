@@ -22,12 +22,12 @@ import pytest
 from pydantic import BaseModel, Field
 
 from oncall.agents import run_incident
-from oncall.catalog.urns import dashboard_urn, dataset_urn
 from oncall.errors import LLMError
 from oncall.events import Event, RunEvents
 from oncall.llm import RoleModel, load_models
 from oncall.llm.local import LocalServer
 from oncall.report.models import RunResult
+from oncall.world.urns import dashboard_urn, dataset_urn
 from tests.plugins.llm import local_config
 
 pytestmark = pytest.mark.llm_local
