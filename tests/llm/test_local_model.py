@@ -211,7 +211,8 @@ def test_whole_loop_on_the_local_model_keeps_the_verdict(local_run: tuple[RunRes
         assert usage.calls == usage.used + usage.replaced, role
         assert len(usage.latency_ms) == usage.calls, role
         assert usage.tokens_in > 0 or not usage.used, role  # a failed call may end before usage arrives
-    assert result.llm.calls > 0 and result.llm.tokens_out > 0
+    assert result.llm.calls > 0
+    assert result.llm.tokens_out > 0 or all(not u.used for u in result.llm.roles.values())
     assert result.llm.local_server is not None and result.llm.local_server["model"]
     assert any(e.kind == "message" and "llm_server" in e.data for e in events)
 
