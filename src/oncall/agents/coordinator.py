@@ -154,11 +154,13 @@ def _blast_radius(catalog: Catalog, origins: Sequence[str]) -> tuple[list[BlastR
 
 
 async def _investigate(
-    ctx: RunContext, text: str
+    ctx: RunContext, text: str, symptom_urn: str | None = None
 ) -> tuple[detective.DetectiveReport, reality_checker.RealityReport]:
     # Both finish before anything is raised, so no worker thread still reads a catalog being closed.
     found, reality = await asyncio.gather(
-        detective.investigate(ctx, text), reality_checker.check(ctx), return_exceptions=True
+        detective.investigate(ctx, text, symptom_urn=symptom_urn),
+        reality_checker.check(ctx),
+        return_exceptions=True,
     )
     for outcome in (found, reality):
         if isinstance(outcome, BaseException):
@@ -260,7 +262,9 @@ def _critical_path_s(records: Sequence[Any]) -> float:
     return max(best, default=0.0)
 
 
-async def _loop(ctx: RunContext, result: RunResult, timings: dict[str, float]) -> None:
+async def _loop(
+    ctx: RunContext, result: RunResult, timings: dict[str, float], symptom_urn: str | None = None
+) -> None:
     text = result.incident
     # Only a plan model call leaves time to overlap; offline, the agents read when they need to.
     warm = asyncio.ensure_future(_warm_up(ctx, text)) if ctx.model_for("coordinator") else None
@@ -269,7 +273,7 @@ async def _loop(ctx: RunContext, result: RunResult, timings: dict[str, float]) -
     finally:
         if warm is not None:
             await warm
-    found, reality = await _timed(timings, "investigate", _investigate(ctx, text))
+    found, reality = await _timed(timings, "investigate", _investigate(ctx, text, symptom_urn))
     result.diff = reality.diff
     result.narrative = reality.narrative
     if found.symptom is None:
@@ -363,6 +367,7 @@ async def run_incident(
     history: bool = False,
     run_id: str | None = None,
     catalog: Catalog | None = None,
+    symptom_urn: str | None = None,
 ) -> RunResult:
     """Run the incident loop and return its result (emits `run_started` ... `run_finished` on `events`).
 
@@ -375,12 +380,16 @@ async def run_incident(
         history: compare each assertion with its own last passing run instead of the baseline instance.
         run_id: the id to use (default: a new one).
         catalog: an open catalog to use (default: opened here and closed at the end).
+        symptom_urn: start from this entity (e.g. a dataset with a failing assertion) instead of
+            resolving text; `incident` may then be empty.
 
     Raises:
         UserError: empty incident text, no catalog set up, bad model configuration.
         CatalogError: DataHub failed mid-run (the events still end with `run_finished`).
     """
     text = " ".join(incident.split())
+    if not text and symptom_urn:
+        text = f"failing assertions on {display_name(symptom_urn)}"
     if not text:
         raise UserError(
             'the incident text is empty; describe what looks wrong, e.g. "revenue dashboard wrong"'
@@ -408,7 +417,7 @@ async def run_incident(
     )
     timings: dict[str, float] = {}
     try:
-        await _loop(ctx, result, timings)
+        await _loop(ctx, result, timings, symptom_urn)
     except Exception as exc:
         bus.emit("system", "error", {"message": str(exc), "type": type(exc).__name__})
         bus.emit("system", "run_finished", {"verdict": "failed", "summary": f"The run failed: {exc}"})

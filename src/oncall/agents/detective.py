@@ -146,9 +146,17 @@ async def _model_pick(
     )
 
 
-async def investigate(ctx: RunContext, text: str) -> DetectiveReport:
-    """Resolve the incident text to the symptom entity and walk its upstream lineage."""
+async def investigate(ctx: RunContext, text: str, *, symptom_urn: str | None = None) -> DetectiveReport:
+    """Resolve the incident text to the symptom entity and walk its upstream lineage.
+
+    With `symptom_urn` (a failing dataset: the assertion is the evidence) there is nothing to resolve.
+    """
     ctx.emit("detective", "agent_started", {"task": "find the entity the incident is about"})
+    if symptom_urn is not None:
+        symptom = await _symptom(ctx, symptom_urn, [], {}, ["named by the run event"], "procedure")
+        upstream = await _upstream(ctx, symptom)
+        ctx.emit("detective", "agent_finished", {"symptom": symptom.urn, "upstream": len(upstream)})
+        return DetectiveReport(symptom=symptom, upstream=upstream)
     entities_list, scores = await ctx.tool(
         "detective",
         "search",
