@@ -1,7 +1,8 @@
 """Commands of the incident loop: `oncall run`, `oncall demo`, `oncall reset`.
 
-`run` streams the four agents' events as labelled, coloured lanes (thinking dimmed, each tool call
-with the GraphQL or SQL it executed, abbreviated), then prints the verdict and the postmortem. With
+`run` streams the four agents' events as labelled, coloured lanes (thinking dimmed, each tool call with
+its result count; the GraphQL or SQL behind it only with `--verbose`, since a paged person needs the
+answer first), then prints the verdict and the postmortem. With
 `--json` it prints the run result only on stdout, and the lanes go to stderr. Every run is saved to
 the run history (`<home>/runs/`), which the web console reads too; `demo --serve` opens it there.
 """
@@ -53,7 +54,7 @@ def _lane(agent: str) -> str:
     return click.style(f"{label:>{_WIDTH}} \u2502", fg=colour, bold=True)
 
 
-def _body(event: Event) -> list[str] | None:
+def _body(event: Event, verbose: bool) -> list[str] | None:
     d = event.data
     kind = event.kind
     if kind == "thinking":
@@ -62,6 +63,8 @@ def _body(event: Event) -> list[str] | None:
         ms = f" ({d['ms']:.1f} ms)" if isinstance(d.get("ms"), int | float) else ""
         args = _short(json.dumps(d.get("args", []), ensure_ascii=False), 90)
         lines = [f"\u25b8 {d.get('tool', '?')} {args}{ms}"]
+        if not verbose:
+            return lines
         for q in d.get("queries", [])[:3]:
             lines.append(
                 click.style(
@@ -138,9 +141,9 @@ def _message(d: dict[str, Any]) -> list[str]:
     return [_short(json.dumps(d, ensure_ascii=False), _TEXT_CHARS)]
 
 
-def format_event(event: Event) -> str | None:
-    """The terminal lines of one event (None: not shown)."""
-    body = _body(event)
+def format_event(event: Event, *, verbose: bool = False) -> str | None:
+    """The terminal lines of one event (None: not shown); `verbose` adds the queries of tool calls."""
+    body = _body(event, verbose)
     if not body:
         return None
     lane = _lane(event.agent)
@@ -167,7 +170,14 @@ def _print_verdict(result: RunResult) -> None:
 
 
 def _execute(
-    config: Config, text: str, *, as_json: bool, dry_run: bool, llm: str | None, history: bool
+    config: Config,
+    text: str,
+    *,
+    as_json: bool,
+    dry_run: bool,
+    llm: str | None,
+    history: bool,
+    verbose: bool = False,
 ) -> RunResult:
     from oncall.agents import new_run_id, run_incident
     from oncall.events import RunEvents
@@ -178,7 +188,7 @@ def _execute(
     store = RunStore(config.runs_dir)
     writer = store.record(events)
     # With --json, stdout carries the result only; the lanes still show progress, on stderr.
-    events.listen(lambda e: _echo_event(e, err=as_json))
+    events.listen(lambda e: _echo_event(e, err=as_json, verbose=verbose))
     try:
         result = asyncio.run(
             run_incident(
@@ -203,8 +213,8 @@ def _execute(
     return result
 
 
-def _echo_event(event: Event, *, err: bool = False) -> None:
-    line = format_event(event)
+def _echo_event(event: Event, *, err: bool = False, verbose: bool = False) -> None:
+    line = format_event(event, verbose=verbose)
     if line is not None:
         click.echo(line, err=err)
 
@@ -220,6 +230,9 @@ _llm_option = click.option(
 _dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Investigate and report, but write nothing to DataHub."
 )
+_verbose_option = click.option(
+    "--verbose", "-v", is_flag=True, help="Also show the GraphQL or SQL behind each tool call."
+)
 _history_option = click.option(
     "--history",
     is_flag=True,
@@ -233,10 +246,17 @@ _history_option = click.option(
 @_dry_run_option
 @_llm_option
 @_history_option
+@_verbose_option
 @home_option
 @oncall_command
 def run_command(
-    text: str, as_json: bool, dry_run: bool, llm: str | None, history: bool, home: str | None
+    text: str,
+    as_json: bool,
+    dry_run: bool,
+    llm: str | None,
+    history: bool,
+    verbose: bool,
+    home: str | None,
 ) -> None:
     """Answer an incident described in plain words.
 
@@ -248,12 +268,12 @@ def run_command(
     \b
     Examples:
       oncall run "customers table lost rows" --dry-run
-      oncall run "revenue dashboard wrong" --llm nebius        (needs NEBIUS_API_KEY)
       oncall run "revenue dashboard wrong" --json | jq .verdict
+      oncall run "revenue dashboard wrong" --verbose     also print each step's SQL/GraphQL
     """
     config = make_config(home)
     require_setup(config)  # before anything is written to the run history
-    _execute(config, text, as_json=as_json, dry_run=dry_run, llm=llm, history=history)
+    _execute(config, text, as_json=as_json, dry_run=dry_run, llm=llm, history=history, verbose=verbose)
 
 
 def _needs_setup(config: Config) -> bool:

@@ -31,7 +31,7 @@ def _name(urn: str, names: dict[str, str]) -> str:
 
 @click.group("incidents")
 def incidents_group() -> None:
-    """The incidents the watcher opened: list, show, acknowledge, resolve, time to each.
+    """The watcher's incidents: list, show, ack, resolve, stats.
 
     Acknowledging moves an incident to INVESTIGATION (it still resolves itself when its checks pass);
     resolving it yourself is final: the watcher leaves it alone, and a relapse opens a new one. Both
@@ -40,9 +40,7 @@ def incidents_group() -> None:
     \b
     Examples:
       oncall incidents list
-      oncall incidents show 3f2a9c1e                  the end of an incident URN is enough
       oncall incidents ack 3f2a9c1e --note "looking at the seller feed"
-      oncall incidents resolve 3f2a9c1e --stage NO_ACTION_REQUIRED --note "expected: backfill"
       oncall incidents stats --json | jq .median
     """
 
@@ -55,7 +53,15 @@ def incidents_group() -> None:
 @home_option
 @oncall_command
 def list_command(state: str | None, as_json: bool, home: str | None) -> None:
-    """List incidents, newest first."""
+    """List incidents, newest first.
+
+    Reads <home>/lifecycle.db; writes nothing.
+
+    \b
+    Examples:
+      oncall incidents list --state ACTIVE
+      oncall incidents list --json | jq '.[].title'
+    """
     from oncall.agents.lifecycle import list_incidents
 
     found = list_incidents(make_config(home), state=state)
@@ -107,7 +113,16 @@ def _print_incident(i: TrackedIncident) -> None:
 @home_option
 @oncall_command
 def show_command(urn: str, as_json: bool, home: str | None) -> None:
-    """Show one incident: its assertions, lineage paths, owners and timeline."""
+    """Show an incident: assertions, paths, owners, timeline.
+
+    URN may be the whole incident URN or a unique end of it (the 8 characters `list` shows). Writes
+    nothing.
+
+    \b
+    Examples:
+      oncall incidents show 3f2a9c1e
+      oncall incidents show urn:li:incident:... --json
+    """
     from oncall.agents.lifecycle import show_incident
 
     incident = show_incident(make_config(home), urn)
@@ -157,7 +172,16 @@ def _change(home: str | None, urn: str, as_json: bool, action: str, **kwargs: ob
 @home_option
 @oncall_command
 def ack_command(urn: str, note: str | None, by: str | None, as_json: bool, home: str | None) -> None:
-    """Acknowledge an incident (stage INVESTIGATION)."""
+    """Acknowledge an incident (stage INVESTIGATION).
+
+    Writes the new stage to DataHub with you as the actor, reads it back, and queues the Slack update.
+    The watcher still resolves it when its assertions pass again.
+
+    \b
+    Examples:
+      oncall incidents ack 3f2a9c1e
+      oncall incidents ack 3f2a9c1e --by alice --note "looking at the seller feed"
+    """
     _change(home, urn, as_json, "acknowledge", by=_actor(by), note=note)
 
 
@@ -178,7 +202,16 @@ def ack_command(urn: str, note: str | None, by: str | None, as_json: bool, home:
 def resolve_command(
     urn: str, stage: str, note: str | None, by: str | None, as_json: bool, home: str | None
 ) -> None:
-    """Resolve an incident yourself (the watcher leaves it alone from then on)."""
+    """Resolve an incident yourself (final for the watcher).
+
+    Writes RESOLVED and the stage to DataHub with you as the actor, reads it back, and queues the
+    Slack update. A later failure of the same origin opens a new incident.
+
+    \b
+    Examples:
+      oncall incidents resolve 3f2a9c1e
+      oncall incidents resolve 3f2a9c1e --stage NO_ACTION_REQUIRED --note "expected: backfill"
+    """
     _change(home, urn, as_json, "resolve", by=_actor(by), stage=stage, note=note)
 
 
@@ -191,7 +224,15 @@ def _seconds(value: float | None) -> str:
 @home_option
 @oncall_command
 def stats_command(as_json: bool, home: str | None) -> None:
-    """Time to open (failing run -> incident), to acknowledge and to resolve: per incident and medians."""
+    """Time to open, acknowledge and resolve; medians.
+
+    Time to open runs from the first failing run event to the incident. Writes nothing.
+
+    \b
+    Examples:
+      oncall incidents stats
+      oncall incidents stats --json | jq .median
+    """
     from oncall.agents.lifecycle import incident_stats
 
     stats = incident_stats(make_config(home))

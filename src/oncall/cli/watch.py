@@ -69,15 +69,16 @@ def _save(runs: RunStore, result: RunResult) -> None:
 @home_option
 @oncall_command
 def watch_command(once: bool, interval: float, as_json: bool, home: str | None) -> None:
-    """Watch assertion runs and keep DataHub incidents in step with them.
+    """Open, group and resolve incidents from assertion runs.
 
     Each new FAILURE run starts the loop with the failing dataset as the symptom; the failure joins
     the one open incident of each origin the loop names (or opens it: TRIAGE, assigned to the
     origin's owners, priority from its blast radius). When every assertion of an incident passes again
     it resolves itself; a relapse within relapse_window_s re-opens it. Incidents a person resolved or
     edited are never touched. Slack (slack_bot_token + slack_channel, or slack_webhook_url) gets one
-    message per incident, updated on each change. The cursor is kept in <home>/lifecycle.db: a
-    restarted watcher picks up where the last one stopped. Needs `oncall setup` (or `oncall ingest`).
+    message per incident, updated on each change. Writes incidents to DataHub, each loop to <home>/runs/,
+    and its cursor and incidents to <home>/lifecycle.db: a restarted watcher picks up where the last
+    one stopped. Needs `oncall setup` (or `oncall ingest`).
 
     \b
     Examples:
