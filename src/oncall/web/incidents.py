@@ -1,10 +1,10 @@
 """The lifecycle's incidents on the HTTP API (the same functions as `oncall incidents ...`).
 
-    GET  /api/incidents[?state=ACTIVE|RESOLVED]   the watcher's incidents, newest first
-    GET  /api/incidents/stats                     time to open / acknowledge / resolve, medians
-    GET  /api/incidents/{urn}                     one incident: assertions, paths, owners, timeline
-    POST /api/incidents/{urn}/ack                 {by?, note?} -> stage INVESTIGATION
-    POST /api/incidents/{urn}/resolve             {by?, stage?, note?} -> RESOLVED (final for the watcher)
+GET  /api/incidents[?state=ACTIVE|RESOLVED]   the watcher's incidents, newest first
+GET  /api/incidents/stats                     time to open / acknowledge / resolve, medians
+GET  /api/incidents/{urn}                     one incident: assertions, paths, owners, timeline
+POST /api/incidents/{urn}/ack                 {by?, note?} -> stage INVESTIGATION
+POST /api/incidents/{urn}/resolve             {by?, stage?, note?} -> RESOLVED (final for the watcher)
 """
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ def add_incident_routes(app: APIRouter, config: Config) -> None:
     @app.post("/api/incidents/{urn}/ack", tags=["incidents"])
     async def ack_incident(urn: str, body: AckRequest) -> TrackedIncident:
         """Acknowledge: stage INVESTIGATION, written to DataHub and read back."""
-        return await asyncio.to_thread(_change, config, "acknowledge", urn, by=_actor(body.by), note=body.note)
+        return await asyncio.to_thread(
+            _change, config, "acknowledge", urn, by=_actor(body.by), note=body.note
+        )
 
     @app.post("/api/incidents/{urn}/resolve", tags=["incidents"])
     async def resolve_incident(urn: str, body: ResolveRequest) -> TrackedIncident:
