@@ -18,6 +18,7 @@ and the DataHub Actions action (events pushed by DataHub). Per batch:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -201,21 +202,41 @@ class Handler:
     async def _group(
         self, fresh: Sequence[RunEvent], active: dict[str, TrackedIncident], report: BatchReport
     ) -> dict[str, OriginGroup]:
-        """Origin groups of the failures not yet on an open incident (one loop per failing dataset)."""
+        """Origin groups of the failures not yet on an open incident.
+
+        Most downstream first: one loop's answer also covers every failing dataset on the path from
+        its symptom to an origin (the origins on that path are its origins too), so a chain of
+        failures costs one loop, not one per dataset.
+        """
         listed = {a.urn for i in active.values() for a in i.assertions if not a.deleted}
         by_dataset: dict[str, list[RunEvent]] = {}
         for e in fresh:
             if e.result == "FAILURE" and e.assertion_urn not in listed:
                 by_dataset.setdefault(e.dataset_urn, []).append(e)
+        depth = {d: await asyncio.to_thread(self._depth, d) for d in by_dataset}
         groups: list[OriginGroup] = []
-        for dataset, failing in by_dataset.items():
-            groups += await self._origins(dataset, failing, report)
+        answered: list[RunResult] = []
+        for dataset in sorted(by_dataset, key=lambda d: (-depth[d], d)):
+            covered = _covered(dataset, answered)
+            if covered is not None:
+                groups += group_failures(dataset, by_dataset[dataset], covered)
+                continue
+            groups += await self._origins(dataset, by_dataset[dataset], report, answered)
         return merge_groups(groups)
 
-    async def _origins(self, dataset: str, failing: list[RunEvent], report: BatchReport) -> list[OriginGroup]:
+    def _depth(self, dataset: str) -> int:
+        try:
+            return len(self.catalog.lineage(dataset, direction="upstream"))
+        except NotFoundError:
+            return 0
+
+    async def _origins(
+        self, dataset: str, failing: list[RunEvent], report: BatchReport, answered: list[RunResult]
+    ) -> list[OriginGroup]:
         report.loops += 1
         try:
             result = await self.run_loop(dataset)
+            answered.append(result)
         except CatalogUnavailableError:
             raise  # the whole batch waits for the catalog
         except NotFoundError:
@@ -512,6 +533,20 @@ class Handler:
                 report.resolved.append(incident.urn)
                 self._announce.append((incident, "update"))
             touched[incident.urn] = incident
+
+
+def _covered(dataset: str, answered: Sequence[RunResult]) -> RunResult | None:
+    """An earlier loop's answer seen from `dataset`: its origins whose path runs through it, each path
+    starting at `dataset`; None when no answer has such an origin."""
+    for result in answered:
+        through = [
+            rc.model_copy(update={"lineage_path": rc.lineage_path[rc.lineage_path.index(dataset) :]})
+            for rc in result.origins
+            if dataset in rc.lineage_path
+        ]
+        if through:
+            return result.model_copy(update={"root_causes": through})
+    return None
 
 
 def _on(a: FailingAssertion, incident: TrackedIncident) -> str:
