@@ -14,6 +14,7 @@ RANK = {
     "config": 0,
     "errors": 0,
     "events": 0,
+    "untrusted": 0,
     "__init__": 0,
     "world": 1,
     "catalog": 2,

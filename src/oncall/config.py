@@ -199,6 +199,11 @@ def _read_file(path: Path) -> dict[str, Any]:
         return {}
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start : exc.start + 1]!r}); "
+            "save the file as UTF-8"
+        ) from None
     except yaml.YAMLError as exc:
         # The parser's own text spans several lines with a caret drawing; the position says enough.
         mark = getattr(exc, "problem_mark", None)

@@ -41,7 +41,7 @@ def test_entity_page_before_and_after_a_run_then_reset(console: ServerThread) ->
         assert incident["state"] == "ACTIVE" and CUSTOMERS in incident["entities"]
         assert incident["title"]
 
-        undone = client.post("/api/reset").json()["writes"]
+        undone = client.post("/api/reset", json={}).json()["writes"]
         assert undone, "reset reports what it undid"
         assert client.get(f"/api/entities/{CUSTOMERS}").json()["incidents"] == []
 

@@ -28,6 +28,7 @@ from oncall.report.models import BlastRadiusEntry, LLMUsage, RunResult, Write
 from oncall.report.postmortem import build_postmortem, default_follow_ups, default_summary, display_name
 from oncall.report.quarantine import quarantine_snippet
 from oncall.report.slack import draft_slack, post_slack
+from oncall.untrusted import bound_incident, model_text
 
 if TYPE_CHECKING:
     from oncall.llm import ModelSet
@@ -236,7 +237,9 @@ async def _synthesise(ctx: RunContext, result: RunResult) -> tuple[str, list[str
     )
     if answer is None:
         return summary, follow_ups
-    return answer.summary.strip(), [f.strip() for f in answer.follow_ups if f.strip()]
+    allowed = {*result.scope, *(b.urn for b in result.blast_radius)}
+    cleaned = [model_text(f, allowed, 300, keep_newlines=False) for f in answer.follow_ups]
+    return model_text(answer.summary, allowed, 2000), [f for f in cleaned if f]
 
 
 def _llm_usage(ctx: RunContext, preset: str) -> LLMUsage:
@@ -351,10 +354,14 @@ def _load_models(config: Config, preset: str) -> ModelSet | None:
 
 
 def _check_ready(config: Config) -> None:
-    if config.catalog == "lite" and not config.lite_path.exists():
+    if config.catalog != "lite":
+        return
+    if not config.lite_path.exists():
         raise UserError(
             f"no DataHub Lite catalog at {config.lite_path}; run `oncall setup` (or `oncall demo`) first"
         )
+    if config.lite_path.is_file() and config.lite_path.stat().st_size == 0:
+        raise UserError(f"the DataHub Lite catalog {config.lite_path} is empty (0 bytes); run `oncall setup`")
 
 
 async def run_incident(
@@ -387,9 +394,10 @@ async def run_incident(
         UserError: empty incident text, no catalog set up, bad model configuration.
         CatalogError: DataHub failed mid-run (the events still end with `run_finished`).
     """
-    text = " ".join(incident.split())
-    if not text and symptom_urn:
-        text = f"failing assertions on {display_name(symptom_urn)}"
+    if not incident.strip() and symptom_urn:
+        incident = f"failing assertions on {display_name(symptom_urn)}"
+    bounded = bound_incident(incident)
+    text = bounded.text
     if not text:
         raise UserError(
             'the incident text is empty; describe what looks wrong, e.g. "revenue dashboard wrong"'
@@ -415,6 +423,9 @@ async def run_incident(
         "run_started",
         {"incident": text, "dry_run": dry_run, "llm": preset, "history": history, "catalog": catalog.backend},
     )
+    for note in bounded.dropped:  # said where the person looks: the lanes and the result
+        bus.emit("system", "message", {"text": f"incident text: {note}"})
+        ctx.degraded.append(f"input: incident text {note}")
     timings: dict[str, float] = {}
     try:
         await _loop(ctx, result, timings, symptom_urn)
@@ -453,9 +464,14 @@ def _seal(ctx: RunContext, result: RunResult, timings: dict[str, float], preset:
 
 
 def reset(config: Config, *, catalog: Catalog | None = None) -> list[Write]:
-    """Undo what runs wrote: resolve their incidents, remove their tags and links (from the ledger)."""
-    if not writeback.ledger_path(config).exists():
-        return []
+    """Undo what runs wrote: resolve their incidents, remove their tags and links (the ledger's, and
+    whatever carries our marker in DataHub)."""
+    if (
+        config.catalog == "lite"
+        and not config.lite_path.exists()
+        and not writeback.ledger_path(config).exists()
+    ):
+        return []  # never set up, never written to
     owned = catalog is None
     if owned:
         _check_ready(config)

@@ -399,25 +399,58 @@ class GmsCatalog:
     def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
         """Every URN of a type (and instance), sorted."""
         wanted = _check_types([entity_type] if entity_type else None)
-        urns: set[str] = set()
+        found = self._scroll(wanted, _instance_filter(instance), representatives=True)
+        return sorted(urn for urn, got in found.items() if instance is None or got == instance)
+
+    def _scroll(
+        self, wanted: list[str], or_filters: list[dict[str, Any]] | None, *, representatives: bool = False
+    ) -> dict[str, str | None]:
+        """URN -> platform instance of every entity of these types matching the filters (of each
+        sibling group only its representative, when asked)."""
+        urns: dict[str, str | None] = {}
         scroll: str | None = None
         while True:
             variables = {
                 "types": [_TYPES[t] for t in wanted],
                 "scrollId": scroll,
                 "count": _PAGE,
-                "orFilters": _instance_filter(instance),
+                "orFilters": or_filters,
             }
             data = self._graphql("scroll_entities", variables)["scrollAcrossEntities"] or {}
             for result in data.get("searchResults") or []:
                 entity = result["entity"]
-                got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
-                if (instance is None or got == instance) and _rep(_flags(entity)) == entity["urn"]:
-                    urns.add(entity["urn"])  # a sibling group is listed once, as its representative
+                if representatives and _rep(_flags(entity)) != entity["urn"]:
+                    continue  # a sibling group is listed once, as its representative
+                urns[entity["urn"]] = (entity.get("dataPlatformInstance") or {}).get("instanceId")
             scroll = data.get("nextScrollId")
             if not scroll:
                 break
-        return sorted(urns)
+        return urns
+
+    def tagged(self, tag_urn: str, *, context: str | None = None) -> list[str]:
+        """Entities the server's index finds with the tag, confirmed (and context-checked) by aspect."""
+        import datahub.metadata.schema_classes as m
+
+        hits = self._scroll(_check_types(None), [{"and": [{"field": "tags", "values": [tag_urn]}]}])
+        out = []
+        for urn in sorted(hits):
+            tags = self.get_aspect(urn, m.GlobalTagsClass)
+            mine = [t for t in (tags.tags if tags else []) if t.tag == tag_urn]
+            if any(context is None or t.context == context for t in mine):
+                out.append(urn)
+        return out
+
+    def open_incidents(self, *, created_by: str | None = None) -> list[Incident]:
+        """ACTIVE incidents of every entity the index flags with `hasActiveIncidents`, newest first."""
+        flagged = self._scroll(
+            _check_types(None), [{"and": [{"field": "hasActiveIncidents", "values": ["true"]}]}]
+        )
+        found: dict[str, Incident] = {}
+        for urn in sorted(flagged):
+            for incident in self.incidents(urn, state="ACTIVE"):
+                if created_by is None or incident.created_by == created_by:
+                    found.setdefault(incident.urn, incident)
+        return sorted(found.values(), key=lambda i: (-(i.created_ms or 0), i.urn))
 
     def ping(self) -> dict[str, Any]:
         """GET /config: whether the server answers and which DataHub version it runs.
@@ -508,13 +541,13 @@ class GmsCatalog:
             raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
         self.emit(build(self._patch(urn)).build())
 
-    def add_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+    def add_tags(self, urn: str, tag_urns: Sequence[str], *, context: str | None = None) -> None:
         """PATCH-add tags (other tags stay)."""
         import datahub.metadata.schema_classes as m
 
         def build(patch: Any) -> Any:
             for tag in dict.fromkeys(tag_urns):
-                patch.add_tag(m.TagAssociationClass(tag=tag))
+                patch.add_tag(m.TagAssociationClass(tag=tag, context=context))
             return patch
 
         self._apply(urn, build)
@@ -835,4 +868,5 @@ def _incident(i: dict[str, Any]) -> Incident:
         source_type=source.get("type"),
         source_urn=(source.get("source") or {}).get("urn"),
         created_ms=(i.get("created") or {}).get("time"),
+        created_by=(i.get("created") or {}).get("actor"),
     )

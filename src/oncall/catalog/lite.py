@@ -159,6 +159,12 @@ class LiteCatalog:
         self._closed = False
         if not self.path.exists() and not (create and not read_only):
             raise CatalogUnavailableError(f"no DataHub Lite catalog at {self.path}; {_SETUP_HINT}")
+        if not create and self.path.is_file() and self.path.stat().st_size == 0:
+            # SQLite would take an empty file for a new database and Lite would lay out a fresh, empty
+            # catalog in it: every run would then find nothing and reset would forget its ledger.
+            raise CatalogUnavailableError(
+                f"the DataHub Lite catalog {self.path} is empty (0 bytes); {_SETUP_HINT}"
+            )
         try:
             if not read_only:
                 self._open_writer()
@@ -592,6 +598,31 @@ class LiteCatalog:
         found = [_incident(u, json.loads(m)) for u, m in self._query(sql, params)]
         return sorted(found, key=lambda i: (-(i.created_ms or 0), i.urn))
 
+    def tagged(self, tag_urn: str, *, context: str | None = None) -> list[str]:
+        """URNs whose current globalTags hold `tag_urn` (with that context when given)."""
+        sql = (
+            "SELECT DISTINCT a.urn FROM metadata_aspect_v2 a, json_each(a.metadata, '$.tags') t "
+            "WHERE a.aspect_name = 'globalTags' AND a.version = 0 AND json_extract(t.value, '$.tag') = ?"
+        )
+        params: list[Any] = [tag_urn]
+        if context is not None:
+            sql += " AND json_extract(t.value, '$.context') = ?"
+            params.append(context)
+        return [r[0] for r in self._query(sql + " ORDER BY a.urn", params)]
+
+    def open_incidents(self, *, created_by: str | None = None) -> list[Incident]:
+        """Every ACTIVE incident (raised by `created_by` when given), newest first."""
+        sql = (
+            "SELECT urn, metadata FROM metadata_aspect_v2 WHERE aspect_name = 'incidentInfo' "
+            "AND version = 0 AND json_extract(metadata, '$.status.state') = 'ACTIVE'"
+        )
+        params: list[Any] = []
+        if created_by is not None:
+            sql += " AND json_extract(metadata, '$.created.actor') = ?"
+            params.append(created_by)
+        found = [_incident(u, json.loads(m)) for u, m in self._query(sql, params)]
+        return sorted(found, key=lambda i: (-(i.created_ms or 0), i.urn))
+
     def get_aspect(self, urn: str, aspect: type[Any]) -> Any | None:
         """The current aspect as its SDK class (timeseries: the newest event by timestamp)."""
         from datahub.emitter.serialization_helper import post_json_transform
@@ -722,14 +753,18 @@ class LiteCatalog:
             if new is not None:
                 self._write(MetadataChangeProposalWrapper(entityUrn=urn, aspect=new))
 
-    def add_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+    def add_tags(self, urn: str, tag_urns: Sequence[str], *, context: str | None = None) -> None:
         """Add tags, keeping every existing one."""
         import datahub.metadata.schema_classes as m
 
         def change(cur: Any) -> Any:
             have = list(cur.tags) if cur else []
             known = {t.tag for t in have}
-            extra = [m.TagAssociationClass(tag=t) for t in dict.fromkeys(tag_urns) if t not in known]
+            extra = [
+                m.TagAssociationClass(tag=t, context=context)
+                for t in dict.fromkeys(tag_urns)
+                if t not in known
+            ]
             return m.GlobalTagsClass(tags=have + extra) if extra else None
 
         self._modify(urn, m.GlobalTagsClass, change)
@@ -896,4 +931,5 @@ def _incident(urn: str, info: dict[str, Any]) -> Incident:
         source_type=source.get("type"),
         source_urn=source.get("sourceUrn"),
         created_ms=created,
+        created_by=(info.get("created") or {}).get("actor"),
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from oncall.cli._common import (
+    clean,
     echo_json,
     home_option,
     json_option,
@@ -55,7 +56,7 @@ def _lane(agent: str) -> str:
 
 
 def _body(event: Event, verbose: bool) -> list[str] | None:
-    d = event.data
+    d = clean(event.data)  # catalog, model and user text: no escape sequence reaches the terminal
     kind = event.kind
     if kind == "thinking":
         return [click.style(_short(d.get("text", ""), _TEXT_CHARS), dim=True, italic=True)]
@@ -157,13 +158,13 @@ def _print_verdict(result: RunResult) -> None:
     )
     click.echo()
     click.echo(click.style(f"Verdict: {result.verdict}", fg=colour, bold=True))
-    click.echo(result.summary)
+    click.echo(clean(result.summary))
     if result.degraded:
         click.echo(click.style("Fell back to the deterministic procedure:", fg="yellow"))
         for item in result.degraded:
-            click.echo(click.style(f"  - {item}", fg="yellow"))
+            click.echo(click.style(f"  - {clean(item)}", fg="yellow"))
     click.echo()
-    click.echo(result.postmortem_markdown)
+    click.echo(clean(result.postmortem_markdown, keep_newlines=True))
     total = result.timings_ms.get("total")
     if total is not None:
         click.echo(click.style(f"{total:.0f} ms \u00b7 run {result.run_id}", dim=True))
@@ -277,8 +278,8 @@ def run_command(
 
 
 def _needs_setup(config: Config) -> bool:
-    if config.catalog == "lite":
-        return not config.lite_path.exists()
+    if config.catalog == "lite":  # an empty (0-byte) file is no catalog either
+        return not config.lite_path.is_file() or config.lite_path.stat().st_size == 0
     from oncall.catalog import open_catalog
 
     catalog = open_catalog(config, read_only=True)
@@ -381,7 +382,7 @@ def reset_command(as_json: bool, home: str | None) -> None:
         click.echo("Nothing to undo: no run has written to DataHub since the last reset.")
     for w in writes:
         mark = "ok" if w.verified else "NOT verified"
-        click.echo(f"{w.action:9} {w.aspect:20} {w.urn} ({mark})")
+        click.echo(f"{w.action:9} {w.aspect:20} {clean(w.urn)} ({mark})")
 
 
 def register(main: click.Group) -> None:

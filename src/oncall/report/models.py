@@ -24,7 +24,7 @@ __all__ = [
     "Write",
 ]
 
-Verdict = Literal["root_cause_found", "no_regression", "no_symptom", "failed"]
+Verdict = Literal["root_cause_found", "no_regression", "no_symptom", "failed", "interrupted"]
 
 
 class Symptom(BaseModel):
@@ -69,7 +69,7 @@ class Write(BaseModel):
 
     urn: str
     aspect: str
-    action: Literal["create", "update", "unchanged", "skipped", "resolve", "remove"]
+    action: Literal["create", "update", "unchanged", "skipped", "resolve", "remove", "failed"]
     verified: bool = False
     detail: str = ""
 
