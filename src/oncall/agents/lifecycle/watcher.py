@@ -20,7 +20,7 @@ from oncall.agents.lifecycle.handler import BatchReport, Handler, RunLoop
 from oncall.agents.lifecycle.notify import Notifier, notifier_for
 from oncall.agents.lifecycle.store import Store, store_path
 from oncall.catalog.base import Catalog
-from oncall.catalog.run_events import read_run_events
+from oncall.catalog.run_events import RunEvent, read_run_events
 from oncall.config import Config
 from oncall.errors import CatalogUnavailableError, UserError
 from oncall.events import RunEvents
@@ -129,6 +129,14 @@ class Watcher:
             return result
 
         return run
+
+    async def handle_events(self, events: list[RunEvent]) -> BatchReport:
+        """Handle pushed events (the DataHub Actions door: no feed, no cursor), then deliver Slack."""
+        catalog = self._catalog()
+        report = await Handler(self.config, catalog, self.store, self._loop(catalog)).handle(events)
+        if self.notifier is not None:
+            report.log += self.notifier.deliver(self.store)
+        return report
 
     async def step(self) -> BatchReport:
         """Handle everything new (batch by batch), then deliver Slack; raises on a catalog outage."""
