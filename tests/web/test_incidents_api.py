@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,8 @@ def test_list_show_ack_resolve_and_stats(seeded_copy: Path, console: ServerThrea
     config = config_of(seeded_copy)
     with httpx.Client(base_url=console.url, timeout=30) as client:
         assert client.get("/api/incidents").json() == []
-        watch_once(config)
+        with ThreadPoolExecutor(1) as pool:  # a browser test may hold this thread's event loop
+            pool.submit(watch_once, config).result()
         listed = client.get("/api/incidents", params={"state": "ACTIVE"}).json()
         assert len(listed) == 3 and {i["stage"] for i in listed} == {"TRIAGE"}
         items = incident_urn(ITEMS, 0)
