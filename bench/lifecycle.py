@@ -38,8 +38,9 @@ from oncall.agents.lifecycle import Watcher, list_incidents
 from oncall.agents.writeback import incident_urn
 from oncall.catalog import open_catalog
 from oncall.catalog.lite import LiteCatalog
-from oncall.catalog.urns import dataset_urn, platform_instance_urn
+from oncall.catalog.urns import platform_instance_urn
 from oncall.config import Config, load_config
+from oncall.world.urns import dataset_urn
 
 ROOT = Path(__file__).resolve().parents[1]
 PROD, BASE = "prod", "base"

@@ -27,12 +27,12 @@ from pydantic import BaseModel, Field
 from oncall.agents.lifecycle import Watcher, list_incidents
 from oncall.catalog import open_catalog
 from oncall.catalog.lite import LiteCatalog
-from oncall.catalog.urns import dataset_urn
 from oncall.config import Config
 from oncall.eval.reports import WorldRun
 from oncall.eval.runner import _PRODUCTION, EvalOptions, _config, _group, _prepare
 from oncall.eval.scenarios import LoadedScenario
 from oncall.quality.publish import publish_suites
+from oncall.world.urns import dataset_urn
 
 __all__ = ["LifecycleReport", "LifecycleWorld", "run_lifecycle_eval"]
 

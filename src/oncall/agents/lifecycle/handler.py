@@ -38,7 +38,7 @@ from oncall.agents.lifecycle.store import (
 from oncall.agents.writeback import ACTOR, DESCRIPTION_MARK, IncidentDraft
 from oncall.catalog.base import Catalog
 from oncall.catalog.run_events import RunEvent
-from oncall.catalog.urns import InvalidUrnError, instance_of
+from oncall.catalog.urns import InvalidUrnError
 from oncall.config import Config
 from oncall.errors import CatalogUnavailableError, NotFoundError
 from oncall.report.models import RunResult, Write
@@ -119,6 +119,7 @@ class Handler:
         self.clock = clock or (lambda: int(time.time() * 1000))
         self.window_ms = int(float(config.relapse_window_s) * 1000)
         self._announce: list[tuple[TrackedIncident, str]] = []
+        self._instances: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ the batch
 
@@ -179,10 +180,12 @@ class Handler:
         base, prod = self.config.baseline_instance, self.config.production_instance
         if not base or base == prod:
             return False
-        try:
-            return instance_of(dataset) == base
-        except InvalidUrnError:
-            return False
+        if dataset not in self._instances:  # the catalog's word, never guessed from the name
+            try:
+                self._instances[dataset] = self.catalog.get(dataset).instance
+            except (NotFoundError, InvalidUrnError):
+                self._instances[dataset] = None
+        return self._instances[dataset] == base
 
     def _record_runs(
         self,
