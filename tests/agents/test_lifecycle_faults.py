@@ -84,8 +84,11 @@ def test_a_locked_catalog_is_retried_and_loses_nothing(seeded_copy: Path) -> Non
     stop = asyncio.Event()
     passes = []
 
-    def release() -> None:
-        time.sleep(1.5)
+    def release() -> None:  # once the watcher has met the lock and said so (or after 60 s)
+        deadline = time.time() + 60
+        while not said and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
         holder.execute("ROLLBACK")
         holder.close()
 
