@@ -121,6 +121,8 @@ class OncallService:
         """True when assertions are compared with their own last passing run instead of a twin instance."""
         if baseline != "auto":
             return baseline == "history"
+        if not self.config.baseline_instance:  # no clean twin configured: only the history can tell
+            return True
         twins = await asyncio.to_thread(catalog.list_urns, "dataset", self.config.baseline_instance)
         return not twins
 
