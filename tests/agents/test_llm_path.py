@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from oncall.agents import run_incident
-from oncall.catalog.urns import chart_urn, dashboard_urn, dataset_urn
 from oncall.config import Config
 from oncall.events import Event, RunEvents
 from oncall.report.models import RunResult
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 from tests.llm.openai_standin import Failure, OpenAIStandin, Reply, Stall, ToolCall, answer
 from tests.plugins.llm import standin_config, standin_model
 

@@ -697,7 +697,10 @@ class Resolvers:
             for f in group["and"]:
                 values = f.get("values") or []
                 if f["field"] in ("platformInstance", "platformInstance.keyword"):
-                    ok &= instance in values
+                    if f.get("condition") == "END_WITH":
+                        ok &= any(str(instance or "").endswith(v) for v in values)
+                    else:
+                        ok &= instance in values
                 elif f["field"] == "tags":
                     ok &= bool(tags & set(values))
                 elif f["field"] == "hasActiveIncidents":  # the IncidentsSummary flag of the entity index

@@ -13,10 +13,11 @@ import datahub.metadata.schema_classes as m
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
-from oncall.catalog import Assertion, Catalog, chart_urn, dashboard_urn, dataset_urn, tracing
+from oncall.catalog import Assertion, Catalog, tracing
 from oncall.catalog.urns import InvalidUrnError
 from oncall.errors import NotFoundError
 from oncall.world import bi, metadata, schema
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 from tests.catalog import multiplatform as mp
 
 DIRTY, SOURCE = "olist_dirty", "olist_source"

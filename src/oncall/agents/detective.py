@@ -21,7 +21,7 @@ from oncall.agents.ranking import MIN_CONTENT_SCORE, Ranked, rank_entities
 from oncall.catalog.base import Catalog
 from oncall.catalog.types import Entity, EntityRef, LineageNode, SearchHit
 from oncall.config import Config
-from oncall.errors import NotFoundError
+from oncall.errors import NotFoundError, UserError
 from oncall.report.models import Symptom
 
 __all__ = ["DetectiveReport", "SymptomPick", "investigate", "search_candidates"]
@@ -164,9 +164,15 @@ async def _model_pick(
     )
 
 
-async def investigate(ctx: RunContext, text: str) -> DetectiveReport:
-    """Resolve the incident text to the symptom entity and walk its upstream lineage."""
+async def investigate(ctx: RunContext, text: str, *, symptom_urn: str | None = None) -> DetectiveReport:
+    """Resolve the incident text to the symptom entity and walk its upstream lineage.
+
+    With `symptom_urn` (a watcher's failing dataset, a URN the user gave) there is nothing to search:
+    the entity is read (`UserError` when the catalog does not have it) and its lineage walked.
+    """
     ctx.emit("detective", "agent_started", {"task": "find the entity the incident is about"})
+    if symptom_urn is not None:
+        return await _given(ctx, symptom_urn)
     entities_list, scores = await ctx.tool(
         "detective",
         "search",
@@ -195,6 +201,20 @@ async def investigate(ctx: RunContext, text: str) -> DetectiveReport:
     upstream = await _upstream(ctx, symptom)
     ctx.emit("detective", "agent_finished", {"symptom": symptom.urn, "upstream": len(upstream)})
     return DetectiveReport(symptom=symptom, upstream=upstream, ranked=ranked, entities=entities)
+
+
+async def _given(ctx: RunContext, urn: str) -> DetectiveReport:
+    try:
+        entity = await ctx.tool("detective", "get", ctx.catalog.get, urn)
+    except NotFoundError as exc:
+        raise UserError(
+            f"the symptom {urn} is not in the catalog; find URNs with `oncall catalog search`"
+        ) from exc
+    ctx.decided_by["symptom"] = "procedure"
+    symptom = await _symptom(ctx, urn, [], {urn: entity}, ["given as the symptom URN"], "procedure")
+    upstream = await _upstream(ctx, symptom)
+    ctx.emit("detective", "agent_finished", {"symptom": symptom.urn, "upstream": len(upstream)})
+    return DetectiveReport(symptom=symptom, upstream=upstream, entities={urn: entity})
 
 
 def _nothing_matches(

@@ -94,8 +94,9 @@ class Catalog(Protocol):
         """
         ...
 
-    def twin(self, urn: str, instance: str) -> str | None:
-        """The same dataset (or chart/dashboard) in another platform instance, if it exists."""
+    def twin(self, urn: str, instance: str | None) -> str | None:
+        """The same dataset (or chart/dashboard) in another platform instance (None: the one without an
+        instance), if it exists. The entity's own instance comes from its `dataPlatformInstance`."""
         ...
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:

@@ -38,9 +38,8 @@ from oncall.catalog.types import (
     SchemaField,
     SearchHit,
 )
-from oncall.catalog.urns import DATASET_PLATFORM, in_instance, parse_urn, platform_instance_urn
+from oncall.catalog.urns import ACTOR, in_instance, parse_urn
 from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, NotFoundError
-from oncall.world.bi import BI_PLATFORM
 
 __all__ = ["GmsCatalog", "document", "document_names"]
 
@@ -54,7 +53,6 @@ _SEARCHED = ("dataset", "chart", "dashboard")
 """What a search without `types` returns (data jobs are found by asking for them)."""
 _TYPE_OF = {v: k for k, v in _TYPES.items()}
 _PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
-_ACTOR = "urn:li:corpuser:oncall"
 _PAGE = 1000
 _FIRST_POLL_S = 0.05
 _MAX_POLL_S = 1.0
@@ -119,6 +117,10 @@ class GmsCatalog:
     def server_config(self) -> dict[str, Any]:
         """Connection settings for a `datahub-rest` ingestion sink."""
         return {"server": self.server, "token": self.token, "timeout_sec": self.timeout_s}
+
+    def ingest_sink(self) -> dict[str, Any]:
+        """The DataHub ingestion sink that writes to this server."""
+        return {"type": "datahub-rest", "config": self.server_config()}
 
     # ----------------------------------------------------------------------------- transport
 
@@ -334,9 +336,12 @@ class GmsCatalog:
             if not scroll:
                 return results
 
-    def twin(self, urn: str, instance: str) -> str | None:
-        """The same table/chart/dashboard in `instance`, if the server has it."""
-        other = in_instance(urn, instance)
+    def twin(self, urn: str, instance: str | None) -> str | None:
+        """The same table/chart/dashboard in `instance` (None: no instance), if the server has it."""
+        parse_urn(urn)
+        data = self._graphql("get_entity", {"urn": urn}).get("entity")
+        current = _ref(data).instance if data and _present(data) else None
+        other = in_instance(urn, instance, current=current)
         return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
@@ -567,7 +572,7 @@ class GmsCatalog:
         import datahub.metadata.schema_classes as m
 
         def build(patch: Any) -> Any:
-            stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=_ACTOR)
+            stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=ACTOR)
             for url, label in links:
                 patch.add_institutional_memory(
                     m.InstitutionalMemoryMetadataClass(url=url, description=label, createStamp=stamp)
@@ -645,10 +650,10 @@ def _check_types(types: Sequence[EntityType] | None) -> list[str]:
 
 
 def _instance_filter(instance: str | None) -> list[dict[str, Any]] | None:
+    """Entities of platform instance `instance` on any platform: the instance URN ends `,<id>)`."""
     if not instance:
         return None
-    values = [platform_instance_urn(DATASET_PLATFORM, instance), platform_instance_urn(BI_PLATFORM, instance)]
-    return [{"and": [{"field": "platformInstance", "values": values}]}]
+    return [{"and": [{"field": "platformInstance", "values": [f",{instance})"], "condition": "END_WITH"}]}]
 
 
 def _present(data: dict[str, Any] | None) -> bool:

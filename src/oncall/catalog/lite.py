@@ -46,7 +46,7 @@ from oncall.catalog.types import (
     SchemaField,
     SearchHit,
 )
-from oncall.catalog.urns import InvalidUrnError, entity_type_of, in_instance, parse_urn
+from oncall.catalog.urns import ACTOR, InvalidUrnError, entity_type_of, in_instance, parse_urn
 from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError
 
 __all__ = ["LiteCatalog"]
@@ -62,7 +62,6 @@ _EDITABLE_ASPECTS = (
     "editableDataJobProperties",
 )
 _SETUP_HINT = "run `oncall setup` first"
-_ACTOR = "urn:li:corpuser:oncall"
 _BATCH = 500
 
 
@@ -177,6 +176,13 @@ class LiteCatalog:
 
     def _options(self) -> dict[str, Any]:
         return {"journal_mode": "WAL", "busy_timeout": self.busy_timeout_ms, "synchronous": "NORMAL"}
+
+    def ingest_sink(self) -> dict[str, Any]:
+        """The DataHub ingestion sink that writes into this file (same pragmas as our own writer)."""
+        return {
+            "type": "datahub-lite",
+            "config": {"type": "sqlite", "config": {"file": str(self.path), "options": self._options()}},
+        }
 
     def _open_writer(self) -> None:
         from datahub.lite.lite_util import get_datahub_lite
@@ -518,9 +524,10 @@ class LiteCatalog:
             )
         return pairs
 
-    def twin(self, urn: str, instance: str) -> str | None:
-        """The same table/chart/dashboard in `instance`, if the catalog has it."""
-        other = in_instance(urn, instance)
+    def twin(self, urn: str, instance: str | None) -> str | None:
+        """The same table/chart/dashboard in `instance` (None: no instance), if the catalog has it."""
+        ref = self._refs([urn]).get(urn)
+        other = in_instance(urn, instance, current=ref.instance if ref else None)
         return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
@@ -796,7 +803,7 @@ class LiteCatalog:
                         elements[index[url]].description = label
                         changed = True
                     continue
-                stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=_ACTOR)
+                stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=ACTOR)
                 elements.append(
                     m.InstitutionalMemoryMetadataClass(url=url, description=label, createStamp=stamp)
                 )

@@ -54,6 +54,8 @@ class FailingCheck(BaseModel):
     expected: float | None = None
     """The baseline's value (or the last passing run's), what 'right' looked like."""
     baseline_result: str | None = None
+    baseline_kind: str = "twin"
+    """'twin' (the clean twin's latest run) or 'history' (this assertion's own last passing run)."""
 
     @classmethod
     def from_diff(cls, entry: DiffEntry) -> FailingCheck:
@@ -66,14 +68,16 @@ class FailingCheck(BaseModel):
             observed=entry.production.value,
             expected=entry.baseline.value,
             baseline_result=entry.baseline.result,
+            baseline_kind=entry.baseline_kind,
         )
 
     def line(self) -> str:
-        """'seller_id_length_eq_32: 5632 observed, 0 expected (baseline SUCCESS)'."""
+        """'seller_id_length_eq_32: 5632 observed, 0 expected (baseline: twin, SUCCESS)'."""
         obs = _num(self.observed)
         exp = _num(self.expected)
-        base = f" (baseline {self.baseline_result})" if self.baseline_result else ""
-        return f"{_code(self.native_type)}: {obs} observed, {exp} expected{base}"
+        result = f", {self.baseline_result}" if self.baseline_result else ""
+        against = f"(baseline: {self.baseline_kind}{result})"
+        return f"{_code(self.native_type)}: {obs} observed, {exp} expected {against}"
 
 
 def _num(value: float | None) -> str:
@@ -174,7 +178,8 @@ def _cause_lines(cause: CauseEvidence) -> list[str]:
         "",
         f"Lineage path{via}: " + " \u2192 ".join(_code(n) for n in cause.path_names),
         "",
-        "Failing checks (fail in production, pass in the baseline):",
+        "Failing checks (fail in production, pass in the baseline: the clean twin, or their own "
+        "last passing run):",
     ]
     lines += [f"- {c.line()}" for c in cause.failing]
     return [*lines, ""]
