@@ -124,7 +124,10 @@ async def check_every_tool(client: Client, home: Path) -> str:
 
     items = origins["olist_order_items"]
     diff = await call(client, "diff_assertions", urn=items["dataset_urn"])
-    assert diff["dataset_urn"] == items["dataset_urn"] and diff["baseline"] == "twin"
+    assert diff["dataset_urn"] == items["dataset_urn"] and diff["baseline"] == "auto"
+    assert {e["baseline_kind"] for e in diff["entries"]} == {"twin"}  # the demo world has a clean twin
+    history = await call(client, "diff_assertions", urn=items["dataset_urn"], baseline="history")
+    assert {e["baseline_kind"] for e in history["entries"]} == {"history"}
     regressed = {e["native_type"] for e in diff["entries"] if e["status"] == "regression"}
     assert {c["native_type"] for c in items["failing_checks"]} <= regressed
     assert diff["counts"]["regression"] == len(regressed)
