@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -616,7 +617,7 @@ def _pipeline(recipe: dict[str, Any]) -> Any:
 def _run(pipeline: Any) -> tuple[list[str], list[str]]:
     from oncall.catalog.ingest import _quiet_datahub
 
-    with _quiet_datahub():
+    with _quiet_datahub(), _silent("datahub"):  # failures are reported once, in the summary or error
         try:
             pipeline.run()
         except UserError:
@@ -627,6 +628,17 @@ def _run(pipeline: Any) -> tuple[list[str], list[str]]:
     warnings = [_entry(w) for w in [*source.warnings, *sink.warnings]]
     failures = [_entry(f) for f in [*source.failures, *sink.failures]]
     return warnings, failures
+
+
+@contextlib.contextmanager
+def _silent(logger: str) -> Iterator[None]:
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _entry(item: Any) -> str:

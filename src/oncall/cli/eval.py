@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+
+if TYPE_CHECKING:
+    from oncall.config import Config
+    from oncall.eval import EvalReport
 
 __all__ = ["register"]
 
@@ -42,6 +47,14 @@ __all__ = ["register"]
     help="Folder for the Markdown and JSON reports. [default: $ONCALL_HOME/eval]",
 )
 @click.option("--keep", is_flag=True, help="Keep the temporary worlds and homes for inspection.")
+@click.option(
+    "--world",
+    type=click.Choice(["olist", "dbt", "all"]),
+    default="olist",
+    show_default=True,
+    help="Which world's scenarios: the Olist demo, the dbt world (a catalog filled only by "
+    "`oncall ingest` of dbt artifacts; needs the dbt extra), or both, reported separately.",
+)
 @home_option
 @json_option
 @oncall_command
@@ -53,6 +66,7 @@ def eval_command(
     only: tuple[str, ...],
     out: Path | None,
     keep: bool,
+    world: str,
     home: str | None,
     as_json: bool,
 ) -> None:
@@ -69,28 +83,67 @@ def eval_command(
       oncall eval                                   all shipped scenarios at scale 0.1 (about a minute)
       oncall eval --only 'kit-*' --scale 0.02       a quick subset
       oncall eval --llm nebius --json > eval.json   the same bench with models, for scripts
+      oncall eval --world dbt                       the dbt world's scenarios (about two minutes)
     """
     # Imported here, not at the top: they load DataHub and the agents, which `oncall --help` does not need.
-    from oncall.eval import load_scenarios, render_table, select, write_reports
+    from oncall.eval import render_table, write_reports
+
+    config = make_config(home)
+    preset = llm_preset or config.llm_preset
+    out_dir = out or config.home / "eval"
+    reports = {}
+    if world in ("olist", "all"):
+        olist_path = scenarios_path if world == "olist" else None
+        reports["olist"] = _olist(olist_path, only, scale, seed, keep, preset, config)
+    if world in ("dbt", "all"):
+        reports["dbt"] = _dbt(scenarios_path if world == "dbt" else None, only, preset, keep)
+    command = _command_line(scenarios_path, llm_preset, scale, seed, only)
+    if world != "olist":
+        command += f" --world {world}"
+    paths = {
+        name: write_reports(report, out_dir if name == "olist" else out_dir / name, command)
+        for name, report in reports.items()
+    }
+    if as_json:
+        echo_json(reports["olist"] if world == "olist" else reports)
+    else:
+        for name, report in reports.items():
+            if len(reports) > 1:
+                click.echo(f"\n{name} world:")
+            click.echo(render_table(report))
+            click.echo(f"\nReports: {paths[name][0]}  {paths[name][1]}")
+    if any(r.summary.passed < r.summary.scenarios for r in reports.values()):
+        sys.exit(1)
+
+
+def _olist(
+    scenarios_path: Path | None,
+    only: tuple[str, ...],
+    scale: float,
+    seed: int,
+    keep: bool,
+    preset: str | None,
+    config: Config,
+) -> EvalReport:
+    from oncall.eval import load_scenarios, select
     from oncall.eval.runner import EvalOptions, run_eval
 
-    scenarios = select(load_scenarios(scenarios_path), only)
-    config = make_config(home)
-
+    patterns = only if scenarios_path else [p for p in only if not p.startswith("dbt-")]
+    scenarios = select(load_scenarios(scenarios_path), patterns)
     worlds = len({s.world.key for s in scenarios})
     progress(f"Running {len(scenarios)} scenario(s) on {worlds} world(s) at scale {scale}")
-    preset = llm_preset or config.llm_preset
     options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
-    report = run_eval(scenarios, options, progress=progress)
-    command = _command_line(scenarios_path, llm_preset, scale, seed, only)
-    md_path, json_path = write_reports(report, out or config.home / "eval", command)
-    if as_json:
-        echo_json(report)
-    else:
-        click.echo(render_table(report))
-        click.echo(f"\nReports: {md_path}  {json_path}")
-    if report.summary.passed < report.summary.scenarios:
-        sys.exit(1)
+    return run_eval(scenarios, options, progress=progress)
+
+
+def _dbt(scenarios_path: Path | None, only: tuple[str, ...], preset: str | None, keep: bool) -> EvalReport:
+    from oncall.eval import select
+    from oncall.eval.dbt_world import load_dbt_scenarios, run_dbt_eval
+
+    patterns = only if scenarios_path else [p for p in only if p.startswith("dbt-")]
+    scenarios = select(load_dbt_scenarios(scenarios_path), patterns)
+    progress(f"Running {len(scenarios)} dbt-world scenario(s): building the dbt world, then ingesting it")
+    return run_dbt_eval(scenarios, llm_preset=preset, keep=keep, progress=progress)
 
 
 def _command_line(
