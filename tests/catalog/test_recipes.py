@@ -266,3 +266,25 @@ def test_a_bad_recipe_raises_before_anything_runs(tmp_path: Path) -> None:
     recipe = _write(tmp_path / "r.yml", {"source": {"type": "file", "config": {"path": 3, "bogus": 1}}})
     with pytest.raises(RecipeError, match=r"source\.config\."):
         run_recipe(load_config(tmp_path / "home", environ={}), recipe)
+
+
+def test_a_recipe_into_gms_goes_through_datahub_rest(empty_standin: Any, tmp_path: Path) -> None:
+    import datahub.metadata.schema_classes as m
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.specific.dataset import DatasetPatchBuilder
+
+    urn = "urn:li:dataset:(urn:li:dataPlatform:snowflake,analytics.public.orders,PROD)"
+    upsert = MetadataChangeProposalWrapper(entityUrn=urn, aspect=m.DatasetPropertiesClass(name="orders"))
+    patch = DatasetPatchBuilder(urn).add_tag(m.TagAssociationClass(tag="urn:li:tag:pii")).build()
+    records = [upsert.to_obj(), *(p.to_obj() for p in patch)]
+    (tmp_path / "mcps.json").write_text(json.dumps(records), encoding="utf-8")
+    recipe = _write(
+        tmp_path / "file.yml", {"source": {"type": "file", "config": {"path": str(tmp_path / "mcps.json")}}}
+    )
+    env = {"ONCALL_CATALOG": "gms", "DATAHUB_GMS_URL": empty_standin.url}
+    summary = run_recipe(load_config(tmp_path / "home", environ=env), recipe)
+    assert summary.backend == "gms" and summary.location == empty_standin.url
+    sent = [(p["entityUrn"], p["aspectName"], p["changeType"]) for p in empty_standin.proposals]
+    assert (urn, "datasetProperties", "UPSERT") in sent
+    assert (urn, "globalTags", "PATCH") in sent  # the server applies patches itself
+    assert not (tmp_path / "home" / "datahub.db").exists()

@@ -79,7 +79,7 @@ class RecipeSummary(BaseModel):
     aspects: int
     """Aspects written (an MCE counts each of its aspects)."""
     patches: int
-    """PATCH proposals: applied by oncall on Lite, sent as they are to GMS."""
+    """PATCH proposals oncall applied on Lite (0 on GMS, where the server applies them)."""
     siblings: int = 0
     """dbt node <-> warehouse table pairs linked on Lite (a server's hook does this on GMS)."""
     warnings: list[str] = Field(default_factory=list)
