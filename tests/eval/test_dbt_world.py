@@ -61,6 +61,22 @@ def test_siblings_score_as_one_node() -> None:
     assert not broken.passed and "grounding" in broken.failures[0]
 
 
+def test_the_bench_runs_and_reports_each_catalog(dbt_world: Path) -> None:
+    from oncall.eval.dbt_world import run_dbt_eval
+
+    chosen = [s for s in load_dbt_scenarios() if s.name in ("dbt-control-clean-mrr", "dbt-mrr-report")]
+    report = run_dbt_eval(chosen, world=dbt_world)
+    assert [s.name for s in report.scores] == ["dbt-mrr-report", "dbt-control-clean-mrr"]
+    assert {w.label: w.scenarios for w in report.worlds} == {
+        "dbt-failing": ["dbt-mrr-report"],
+        "dbt-passing": ["dbt-control-clean-mrr"],
+    }
+    assert all(s.error is None for s in report.scores), [s.error for s in report.scores]
+    control = report.scores[1]
+    assert control.control and control.symptom.ok and control.verdict.ok and control.no_incident_ok
+    assert report.summary.scenarios == 2
+
+
 @pytest.mark.xfail(
     reason="issue 10: needs the zero-config baseline with history fallback (core) and dbt test names, "
     "observed values and siblings as one node (catalog); passes once both have landed",

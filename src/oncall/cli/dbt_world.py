@@ -17,12 +17,13 @@ __all__ = ["dbt_group"]
 
 @click.group("dbt")
 def dbt_group() -> None:
-    """The dbt world: a subscription business built for real with dbt-core and dbt-duckdb.
+    """Build and inspect the dbt world (dbt-core + dbt-duckdb).
 
-    Sources, staging views and mart tables with unique / not_null / accepted_values / relationships
-    tests, owners and descriptions. `build` runs `dbt build` (all tests pass), plants four faults
-    in the raw data, runs `dbt build` again (tests fail, downstream tests are skipped), and writes one
-    DataHub dbt recipe per run under <home>/dbt/recipes/. Needs `pip install 'datahub-oncall[dbt]'`.
+    A subscription business as a real dbt project. Sources, staging views and mart tables with
+    unique / not_null / accepted_values / relationships tests, owners and descriptions. `build`
+    runs `dbt build` (all tests pass), plants four faults in the raw data, runs `dbt build` again
+    (tests fail, downstream tests are skipped), and writes one DataHub dbt recipe per run under
+    <home>/dbt/recipes/. Needs `pip install 'datahub-oncall[dbt]'`.
 
     \b
     Examples:
@@ -44,8 +45,9 @@ def dbt_group() -> None:
 @json_option
 @oncall_command
 def build(seed: int, force: bool, then_ingest: bool, home: str | None, as_json: bool) -> None:
-    """Build the dbt world: a passing run, planted faults, a failing run, two recipes.
+    """Build the dbt world: a passing run, faults, a failing run.
 
+    Then writes one DataHub recipe per run.
     Writes <home>/dbt/ (the project copy, warehouse.duckdb, runs/1_pass and runs/2_fail with
     manifest.json, catalog.json and run_results.json, recipes/, world.json). dbt runs offline with
     the project's own profiles.yml and anonymous usage statistics off. Nothing is kept unless every
@@ -81,7 +83,9 @@ def build(seed: int, force: bool, then_ingest: bool, home: str | None, as_json: 
 @json_option
 @oncall_command
 def show(home: str | None, as_json: bool) -> None:
-    """Print what the built dbt world holds: raw rows, faults, the results of both dbt runs.
+    """Print the built dbt world: raw rows, faults, both runs.
+
+    Reads <home>/dbt/world.json; writes nothing.
 
     \b
     Examples:

@@ -82,8 +82,7 @@ def eval_command(
     Examples:
       oncall eval                                   all shipped scenarios at scale 0.1 (about a minute)
       oncall eval --only 'kit-*' --scale 0.02       a quick subset
-      oncall eval --llm nebius --json > eval.json   the same bench with models, for scripts
-      oncall eval --world dbt                       the dbt world's scenarios (about two minutes)
+      oncall eval --world all --json > eval.json    Olist and dbt world, reported separately
     """
     # Imported here, not at the top: they load DataHub and the agents, which `oncall --help` does not need.
     from oncall.eval import render_table, write_reports
@@ -94,9 +93,14 @@ def eval_command(
     reports = {}
     if world in ("olist", "all"):
         olist_path = scenarios_path if world == "olist" else None
-        reports["olist"] = _olist(olist_path, only, scale, seed, keep, preset, config)
+        # With --world all, dbt-world names (dbt-*) select dbt scenarios and the others Olist ones.
+        olist_only = only if world == "olist" else tuple(p for p in only if not p.startswith("dbt-"))
+        if world == "olist" or olist_only or not only:
+            reports["olist"] = _olist(olist_path, olist_only, scale, seed, keep, preset, config)
     if world in ("dbt", "all"):
-        reports["dbt"] = _dbt(scenarios_path if world == "dbt" else None, only, preset, keep)
+        dbt_only = only if world == "dbt" else tuple(p for p in only if p.startswith("dbt-"))
+        if world == "dbt" or dbt_only or not only:
+            reports["dbt"] = _dbt(scenarios_path if world == "dbt" else None, dbt_only, preset, keep)
     command = _command_line(scenarios_path, llm_preset, scale, seed, only)
     if world != "olist":
         command += f" --world {world}"
@@ -105,7 +109,7 @@ def eval_command(
         for name, report in reports.items()
     }
     if as_json:
-        echo_json(reports["olist"] if world == "olist" else reports)
+        echo_json(reports["olist"] if world == "olist" else reports)  # olist: the JSON it always had
     else:
         for name, report in reports.items():
             if len(reports) > 1:
@@ -128,8 +132,7 @@ def _olist(
     from oncall.eval import load_scenarios, select
     from oncall.eval.runner import EvalOptions, run_eval
 
-    patterns = only if scenarios_path else [p for p in only if not p.startswith("dbt-")]
-    scenarios = select(load_scenarios(scenarios_path), patterns)
+    scenarios = select(load_scenarios(scenarios_path), only)
     worlds = len({s.world.key for s in scenarios})
     progress(f"Running {len(scenarios)} scenario(s) on {worlds} world(s) at scale {scale}")
     options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
@@ -140,8 +143,7 @@ def _dbt(scenarios_path: Path | None, only: tuple[str, ...], preset: str | None,
     from oncall.eval import select
     from oncall.eval.dbt_world import load_dbt_scenarios, run_dbt_eval
 
-    patterns = only if scenarios_path else [p for p in only if p.startswith("dbt-")]
-    scenarios = select(load_dbt_scenarios(scenarios_path), patterns)
+    scenarios = select(load_dbt_scenarios(scenarios_path), only)
     progress(f"Running {len(scenarios)} dbt-world scenario(s): building the dbt world, then ingesting it")
     return run_dbt_eval(scenarios, llm_preset=preset, keep=keep, progress=progress)
 

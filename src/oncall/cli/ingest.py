@@ -21,15 +21,16 @@ __all__ = ["register"]
 @json_option
 @oncall_command
 def ingest_command(recipe: Path, home: str | None, as_json: bool) -> None:
-    """Run a DataHub ingestion recipe (dbt, file, any SQLAlchemy source...) into the catalog.
+    """Run a DataHub ingestion recipe into the catalog.
 
-    DataHub's own ingestion framework runs the recipe's source; its sink may be left out and is
-    replaced by the configured catalog: the Lite file <home>/datahub.db (created if missing), or the
-    GMS server when catalog=gms (datahub-rest with gms_url/gms_token). On Lite, what DataHub's Lite
-    sink drops is applied too: PATCH proposals (the warehouse side's dbt lineage) and the siblings a
-    server's hook would link (dbt model <-> warehouse table). Offline: no version check. A bad
-    recipe is refused with the field that is wrong and nothing is written; on Lite a failed run
-    leaves the file as it was. Re-running a recipe is idempotent.
+    Any source DataHub ships (dbt, file, any SQLAlchemy source...) runs in DataHub's own ingestion
+    framework. The recipe's sink may be left out: it is replaced by the configured catalog, the Lite
+    file <home>/datahub.db (created if missing) or the GMS server when catalog=gms (datahub-rest with
+    gms_url/gms_token). On Lite, what DataHub's Lite sink drops is applied too: PATCH proposals (the
+    warehouse side's dbt lineage) and the siblings a server's hook would link (dbt model <->
+    warehouse table). Offline: no version check. A bad recipe is refused with the field that is
+    wrong and nothing is written; on Lite a failed run leaves the file as it was. Re-running a recipe
+    is idempotent.
 
     \b
     Examples:

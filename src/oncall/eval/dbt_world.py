@@ -52,7 +52,7 @@ from oncall.eval.scoring import (
 )
 from oncall.events import RunEvents
 from oncall.report.models import RunResult
-from oncall.world.dbt import DbtRun, build_dbt_world
+from oncall.world.dbt import DbtRun, build_dbt_world, load_dbt_summary
 from oncall.world.dbt.data import FAULTS
 
 __all__ = ["DbtScenario", "load_dbt_scenarios", "node_name", "run_dbt_eval", "score_dbt_run"]
@@ -163,11 +163,14 @@ def score_dbt_run(
     return score
 
 
-def prepare_catalogs(root: Path, progress: Progress | None = None) -> dict[CatalogKind, Path]:
-    """Build the dbt world once and the two catalogs of it; returns their homes."""
+def prepare_catalogs(
+    root: Path, progress: Progress | None = None, world: Path | None = None
+) -> dict[CatalogKind, Path]:
+    """Build the dbt world once (or use the one built in home `world`) and its two catalogs."""
     say = progress or (lambda _m: None)
-    world = root / "world"
-    summary = build_dbt_world(world, progress=say)
+    summary = load_dbt_summary(world) if world else build_dbt_world(root / "world", progress=say)
+    if summary is None:
+        raise ScenarioError(f"no dbt world is built in {world}")
     homes: dict[CatalogKind, Path] = {}
     pairs: tuple[tuple[CatalogKind, list[DbtRun]], ...] = (
         ("failing", summary.runs),
@@ -189,8 +192,12 @@ def run_dbt_eval(
     work_dir: Path | None = None,
     keep: bool = False,
     progress: Progress | None = None,
+    world: Path | None = None,
 ) -> EvalReport:
-    """Run every scenario on its catalog (a fresh copy each) and return the scored report."""
+    """Run every scenario on its catalog (a fresh copy each) and return the scored report.
+
+    `world`: a home with the dbt world already built (default: build one in the temporary folder).
+    """
     say = progress or (lambda _m: None)
     started = time.time()
     root = Path(tempfile.mkdtemp(prefix="oncall-eval-dbt-", dir=work_dir))
@@ -203,7 +210,7 @@ def run_dbt_eval(
     try:
         t0 = time.perf_counter()
         try:
-            homes = prepare_catalogs(root, progress=lambda m: say(f"    {m}"))
+            homes = prepare_catalogs(root, progress=lambda m: say(f"    {m}"), world=world)
         except Exception as exc:  # a harness: report the world failure on every scenario
             homes = {}
             for w in worlds.values():
