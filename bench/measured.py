@@ -2,6 +2,7 @@
 
     python bench/measured.py              # run everything (a few minutes on 2 cores), save, render
     python bench/measured.py --render     # only re-render the README from bench/results.json
+    python bench/measured.py --only mcp   # re-run some benches (small world), keep the other figures
 
 Each figure in the section names the command that reproduces it. Raw outputs go to bench/results.json
 (committed beside the README, so the numbers there can always be traced to a run).
@@ -34,6 +35,7 @@ BENCHES: dict[str, list[str]] = {
     "quality": [sys.executable, "bench/quality.py", "--home", "{home}", "--json"],
     "loop": [sys.executable, "bench/loop.py", "--home", "{home}", "--json"],
     "web": [sys.executable, "bench/web.py", "--json"],
+    "mcp": [sys.executable, "bench/mcp_server.py", "--home", "{home}", "--json"],
     "eval": ["oncall", "eval", "--scale", "0.1", "--json", "--home", "{eval_home}"],
     "ingest_dbt": [sys.executable, "bench/ingest_dbt.py", "--json"],
     "eval_dbt": ["oncall", "eval", "--world", "dbt", "--json", "--home", "{eval_home}"],
@@ -71,6 +73,26 @@ def run_all() -> dict[str, Any]:
     return results
 
 
+def run_some(names: list[str], results: dict[str, Any]) -> dict[str, Any]:
+    """Re-run the named benches on a small world (those taking `{home}`), keeping the other figures."""
+    unknown = sorted(set(names) - set(BENCHES))
+    if unknown:
+        raise SystemExit(f"unknown bench(es) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+    with tempfile.TemporaryDirectory(prefix="oncall-measured-") as tmp:
+        home = Path(tmp) / "home"
+        if any("{home}" in " ".join(BENCHES[n]) for n in names):
+            for step in (["world", "build", "--scale", "0.02"], ["setup"]):
+                argv = ["oncall", *step, "--home", str(home)]
+                subprocess.run(argv, cwd=ROOT, check=True, capture_output=True)
+        for name in names:
+            results[name] = {
+                **_run(name, BENCHES[name], home=str(home), eval_home=str(Path(tmp) / "eval")),
+                "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "world": "scale 0.02",
+            }
+    return results
+
+
 def _row(what: str, value: str, target: str, command: str) -> str:
     return f"| {what} | {value} | {target} | `{command}` |"
 
@@ -78,6 +100,7 @@ def _row(what: str, value: str, target: str, command: str) -> str:
 def render(r: dict[str, Any]) -> str:
     """The Markdown of the Measured section."""
     w, c, q, lp, web, ev = (r[k] for k in ("world", "catalog", "quality", "loop", "web", "eval"))
+    mcp = r.get("mcp")
     s = ev["summary"]
     co, cs = c["olist"], c["scale"]
     lo, ll = lp["offline"], lp["llm"]
@@ -166,6 +189,7 @@ def render(r: dict[str, Any]) -> str:
             "all",
             "python bench/web.py",
         ),
+        *_mcp_rows(mcp),
     ]
     acc = _accuracy(s)
     return "\n".join(
@@ -215,6 +239,22 @@ def _dbt_rows(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _mcp_rows(mcp: dict[str, Any] | None) -> list[str]:
+    if not mcp:
+        return []
+    when = f" ({mcp['world']} world, {mcp['measured_at']})" if "measured_at" in mcp else ""
+    st, ht = mcp["stdio"], mcp["http"]
+    return [
+        _row(
+            f"MCP `investigate_incident` call, stdio / HTTP, median{when}",
+            f"{st['median_ms']:.0f} / {ht['median_ms']:.0f} ms (loop inside {st['loop_median_ms']:.0f} / "
+            f"{ht['loop_median_ms']:.0f} ms; {st['progress_notifications']} progress notifications)",
+            "",
+            "python bench/mcp_server.py",
+        )
+    ]
+
+
 def _dbt_accuracy(r: dict[str, Any]) -> list[str]:
     ev = r.get("eval_dbt", {}).get("dbt")
     if not ev:
@@ -239,8 +279,11 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--render", action="store_true", help="only re-render from bench/results.json")
+    parser.add_argument("--only", nargs="+", metavar="BENCH", help="re-run only these benches")
     args = parser.parse_args()
-    if not args.render:
+    if args.only:
+        RESULTS.write_text(json.dumps(run_some(args.only, json.loads(RESULTS.read_text())), indent=2) + "\n")
+    elif not args.render:
         RESULTS.write_text(json.dumps(run_all(), indent=2) + "\n")
     write_readme(render(json.loads(RESULTS.read_text())))
     print(f"README Measured section written from {RESULTS.relative_to(ROOT)}", file=sys.stderr)

@@ -24,7 +24,8 @@ RANK = {
     "agents": 6,
     "eval": 7,
     "web": 7,
-    "cli": 8,
+    "mcp": 8,  # the MCP server reuses the console's run manager, history and security rules
+    "cli": 9,
 }
 
 

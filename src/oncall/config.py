@@ -83,6 +83,13 @@ SETTINGS: tuple[Setting, ...] = (
         "'Authorization: Bearer <token>'.",
     ),
     Setting(
+        "mcp_allow_writes",
+        "ONCALL_MCP_ALLOW_WRITES",
+        False,
+        "Let MCP clients write to DataHub (investigate_incident with dry_run=false, reset, incident "
+        "acknowledge/resolve); off by default, like `oncall mcp --allow-writes`.",
+    ),
+    Setting(
         "warehouses",
         None,
         {},
@@ -152,6 +159,11 @@ class Config:
 
 
 def _coerce(setting: Setting, raw: str) -> Any:
+    if isinstance(setting.default, bool):
+        value = raw.strip().lower()
+        if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ConfigError(f"{setting.env}={raw!r} is not a yes/no value; set it to true or false")
+        return value in ("1", "true", "yes", "on")
     if isinstance(setting.default, float):
         try:
             return float(raw)

@@ -49,3 +49,24 @@ def catalog(request: pytest.FixtureRequest) -> Iterator[LiteCatalog | GmsCatalog
         yield cat
     finally:
         cat.close()
+
+
+@pytest.fixture(params=["lite", "gms"])
+def mp_catalog(
+    request: pytest.FixtureRequest, datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path
+) -> Iterator[LiteCatalog | GmsCatalog]:
+    """The multi-platform catalog behind each adapter: the Lite file, or the stand-in serving it."""
+    if request.param == "lite":
+        cat: LiteCatalog | GmsCatalog = LiteCatalog(request.getfixturevalue("multiplatform_copy"))
+        try:
+            yield cat
+        finally:
+            cat.close()
+        return
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        cat = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        try:
+            yield cat
+        finally:
+            cat.close()
+        assert not server.rejected, f"documents rejected by the DataHub schema: {server.rejected}"

@@ -58,6 +58,30 @@ def _entity_type(urn: str) -> str:
     return urn.split(":", 3)[2]
 
 
+def _edges(items: list[Any] | None) -> list[str]:
+    return [e["destinationUrn"] for e in items or [] if isinstance(e, dict)]
+
+
+_SUB_INFOS = (
+    "datasetAssertion",
+    "customAssertion",
+    "freshnessAssertion",
+    "volumeAssertion",
+    "sqlAssertion",
+    "fieldAssertion",
+    "schemaAssertion",
+)
+
+
+def _assertion_target(info: dict[str, Any]) -> str | None:
+    """The entity an assertionInfo is about (GMS's `Asserts` edge comes from each sub-info's entity)."""
+    for key in _SUB_INFOS:
+        sub = info.get(key) or {}
+        if sub.get("dataset") or sub.get("entity"):
+            return str(sub.get("dataset") or sub.get("entity"))
+    return info.get("entityUrn")
+
+
 # ------------------------------------------------------------------------------------------ the store
 
 
@@ -78,6 +102,8 @@ class Store:
         self.events: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.async_lag_s = async_lag_s
         self.index_lag_s = index_lag_s
+        self.oss_assertion_model = False
+        """Serve assertionInfo as an older OSS server keeps it (CustomAssertionInfo trimmed)."""
         self.lock = threading.RLock()
         self._queued: list[tuple[float, dict[str, Any]]] = []
         self._stale: dict[str, dict[str, tuple[float, Any]]] = {}
@@ -207,19 +233,41 @@ class Store:
             for up in (aspects.get("upstreamLineage") or {}).get("upstreams") or []:
                 yield urn, "DownstreamOf", up["dataset"]
             chart = aspects.get("chartInfo") or {}
-            for target in _unwrap(chart.get("inputs")):
+            for target in _unwrap(chart.get("inputs")) + _edges(chart.get("inputEdges")):
                 yield urn, "Consumes", target
             dash = aspects.get("dashboardInfo") or {}
-            for target in _unwrap(dash.get("charts")):
+            for target in _unwrap(dash.get("charts")) + _edges(dash.get("chartEdges")):
                 yield urn, "Contains", target
-            for target in _unwrap(dash.get("datasets")):
+            for target in _unwrap(dash.get("datasets")) + _edges(dash.get("datasetEdges")):
                 yield urn, "Consumes", target
-            info = aspects.get("assertionInfo") or {}
-            target = (info.get("datasetAssertion") or {}).get("dataset")
+            io = aspects.get("dataJobInputOutput") or {}
+            for target in _unwrap(io.get("inputDatasets")) + _edges(io.get("inputDatasetEdges")):
+                yield urn, "Consumes", target
+            for target in _unwrap(io.get("outputDatasets")) + _edges(io.get("outputDatasetEdges")):
+                yield urn, "Produces", target
+            for target in _unwrap(io.get("inputDatajobs")) + _edges(io.get("inputDatajobEdges")):
+                yield urn, "DownstreamOf", target
+            target = _assertion_target(aspects.get("assertionInfo") or {})
             if target:
                 yield urn, "Asserts", target
             for target in _unwrap((aspects.get("incidentInfo") or {}).get("entities")):
                 yield urn, "IncidentOn", target
+
+    def siblings(self, urn: str) -> tuple[bool | None, list[str]]:
+        """(isPrimary, siblings) of `urn` as GMS serves them: its own aspect plus what the sibling hook
+        writes on the other side (a dbt node's siblings get the reciprocal aspect, `primary: false`)."""
+        own = self.get(urn).get("siblings")
+        names = list(_unwrap((own or {}).get("siblings")))
+        with self.lock:
+            others = [
+                u
+                for u, a in self.aspects.items()
+                if urn in _unwrap((a.get("siblings") or {}).get("siblings"))
+            ]
+        names += [u for u in others if u not in names and u != urn]
+        if own is not None:
+            return bool(own.get("primary")), names
+        return (False, names) if names else (None, [])
 
 
 def _key_value(element: dict[str, Any], key: str) -> str:
@@ -301,6 +349,7 @@ class Resolvers:
             "dashboard": self.dashboard,
             "incident": self.incident,
             "assertion": self.assertion,
+            "dataJob": self.data_job,
         }
         if kind in builder:
             return builder[kind](urn)
@@ -313,7 +362,12 @@ class Resolvers:
         if found:
             return found
         kind = _entity_type(urn)
-        typename = {"dataset": "Dataset", "chart": "Chart", "dashboard": "Dashboard"}.get(kind, "Dataset")
+        typename = {
+            "dataset": "Dataset",
+            "chart": "Chart",
+            "dashboard": "Dashboard",
+            "dataJob": "DataJob",
+        }.get(kind, "Dataset")
         return {"__typename": typename, "urn": urn, "type": kind.upper(), "name": urn}
 
     def _common(self, urn: str, aspects: dict[str, Any], platform: str) -> dict[str, Any]:
@@ -412,6 +466,29 @@ class Resolvers:
             if fields
             else None,
             "assertions": lambda _i, **args: self.assertions(urn),
+            "siblings": lambda _i: self._siblings(urn),
+        }
+
+    def _siblings(self, urn: str) -> dict[str, Any] | None:
+        primary, names = self.store.siblings(urn)
+        if primary is None:
+            return None
+        return {"isPrimary": primary, "siblings": [self._ref(n) for n in names]}
+
+    def data_job(self, urn: str) -> dict[str, Any]:
+        aspects = self.store.get(urn)
+        info = aspects.get("dataJobInfo") or {}
+        orchestrator = urn.split("urn:li:dataFlow:(", 1)[1].split(",", 1)[0]
+        return {
+            **self._common(urn, aspects, orchestrator),
+            "__typename": "DataJob",
+            "type": "DATA_JOB",
+            "jobId": urn.rsplit(",", 1)[1].rstrip(")"),
+            "jobPlatform": None,
+            "properties": {"name": info.get("name"), "description": info.get("description")}
+            if info
+            else None,
+            "editableProperties": None,
         }
 
     def _bi(self, urn: str, typename: str, info_name: str) -> dict[str, Any]:
@@ -499,29 +576,60 @@ class Resolvers:
         return {"start": start, "count": len(page), "total": len(found), "incidents": page}
 
     def assertion(self, urn: str) -> dict[str, Any]:
-        info = self.store.get(urn).get("assertionInfo") or {}
+        aspects = self.store.get(urn)
+        info = aspects.get("assertionInfo") or {}
         ds = info.get("datasetAssertion")
+        custom = info.get("customAssertion")
+        platform = (aspects.get("dataPlatformInstance") or {}).get(
+            "platform"
+        ) or "urn:li:dataPlatform:unknown"
+        name = platform.removeprefix("urn:li:dataPlatform:")
+
+        def field_ref(field_urn: str) -> dict[str, str]:
+            return {"urn": field_urn, "path": field_urn[:-1].rsplit(",", 1)[-1]}
+
         return {
             "__typename": "Assertion",
             "urn": urn,
             "type": "ASSERTION",
+            "platform": {"urn": platform, "name": name, "type": "DATA_PLATFORM"},
+            # GMS serves aspects as stored. A server whose PDL lacks the SDK's newer CustomAssertionInfo
+            # fields (REFERENCE.md B1: OSS at 876a1c27) trims them at ingestion: `oss_assertion_model`.
+            "aspects": lambda _i, input=None: (
+                [
+                    {
+                        "aspectName": "assertionInfo",
+                        "payload": json.dumps(_trim_custom(info) if self.store.oss_assertion_model else info),
+                    }
+                ]
+                if info and "assertionInfo" in ((input or {}).get("aspectNames") or ["assertionInfo"])
+                else []
+            ),
             "info": {
                 "type": info.get("type"),
                 "description": info.get("description"),
                 "datasetAssertion": {
                     "datasetUrn": ds["dataset"],
                     "scope": ds.get("scope"),
+                    "aggregation": ds.get("aggregation"),
                     "operator": ds.get("operator"),
                     "nativeType": ds.get("nativeType"),
                     "nativeParameters": [
                         {"key": k, "value": v} for k, v in (ds.get("nativeParameters") or {}).items()
                     ],
                     "logic": ds.get("logic"),
-                    "fields": [{"urn": f, "path": f[:-1].rsplit(",", 1)[-1]} for f in ds.get("fields") or []],
+                    "fields": [field_ref(f) for f in ds.get("fields") or []],
                 }
                 if ds
                 else None,
-                "customAssertion": None,
+                "customAssertion": {
+                    "type": custom.get("type"),
+                    "entityUrn": custom.get("entity"),
+                    "logic": custom.get("logic"),
+                    "field": field_ref(custom["field"]) if custom.get("field") else None,
+                }
+                if custom
+                else None,
             },
             "runEvents": lambda _i, **args: self.run_events(urn, **args),
         }
@@ -564,7 +672,13 @@ class Resolvers:
     def _text(self, urn: str) -> str:
         aspects = self.store.indexed(urn)
         parts = [urn]
-        for name in ("datasetProperties", "editableDatasetProperties", "chartInfo", "dashboardInfo"):
+        for name in (
+            "datasetProperties",
+            "editableDatasetProperties",
+            "chartInfo",
+            "dashboardInfo",
+            "dataJobInfo",
+        ):
             info = aspects.get(name) or {}
             parts += [str(info.get(k) or "") for k in ("name", "title", "description")]
         parts += [f["fieldPath"] for f in (aspects.get("schemaMetadata") or {}).get("fields") or []]
@@ -586,7 +700,8 @@ class Resolvers:
         return False
 
     def search(self, input: dict[str, Any]) -> dict[str, Any]:
-        types = {t.lower() for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
+        kinds = {"DATASET": "dataset", "CHART": "chart", "DASHBOARD": "dashboard", "DATA_JOB": "dataJob"}
+        types = {kinds.get(t, t.lower()) for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
         words = [w for w in (input.get("query") or "*").lower().split() if w != "*"]
         hits = []
         for urn in self.store.indexed_urns():  # matched in the index, hydrated from primary storage
@@ -611,8 +726,11 @@ class Resolvers:
                         raise ValueError(f"invalid degree values {degrees}")
         max_hops = None if "3+" in degrees else max(int(d) for d in degrees)
         upstream = input["direction"] == "UPSTREAM"
+        # (downstream, upstream): a job that Produces a dataset is upstream of it.
         edges = [
-            (s, d) for s, rel, d in self.store.edges() if rel in ("DownstreamOf", "Consumes", "Contains")
+            (d, s) if rel == "Produces" else (s, d)
+            for s, rel, d in self.store.edges()
+            if rel in ("DownstreamOf", "Consumes", "Contains", "Produces")
         ]
         paths = {input["urn"]: [input["urn"]]}
         frontier = [input["urn"]]
@@ -625,7 +743,8 @@ class Resolvers:
                         paths[far] = [*paths[node], far]
                         nxt.append(far)
             frontier = sorted(nxt)
-        types = {t.lower() for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
+        kinds = {"DATASET": "dataset", "CHART": "chart", "DASHBOARD": "dashboard", "DATA_JOB": "dataJob"}
+        types = {kinds[t] for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
         results = [
             {
                 "entity": self._ref(urn),
@@ -659,6 +778,8 @@ def _result(result: dict[str, Any] | None) -> dict[str, Any] | None:
         "actualAggValue": result.get("actualAggValue"),
         "rowCount": result.get("rowCount"),
         "unexpectedCount": result.get("unexpectedCount"),
+        "severity": result.get("severity"),
+        "nativeResults": [{"key": k, "value": v} for k, v in (result.get("nativeResults") or {}).items()],
         "error": {
             "type": error.get("type"),
             "properties": [{"key": k, "value": v} for k, v in (error.get("properties") or {}).items()],
@@ -810,3 +931,12 @@ class GmsStandin:
                     self._send(404, {"message": f"no route {parsed.path}?{parsed.query}"})
 
         return Handler
+
+
+def _trim_custom(info: dict[str, Any]) -> dict[str, Any]:
+    """assertionInfo as the OSS server stores it: CustomAssertionInfo has type, entity, field, logic."""
+    custom = info.get("customAssertion")
+    if not custom:
+        return info
+    kept = {k: v for k, v in custom.items() if k in ("type", "entity", "field", "logic")}
+    return {**info, "customAssertion": kept}

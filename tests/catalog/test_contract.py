@@ -13,10 +13,11 @@ import datahub.metadata.schema_classes as m
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
-from oncall.catalog import Catalog, chart_urn, dashboard_urn, dataset_urn, tracing
+from oncall.catalog import Assertion, Catalog, chart_urn, dashboard_urn, dataset_urn, tracing
 from oncall.catalog.urns import InvalidUrnError
 from oncall.errors import NotFoundError
 from oncall.world import bi, metadata, schema
+from tests.catalog import multiplatform as mp
 
 DIRTY, SOURCE = "olist_dirty", "olist_source"
 REVENUE = dashboard_urn(DIRTY, "revenue")
@@ -320,3 +321,146 @@ def test_ping_and_tracing(catalog: Catalog) -> None:
     with tracing() as queries:
         catalog.search("zzqx'quoted")
     assert all("zzqx" not in q.text for q in queries)
+
+
+# ------------------------------------------------------------- any DataHub: the multi-platform catalog
+# Snowflake + dbt (siblings) + Airflow + Looker/Tableau, no platform instances (multiplatform.py).
+
+
+def _secondaries() -> set[str]:
+    return {*mp.RAW.values(), *mp.STG_WH.values(), *mp.MART_WH.values()}
+
+
+def test_search_returns_one_node_per_dbt_model_and_its_table(mp_catalog: Catalog) -> None:
+    hits = mp_catalog.search("orders", types=["dataset"], limit=50)
+    urns = [h.ref.urn for h in hits]
+    assert mp.MART["orders"] in urns and mp.MART_WH["orders"] not in urns
+    assert not _secondaries() & set(urns)
+    mart = next(h for h in hits if h.ref.urn == mp.MART["orders"])
+    assert mart.ref.siblings == [mp.MART_WH["orders"]]
+    # The warehouse table's own words find the merged node too (its name is upper case there).
+    assert mp_catalog.search(mp.MART_WH["orders"])[0].ref.urn == mp.MART["orders"]
+    dash = mp_catalog.search("sales overview dashboard")[0]
+    assert (dash.ref.urn, dash.ref.platform, dash.ref.instance) == (mp.DASHBOARD, "looker", None)
+
+
+def test_get_of_either_sibling_is_the_merged_node(mp_catalog: Catalog) -> None:
+    for urn in (mp.MART["orders"], mp.MART_WH["orders"]):
+        entity = mp_catalog.get(urn)
+        assert entity.urn == mp.MART["orders"] and entity.siblings == [mp.MART_WH["orders"]]
+        assert entity.platform == "dbt" and entity.instance is None and entity.subtype == "Model"
+        assert {o.urn for o in entity.owners} == {mp.ANALYTICS, mp.FINANCE}  # the table's owners too
+        assert [f.path for f in entity.fields] == mp.MART_COLUMNS["orders"]  # case-insensitively once
+    job = mp_catalog.get(mp.LOAD["orders"])
+    assert (job.type, job.name, job.platform) == ("dataJob", "load_orders", "airflow")
+    assert job.inputs == [mp.PG_ORDERS]
+    assert job.outputs == [mp.SRC["orders"]]  # the Snowflake table, as its sibling group's URN
+
+
+def test_lineage_runs_through_data_jobs_and_siblings(mp_catalog: Catalog) -> None:
+    nodes = mp_catalog.lineage(mp.DASHBOARD)
+    by_urn = {n.ref.urn: n for n in nodes}
+    assert not _secondaries() & {u for n in nodes for u in n.path}
+    path = by_urn[mp.PG_ORDERS].path
+    assert path[0] == mp.DASHBOARD and path[1] in (mp.CHART, mp.CHART_LTV)
+    assert path[-3:] == [mp.SRC["orders"], mp.LOAD["orders"], mp.PG_ORDERS]  # dataset -> job -> dataset
+    assert mp.MART["orders"] in path and mp.STG["orders"] in path
+    assert by_urn[mp.LOAD["orders"]].ref.type == "dataJob"
+    assert by_urn[mp.MART["customers"]].ref.siblings == [mp.MART_WH["customers"]]
+    assert {mp.PG_ORDERS, mp.PG_CUSTOMERS, mp.PG_PAYMENTS} <= set(by_urn)
+    _assert_paths_are_edges(mp_catalog, mp.DASHBOARD, nodes)
+    # From the warehouse side: the same node, the same upstream.
+    from_table = mp_catalog.lineage(mp.MART_WH["orders"])
+    assert {n.ref.urn for n in from_table} == {n.ref.urn for n in mp_catalog.lineage(mp.MART["orders"])}
+    assert all(n.path[0] == mp.MART["orders"] for n in from_table)
+
+
+def test_downstream_blast_radius_counts_each_model_once(mp_catalog: Catalog) -> None:
+    nodes = mp_catalog.lineage(mp.PG_ORDERS, direction="downstream")
+    urns = [n.ref.urn for n in nodes]
+    assert len(urns) == len(set(urns))
+    assert {
+        mp.LOAD["orders"],
+        mp.SRC["orders"],
+        mp.STG["orders"],
+        mp.MART["orders"],
+        mp.MART["customers"],
+    } <= set(urns)
+    assert {mp.CHART, mp.CHART_LTV, mp.DASHBOARD, mp.LOOKER_VIEW} <= set(urns)
+    assert not _secondaries() & set(urns)
+    one = mp_catalog.lineage(mp.RAW["orders"], direction="downstream", hops=1)
+    assert [n.ref.urn for n in one] == [mp.STG["orders"]]
+
+
+def test_list_urns_lists_each_sibling_group_once(mp_catalog: Catalog) -> None:
+    datasets = mp_catalog.list_urns("dataset")
+    assert not _secondaries() & set(datasets)
+    assert {*mp.SRC.values(), *mp.STG.values(), *mp.MART.values(), mp.PG_ORDERS, mp.LOOKER_VIEW} <= set(
+        datasets
+    )
+    assert mp_catalog.list_urns("dataJob") == sorted(mp.LOAD.values())
+
+
+def test_dbt_tests_read_with_names_observed_values_and_references(mp_catalog: Catalog) -> None:
+    orders = {a.urn: a for a in mp_catalog.assertions(mp.MART["orders"])}
+    # The warehouse table's assertions belong to the same node.
+    assert {mp.NOT_NULL, mp.ACCEPTED, mp.REL_ORDERS, mp.FRESHNESS} <= set(orders)
+    assert {a.urn for a in mp_catalog.assertions(mp.MART_WH["orders"])} == set(orders)
+    assert all(a.dataset_urn == mp.MART["orders"] for a in orders.values())
+    accepted = orders[mp.ACCEPTED]
+    assert (accepted.native_type, accepted.kind, accepted.source) == (
+        "accepted_values_orders_status__placed__shipped__completed",
+        "accepted_values",
+        "dbt",
+    )
+    assert accepted.fields == ["status"] and accepted.expected == '["placed", "shipped", "completed"]'
+    assert [(r.result, r.actual_value) for r in accepted.runs] == [("FAILURE", 2.0), ("SUCCESS", 0.0)]
+    assert accepted.latest is not None and accepted.latest.evidence == "fail"
+    fk = orders[mp.REL_ORDERS]
+    assert fk.kind == "foreign_key" and fk.referenced_dataset == mp.MART["customers"]
+    assert fk.expected == "customers.customer_id" and fk.latest is not None and fk.latest.actual_value == 5.0
+    assert orders[mp.NOT_NULL].native_type == "not_null_orders_order_id"
+    customers = {a.urn: a for a in mp_catalog.assertions(mp.MART["customers"])}
+    assert mp.REL_CUSTOMERS not in customers  # the referenced side's copy of the same test
+    assert customers[mp.UNIQUE].kind == "unique" and customers[mp.UNIQUE].expected == "1.0"
+
+
+def test_a_test_skipped_in_the_newer_dbt_run_is_no_evidence(mp_catalog: Catalog) -> None:
+    found = {a.urn: a for a in mp_catalog.assertions(mp.STG["payments"])}
+    skipped, ran = found[mp.SKIPPED].latest, found[mp.STG_PAYMENTS_UNIQUE].latest
+    assert skipped is not None and ran is not None
+    assert skipped.result == "SUCCESS" and skipped.stale and mp.INV2 in skipped.stale
+    assert skipped.evidence == "none"
+    assert ran.stale is None and ran.evidence == "pass"
+
+
+def test_assertions_of_every_datahub_type_and_source(mp_catalog: Catalog) -> None:
+    def one(dataset: str, urn: str) -> Assertion:
+        return next(a for a in mp_catalog.assertions(dataset) if a.urn == urn)
+
+    fresh = one(mp.MART["orders"], mp.FRESHNESS)
+    assert (fresh.type, fresh.kind, fresh.expected) == ("FRESHNESS", "freshness", "6 hour")
+    assert fresh.latest is not None and fresh.latest.result == "ERROR" and fresh.latest.evidence == "none"
+    assert fresh.latest.error == "warehouse timed out"
+    volume = one(mp.SRC["payments"], mp.VOLUME)
+    assert (volume.kind, volume.operator, volume.expected) == ("volume", "GREATER_THAN_OR_EQUAL_TO", "100")
+    assert [r.actual_value for r in volume.runs] == [10.0, 130.0]
+    sql = one(mp.MART["customers"], mp.SQL)
+    assert (sql.kind, sql.native_type) == ("sql", "No negative lifetime value")
+    assert (
+        "lifetime_value < 0" in (sql.logic or "") and sql.latest is not None and sql.latest.evidence == "none"
+    )
+    field = one(mp.STG["customers"], mp.FIELD)
+    assert (field.kind, field.fields, field.expected) == ("field", ["first_name"], "5")
+    schema_check = one(mp.SRC["orders"], mp.SCHEMA)
+    assert schema_check.kind == "schema" and schema_check.latest is not None
+    dmf = one(mp.SRC["orders"], mp.DMF)
+    assert (dmf.native_type, dmf.source, dmf.fields) == ("NULL_COUNT", "snowflake", ["customer_id"])
+    assert [r.result for r in dmf.runs] == ["FAILURE", "SUCCESS"]
+    ge = one(mp.SRC["customers"], mp.GE)
+    assert (ge.native_type, ge.kind, ge.source) == (
+        "expect_column_values_to_not_be_null",
+        "not_null",
+        "great_expectations",
+    )
+    assert ge.latest is not None and ge.latest.actual_value == 0.0 and ge.latest.row_count == 124

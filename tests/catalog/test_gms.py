@@ -152,3 +152,38 @@ def test_read_only_gms_refuses_writes(standin: GmsStandin) -> None:
     with pytest.raises(CatalogError, match="read-only"):
         catalog.add_links(ORDERS, [("https://x", "x")])
     assert standin.proposals == []
+
+
+def test_dbt_tests_on_a_server_that_trims_the_newer_custom_assertion_fields(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path
+) -> None:
+    """An OSS server older than the SDK drops customAssertion.nativeType and nativeParameters
+    (REFERENCE.md B1): the dbt test is still named, from `customProperties.dbt_unique_id`."""
+    from tests.catalog import multiplatform as mp
+
+    store = Store.from_lite(multiplatform_lite)
+    store.oss_assertion_model = True
+    with GmsStandin(datahub_schema, store) as server:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        found = {a.urn: a for a in catalog.assertions(mp.MART["orders"])}
+        catalog.close()
+        assert not server.rejected
+    accepted = found[mp.ACCEPTED]
+    assert accepted.native_type == "accepted_values_orders_status__placed__shipped__completed"
+    assert accepted.source == "dbt" and accepted.fields == ["status"]
+    assert accepted.latest is not None and accepted.latest.actual_value == 2.0
+
+
+def test_lineage_of_a_merged_node_reads_each_member_once(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path
+) -> None:
+    """Round trips: one read of the start (with its siblings), one scroll per member."""
+    from tests.catalog import multiplatform as mp
+
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        server.requests.clear()
+        nodes = catalog.lineage(mp.MART_WH["orders"], direction="downstream")
+        catalog.close()
+    assert {mp.CHART, mp.DASHBOARD} <= {n.ref.urn for n in nodes}
+    assert len([r for r in server.requests if r.startswith("POST /api/graphql")]) == 3

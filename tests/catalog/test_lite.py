@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import threading
@@ -198,3 +199,74 @@ def test_writers_in_two_processes_do_not_lose_updates(seeded_copy: Path) -> None
     finally:
         catalog.close()
         second.close()
+
+
+# ------------------------------------------------------------------ any DataHub: what the CLI sink drops
+
+
+def test_lineage_continues_through_siblings_without_the_warehouse_side_patches(
+    multiplatform_copy: Path,
+) -> None:
+    """DataHub's CLI Lite sink drops the PATCH MCPs of a default dbt recipe: the warehouse tables get
+    neither their `siblings` aspect nor their COPY lineage. The dbt side's aspect alone still merges
+    each model with its table, and lineage still runs through both (dbt lineage on the model,
+    warehouse lineage on the table)."""
+    from tests.catalog import multiplatform as mp
+
+    warehouse = [*mp.RAW.values(), *mp.STG_WH.values(), *mp.MART_WH.values()]
+    copied = [*mp.STG_WH.values(), *mp.MART_WH.values()]
+    with sqlite3.connect(multiplatform_copy) as conn:
+        marks = ",".join("?" * len(warehouse))
+        conn.execute(
+            f"DELETE FROM metadata_aspect_v2 WHERE aspect_name = 'siblings' AND urn IN ({marks})", warehouse
+        )
+        marks = ",".join("?" * len(copied))
+        conn.execute(
+            f"DELETE FROM metadata_aspect_v2 WHERE aspect_name = 'upstreamLineage' AND urn IN ({marks})",
+            copied,
+        )
+    with LiteCatalog(multiplatform_copy, read_only=True) as catalog:
+        nodes = {n.ref.urn: n for n in catalog.lineage(mp.CHART)}
+        assert mp.PG_ORDERS in nodes and mp.MART["orders"] in nodes
+        assert not set(warehouse) & {u for n in nodes.values() for u in n.path}
+        assert catalog.get(mp.MART_WH["orders"]).urn == mp.MART["orders"]
+        down = {n.ref.urn for n in catalog.lineage(mp.PG_ORDERS, direction="downstream")}
+        assert {mp.MART["orders"], mp.CHART, mp.DASHBOARD} <= down
+
+
+def test_unknown_assertion_and_result_types_are_kept_not_fatal(multiplatform_copy: Path) -> None:
+    """A future DataHub may store an AssertionInfo type or result type we do not know: read as is."""
+    from tests.catalog import multiplatform as mp
+
+    urn = "urn:li:assertion:from-the-future"
+    info = {
+        "type": "ANOMALY",
+        "description": "row count anomaly",
+        "anomalyAssertion": {"entity": mp.RAW["orders"]},
+        "entityUrn": mp.RAW["orders"],
+    }
+    event = {
+        "timestampMillis": mp.T2,
+        "runId": "r1",
+        "asserteeUrn": mp.RAW["orders"],
+        "assertionUrn": urn,
+        "status": "COMPLETE",
+        "result": {"type": "WARNING"},
+    }
+    with sqlite3.connect(multiplatform_copy) as conn:
+        for version, aspect, value in (
+            (0, "assertionInfo", info),
+            (1, "assertionInfo", info),
+            (1, "assertionRunEvent", event),
+            (0, "assertionRunEvent", event),
+        ):
+            conn.execute(
+                "INSERT INTO metadata_aspect_v2 (urn, aspect_name, version, metadata, system_metadata, "
+                "createdon) VALUES (?, ?, ?, ?, '{}', 0)",
+                (urn, aspect, version, json.dumps(value)),
+            )
+    with LiteCatalog(multiplatform_copy, read_only=True) as catalog:
+        found = next(a for a in catalog.assertions(mp.SRC["orders"]) if a.urn == urn)
+    assert (found.type, found.kind, found.native_type) == ("ANOMALY", "unknown", "row count anomaly")
+    assert found.latest is not None and found.latest.result == "ERROR" and found.latest.evidence == "none"
+    assert "WARNING" in (found.latest.error or "")

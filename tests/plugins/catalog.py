@@ -31,3 +31,20 @@ def seeded_copy(seeded_home: Path, tmp_path: Path) -> Path:
     home = tmp_path / "seeded_copy"
     shutil.copytree(seeded_home, home)
     return home
+
+
+@pytest.fixture(scope="session")
+def multiplatform_lite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DataHub Lite file with the multi-platform catalog (Snowflake + dbt + Airflow + Looker/Tableau,
+    no platform instances; see tests/catalog/multiplatform.py). Read-only: copy it to write."""
+    from tests.catalog import multiplatform
+
+    return multiplatform.write(tmp_path_factory.mktemp("multiplatform") / "datahub.db")
+
+
+@pytest.fixture
+def multiplatform_copy(multiplatform_lite: Path, tmp_path: Path) -> Path:
+    """A private copy of the multi-platform Lite file for tests that write."""
+    target = tmp_path / "multiplatform.db"
+    shutil.copyfile(multiplatform_lite, target)
+    return target

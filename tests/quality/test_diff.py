@@ -191,3 +191,25 @@ def test_the_diff_reads_the_same_from_a_gms_server(
     assert [e.model_dump() for e in sorted(got, key=key)] == [
         e.model_dump() for e in sorted(expected, key=key)
     ]
+
+
+def test_a_stale_latest_run_is_no_evidence_either_way() -> None:
+    """A dbt test skipped in the newest invocation keeps its old SUCCESS: not a pass, not a regression."""
+    from oncall.catalog.types import Assertion, AssertionRun
+    from oncall.quality.diff import diff_assertions, history_entry
+
+    def run(ts: int, result: str, stale: str | None = None) -> AssertionRun:
+        return AssertionRun(timestamp_ms=ts, run_id=f"r{ts}", result=result, stale=stale)  # type: ignore[arg-type]
+
+    def check(*runs: AssertionRun) -> Assertion:
+        return Assertion(
+            urn="urn:li:assertion:a", dataset_urn="urn:li:dataset:x", native_type="t", runs=list(runs)
+        )
+
+    skipped = check(run(2, "SUCCESS", stale="skipped in r3"), run(1, "FAILURE"))
+    entry = history_entry(skipped)
+    assert entry.status == "unchanged" and entry.production.stale == "skipped in r3"
+    failing_now = check(run(3, "FAILURE"), run(2, "SUCCESS", stale="skipped"), run(1, "FAILURE"))
+    assert history_entry(failing_now).status == "pre-existing"  # the stale pass is not a last pass
+    baseline = check(run(2, "SUCCESS", stale="skipped"))
+    assert diff_assertions([check(run(3, "FAILURE"))], [baseline])[0].status == "pre-existing"

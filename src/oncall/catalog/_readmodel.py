@@ -5,8 +5,11 @@ assertions on it or the incidents naming it would mean scanning every aspect wit
 two side tables live in the same file and are maintained by triggers on `metadata_aspect_v2`:
 
 - `oncall_edge(urn, aspect, kind, target)`: "the `aspect` of `urn` points at `target`", with kinds
-  `lineage` (upstreamLineage: urn is downstream of target), `input` (chart -> dataset, dashboard ->
-  chart/dataset), `asserts` (assertion -> dataset) and `incident` (incident -> entity).
+  `lineage` (upstreamLineage: urn is downstream of target; dataJobInputOutput: a data job reads
+  target), `produces` (a data job writes target), `input` (chart -> dataset, dashboard ->
+  chart/dataset), `asserts` (assertion -> the entity of any AssertionInfo type), `incident`
+  (incident -> entity), `sibling` (siblings aspect: urn -> each sibling) and `sibling_primary` /
+  `sibling_secondary` (urn -> itself: the `primary` flag it declares).
 - `oncall_text(urn, aspect, field, text)`: the searchable words of an entity (name, description,
   column, tag, term, subtype) plus its platform `instance` URN.
 
@@ -21,7 +24,7 @@ import sqlite3
 
 __all__ = ["MODEL_VERSION", "install", "is_installed"]
 
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 
 # Rows derived from one version-0 aspect row; `{row}` is NEW. Plain URN lists may be serialised as
 # unions (`[{"string": urn}]`, e.g. ChartInfo.inputs), hence the `_URN` unwrapping of each element.
@@ -42,10 +45,33 @@ SELECT DISTINCT {row}.urn, {row}.aspect_name, kind, target FROM (
     WHERE {row}.aspect_name = 'dashboardInfo'
   UNION ALL SELECT 'input', json_extract(j.value, '$.destinationUrn')
     FROM json_each({row}.metadata, '$.datasetEdges') j WHERE {row}.aspect_name = 'dashboardInfo'
-  UNION ALL SELECT 'asserts', json_extract({row}.metadata, '$.datasetAssertion.dataset')
+  UNION ALL SELECT 'lineage', {urn} FROM json_each({row}.metadata, '$.inputDatasets') j
+    WHERE {row}.aspect_name = 'dataJobInputOutput'
+  UNION ALL SELECT 'lineage', json_extract(j.value, '$.destinationUrn')
+    FROM json_each({row}.metadata, '$.inputDatasetEdges') j WHERE {row}.aspect_name = 'dataJobInputOutput'
+  UNION ALL SELECT 'lineage', {urn} FROM json_each({row}.metadata, '$.inputDatajobs') j
+    WHERE {row}.aspect_name = 'dataJobInputOutput'
+  UNION ALL SELECT 'lineage', json_extract(j.value, '$.destinationUrn')
+    FROM json_each({row}.metadata, '$.inputDatajobEdges') j WHERE {row}.aspect_name = 'dataJobInputOutput'
+  UNION ALL SELECT 'produces', {urn} FROM json_each({row}.metadata, '$.outputDatasets') j
+    WHERE {row}.aspect_name = 'dataJobInputOutput'
+  UNION ALL SELECT 'produces', json_extract(j.value, '$.destinationUrn')
+    FROM json_each({row}.metadata, '$.outputDatasetEdges') j WHERE {row}.aspect_name = 'dataJobInputOutput'
+  UNION ALL SELECT 'asserts', coalesce(
+      json_extract({row}.metadata, '$.datasetAssertion.dataset'),
+      json_extract({row}.metadata, '$.customAssertion.entity'),
+      json_extract({row}.metadata, '$.freshnessAssertion.entity'),
+      json_extract({row}.metadata, '$.volumeAssertion.entity'),
+      json_extract({row}.metadata, '$.sqlAssertion.entity'),
+      json_extract({row}.metadata, '$.fieldAssertion.entity'),
+      json_extract({row}.metadata, '$.schemaAssertion.entity'),
+      json_extract({row}.metadata, '$.entityUrn'))
     WHERE {row}.aspect_name = 'assertionInfo'
-  UNION ALL SELECT 'asserts', json_extract({row}.metadata, '$.customAssertion.entity')
-    WHERE {row}.aspect_name = 'assertionInfo'
+  UNION ALL SELECT 'sibling', {urn} FROM json_each({row}.metadata, '$.siblings') j
+    WHERE {row}.aspect_name = 'siblings'
+  UNION ALL SELECT CASE WHEN json_extract({row}.metadata, '$.primary') THEN 'sibling_primary'
+      ELSE 'sibling_secondary' END, {row}.urn
+    WHERE {row}.aspect_name = 'siblings' AND json_type({row}.metadata, '$.primary') IN ('true', 'false')
   UNION ALL SELECT 'incident', {urn} FROM json_each({row}.metadata, '$.entities') j
     WHERE {row}.aspect_name = 'incidentInfo'
 ) WHERE target IS NOT NULL
@@ -57,9 +83,12 @@ SELECT DISTINCT {row}.urn, {row}.aspect_name, field, text FROM (
     WHERE {row}.aspect_name = 'datasetProperties'
   UNION ALL SELECT 'name', json_extract({row}.metadata, '$.title')
     WHERE {row}.aspect_name IN ('chartInfo', 'dashboardInfo')
+  UNION ALL SELECT 'name', json_extract({row}.metadata, '$.name')
+    WHERE {row}.aspect_name = 'dataJobInfo'
   UNION ALL SELECT 'description', json_extract({row}.metadata, '$.description')
     WHERE {row}.aspect_name IN ('datasetProperties', 'editableDatasetProperties', 'chartInfo',
-                                'dashboardInfo', 'editableChartProperties', 'editableDashboardProperties')
+                                'dashboardInfo', 'editableChartProperties', 'editableDashboardProperties',
+                                'dataJobInfo', 'editableDataJobProperties')
   UNION ALL SELECT 'column', json_extract(j.value, '$.fieldPath')
     FROM json_each({row}.metadata, '$.fields') j WHERE {row}.aspect_name = 'schemaMetadata'
   UNION ALL SELECT 'tag', substr(json_extract(j.value, '$.tag'), 12)

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
 import httpx
 
+from oncall.catalog import assertion_info
 from oncall.catalog._telemetry import telemetry_off
 from oncall.catalog.base import Direction, record_query
 from oncall.catalog.search import SearchRow, rank, tokens
+from oncall.catalog.siblings import merge_entities, representative
 from oncall.catalog.types import (
     Assertion,
-    AssertionRun,
     Entity,
     EntityRef,
     EntityType,
@@ -42,7 +44,15 @@ from oncall.world.bi import BI_PLATFORM
 
 __all__ = ["GmsCatalog", "document", "document_names"]
 
-_TYPES: dict[str, str] = {"dataset": "DATASET", "chart": "CHART", "dashboard": "DASHBOARD"}
+_TYPES: dict[str, str] = {
+    "dataset": "DATASET",
+    "chart": "CHART",
+    "dashboard": "DASHBOARD",
+    "dataJob": "DATA_JOB",
+}
+_SEARCHED = ("dataset", "chart", "dashboard")
+"""What a search without `types` returns (data jobs are found by asking for them)."""
+_TYPE_OF = {v: k for k, v in _TYPES.items()}
 _PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 _ACTOR = "urn:li:corpuser:oncall"
 _PAGE = 1000
@@ -97,6 +107,7 @@ class GmsCatalog:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.server, headers=headers, timeout=self.timeout_s)
         self._graph: Any = None
+        self._named_cache: dict[tuple[str, str], str | None] = {}
 
     @classmethod
     def from_config(cls, config: Any, *, read_only: bool = False) -> GmsCatalog:
@@ -207,39 +218,27 @@ class GmsCatalog:
         return bool(self._graphql("entity_exists", {"urn": urn}).get("entityExists"))
 
     def get(self, urn: str) -> Entity:
-        """The entity page of `urn` (NotFoundError if unknown)."""
+        """The entity page of `urn` (NotFoundError if unknown); a sibling group reads as one entity."""
         parse_urn(urn)
         data = self._graphql("get_entity", {"urn": urn}).get("entity")
-        if not data or (data.get("status") or {}).get("removed") or not _has_content(data):
+        if not _present(data):
             raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
-        ref = _ref(data)
-        return Entity(
-            **ref.model_dump(),
-            description=_description(data),
-            fields=[
-                SchemaField(
-                    path=f["fieldPath"], native_type=f.get("nativeDataType"), description=f.get("description")
-                )
-                for f in (data.get("schemaMetadata") or {}).get("fields") or []
-            ],
-            owners=[
-                Owner(urn=o["owner"]["urn"], type=o.get("type") or "DATAOWNER")
-                for o in (data.get("ownership") or {}).get("owners") or []
-                if o.get("owner")
-            ],
-            tags=[t["tag"]["urn"] for t in (data.get("tags") or {}).get("tags") or []],
-            terms=[t["term"]["urn"] for t in (data.get("glossaryTerms") or {}).get("terms") or []],
-            links=[
-                Link(url=e["url"], label=e.get("description") or e.get("label") or e["url"])
-                for e in (data.get("institutionalMemory") or {}).get("elements") or []
-            ],
-            incidents=[_incident(i) for i in (data.get("incidents") or {}).get("incidents") or []],
-            inputs=[
-                r["entity"]["urn"]
-                for r in (data.get("inputs") or {}).get("relationships") or []
-                if r.get("entity")
-            ],
-            view_logic=(data.get("viewProperties") or {}).get("logic"),
+        assert data is not None
+        flags = _flags(data)
+        rep = _rep(flags)
+        pages = {urn: data} | {
+            s["urn"]: s for s in ((data.get("siblings") or {}).get("siblings") or []) if _present(s)
+        }
+        ordered = sorted(pages, key=lambda m: (m != rep, m))
+        entities = [_entity_page(pages[m]) for m in ordered]
+        merged = merge_entities(entities[0].model_copy(update={"urn": rep}), entities[1:])
+        reps = _reps_of(_relationship_entities(data, "inputs") + _relationship_entities(data, "outputs"))
+        return merged.model_copy(
+            update={
+                "siblings": sorted(m for m in flags if m != rep),
+                "inputs": list(dict.fromkeys(reps.get(u, u) for u in merged.inputs)),
+                "outputs": list(dict.fromkeys(reps.get(u, u) for u in merged.outputs)),
+            }
         )
 
     def search(
@@ -274,26 +273,52 @@ class GmsCatalog:
             data = self._graphql("search_entities", variables)["searchAcrossEntities"] or {}
             for result in data.get("searchResults") or []:
                 entity = result["entity"]
-                if entity.get("type", "").lower() not in _TYPES or (entity.get("status") or {}).get(
+                if _TYPE_OF.get(entity.get("type", "")) is None or (entity.get("status") or {}).get(
                     "removed"
                 ):
                     continue
-                ref = _ref(entity)
+                ref, rows = _merged_card(entity)
                 if not instance or ref.instance == instance:
-                    candidates[ref.urn] = (ref, _search_rows(entity))
+                    known = candidates.get(ref.urn)
+                    candidates[ref.urn] = (ref, rows if known is None else known[1])
         return rank(query, candidates, limit)
 
     def lineage(
         self, urn: str, *, direction: Direction = "upstream", hops: int | None = None
     ) -> list[LineageNode]:
-        """`scrollAcrossLineage` with the degree filter; each node at its shortest path."""
+        """`scrollAcrossLineage` with the degree filter; each node at its shortest path.
+
+        Sibling groups are single nodes: the walk starts from every member of the start's group, and
+        every path is collapsed onto the groups' URNs, so the COPY edge between a dbt model and its
+        table is not a hop. A merged node may cost the server one extra hop, so a bounded walk asks
+        for up to `2 * hops + 1` server hops and cuts after collapsing.
+        """
         if direction not in ("upstream", "downstream"):
             raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
-        parse_urn(urn)
-        if not self.exists(urn):
-            raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
-        degrees = ["1", "2", "3+"] if hops is None or hops >= 3 else [str(d) for d in range(1, hops + 1)]
+        start = self.get(urn)  # NotFoundError for unknown URNs; tells the start's siblings
+        server_hops = None if hops is None else 2 * hops + 1
+        degrees = (
+            ["1", "2", "3+"]
+            if server_hops is None or server_hops >= 3
+            else [str(d) for d in range(1, server_hops + 1)]
+        )
+        results: list[dict[str, Any]] = []
+        for member in [start.urn, *start.siblings]:
+            results += self._scroll_lineage(member, direction, degrees)
+        reps: dict[str, str] = dict.fromkeys([start.urn, *start.siblings], start.urn)
+        reps |= _reps_of([r.get("entity") or {} for r in results])
         nodes: dict[str, LineageNode] = {}
+        for result in results:
+            node = _lineage_node(start.urn, result, reps)
+            if node is None or node.ref.urn == start.urn or (hops is not None and node.hops > hops):
+                continue
+            known = nodes.get(node.ref.urn)
+            if known is None or (node.hops, node.ref.urn != result["entity"]["urn"]) < (known.hops, False):
+                nodes[node.ref.urn] = node
+        return sorted(nodes.values(), key=lambda n: (n.hops, n.ref.urn))
+
+    def _scroll_lineage(self, urn: str, direction: str, degrees: list[str]) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
         scroll: str | None = None
         while True:
             variables = {
@@ -304,17 +329,10 @@ class GmsCatalog:
                 "count": _PAGE,
             }
             data = self._graphql("scroll_lineage", variables)["scrollAcrossLineage"] or {}
-            for result in data.get("searchResults") or []:
-                node = _lineage_node(urn, result)
-                if node is None or (hops is not None and node.hops > hops):
-                    continue
-                known = nodes.get(node.ref.urn)
-                if known is None or node.hops < known.hops:
-                    nodes[node.ref.urn] = node
+            results += data.get("searchResults") or []
             scroll = data.get("nextScrollId")
             if not scroll:
-                break
-        return sorted(nodes.values(), key=lambda n: (n.hops, n.ref.urn))
+                return results
 
     def twin(self, urn: str, instance: str) -> str | None:
         """The same table/chart/dashboard in `instance`, if the server has it."""
@@ -322,15 +340,48 @@ class GmsCatalog:
         return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
-        """Assertions on a dataset with their newest `history` runs."""
+        """Assertions on a node (the dataset and its siblings) with their newest `history` runs."""
         data = self._graphql("dataset_assertions", {"urn": dataset_urn, "history": max(history, 1)})
         dataset = data.get("dataset") or {}
-        found = []
-        for a in (dataset.get("assertions") or {}).get("assertions") or []:
-            runs = [_run(e) for e in (a.get("runEvents") or {}).get("runEvents") or []] if history > 0 else []
-            runs.sort(key=lambda r: -r.timestamp_ms)
-            found.append(_assertion(a, dataset_urn, runs[: max(history, 0)]))
-        return sorted(found, key=lambda x: x.urn)
+        if not dataset:
+            return []
+        rep = _rep(_flags(dataset))
+        members = [dataset, *((dataset.get("siblings") or {}).get("siblings") or [])]
+        found: dict[str, Assertion] = {}
+        for member in members:
+            for a in ((member or {}).get("assertions") or {}).get("assertions") or []:
+                events = (a.get("runEvents") or {}).get("runEvents") or [] if history > 0 else []
+                runs = sorted(
+                    (assertion_info.run(_stored_event(e)) for e in events), key=lambda r: -r.timestamp_ms
+                )
+                found[a["urn"]] = assertion_info.assertion(
+                    a["urn"],
+                    _stored_info(a, member["urn"]),
+                    runs[: max(history, 0)],
+                    dataset_urn=rep,
+                    platform=(a.get("platform") or {}).get("name"),
+                )
+        resolved = assertion_info.resolve_references(sorted(found.values(), key=lambda x: x.urn), self._named)
+        return assertion_info.mark_stale(resolved)
+
+    def _named(self, near: str, name: str) -> str | None:
+        """The node of the dataset called `name` next to `near` (same platform, env and schema), else
+        the closest dataset of that name the server's search finds."""
+        cache = self._named_cache
+        key = (near, name.lower())
+        if key not in cache:
+            candidate = _sibling_name(near, name)
+            try:
+                cache[key] = self.get(candidate).urn
+            except NotFoundError:
+                hits = [
+                    h.ref.urn
+                    for h in self.search(name, types=["dataset"], limit=20)
+                    if h.ref.name.lower() == name.lower()
+                    or name.lower() in {s.lower() for s in h.ref.siblings}
+                ]
+                cache[key] = assertion_info.closest(hits, near)
+        return cache[key]
 
     def incidents(self, urn: str, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:
         """Incidents naming `urn`, newest first."""
@@ -361,8 +412,8 @@ class GmsCatalog:
             for result in data.get("searchResults") or []:
                 entity = result["entity"]
                 got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
-                if instance is None or got == instance:
-                    urns.add(entity["urn"])
+                if (instance is None or got == instance) and _rep(_flags(entity)) == entity["urn"]:
+                    urns.add(entity["urn"])  # a sibling group is listed once, as its representative
             scroll = data.get("nextScrollId")
             if not scroll:
                 break
@@ -551,10 +602,12 @@ def _links_patch() -> type:
 
 
 def _check_types(types: Sequence[EntityType] | None) -> list[str]:
-    wanted: list[str] = list(types) if types else list(_TYPES)
+    wanted: list[str] = list(types) if types else list(_SEARCHED)
     unknown = set(wanted) - set(_TYPES)
     if unknown:
-        raise NotFoundError(f"unknown entity type(s) {sorted(unknown)}; use dataset, chart or dashboard")
+        raise NotFoundError(
+            f"unknown entity type(s) {sorted(unknown)}; use dataset, chart, dashboard or dataJob"
+        )
     return wanted
 
 
@@ -565,8 +618,43 @@ def _instance_filter(instance: str | None) -> list[dict[str, Any]] | None:
     return [{"and": [{"field": "platformInstance", "values": values}]}]
 
 
-def _has_content(data: dict[str, Any]) -> bool:
-    return any(data.get(k) for k in ("properties", "schemaMetadata", "dataPlatformInstance", "name"))
+def _present(data: dict[str, Any] | None) -> bool:
+    """The entity exists with content and is not soft-deleted."""
+    if not data or (data.get("status") or {}).get("removed"):
+        return False
+    keys = ("properties", "schemaMetadata", "dataPlatformInstance", "name", "jobId")
+    return any(data.get(k) for k in keys)
+
+
+def _flags(entity: dict[str, Any]) -> dict[str, bool | None]:
+    """The members of an entity's sibling group with the `primary` flag each declares.
+
+    GMS's sibling hook keeps both sides' aspects in step, so an entity's own `siblings` names the group.
+    """
+    own = entity.get("siblings") or {}
+    members: dict[str, bool | None] = {entity["urn"]: own.get("isPrimary") if own else None}
+    for sibling in own.get("siblings") or []:
+        if sibling and sibling.get("urn"):
+            members[sibling["urn"]] = ((sibling.get("siblings") or {}) or {}).get("isPrimary")
+    return members
+
+
+def _rep(flags: dict[str, bool | None]) -> str:
+    return representative(flags) if len(flags) > 1 else next(iter(flags))
+
+
+def _reps_of(entities: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """URN -> its group's URN, for every entity (and sibling) these selections name."""
+    out: dict[str, str] = {}
+    for entity in entities:
+        if entity and entity.get("urn"):
+            flags = _flags(entity)
+            out |= dict.fromkeys(flags, _rep(flags))
+    return out
+
+
+def _relationship_entities(data: dict[str, Any], alias: str) -> list[dict[str, Any]]:
+    return [r["entity"] for r in (data.get(alias) or {}).get("relationships") or [] if r.get("entity")]
 
 
 def _description(data: dict[str, Any]) -> str | None:
@@ -579,13 +667,47 @@ def _ref(data: dict[str, Any]) -> EntityRef:
     parts = parse_urn(urn)
     props = data.get("properties") or {}
     subtypes = (data.get("subTypes") or {}).get("typeNames") or []
+    platform = data.get("platform") or data.get("jobPlatform") or {}
     return EntityRef(
         urn=urn,
         type=parts.entity_type,
         name=props.get("name") or data.get("name") or parts.short_name,
-        platform=(data.get("platform") or {}).get("name") or parts.platform,
-        instance=(data.get("dataPlatformInstance") or {}).get("instanceId") or parts.instance,
-        subtype=subtypes[0] if subtypes else parts.entity_type.capitalize(),
+        platform=platform.get("name") or parts.platform,
+        instance=(data.get("dataPlatformInstance") or {}).get("instanceId"),
+        subtype=subtypes[0] if subtypes else _default_subtype(parts.entity_type),
+    )
+
+
+def _default_subtype(entity_type: str) -> str:
+    return "Data Job" if entity_type == "dataJob" else entity_type.capitalize()
+
+
+def _entity_page(data: dict[str, Any]) -> Entity:
+    """One stored entity as an `Entity` (no sibling merging)."""
+    return Entity(
+        **_ref(data).model_dump(),
+        description=_description(data),
+        fields=[
+            SchemaField(
+                path=f["fieldPath"], native_type=f.get("nativeDataType"), description=f.get("description")
+            )
+            for f in (data.get("schemaMetadata") or {}).get("fields") or []
+        ],
+        owners=[
+            Owner(urn=o["owner"]["urn"], type=o.get("type") or "DATAOWNER")
+            for o in (data.get("ownership") or {}).get("owners") or []
+            if o.get("owner")
+        ],
+        tags=[t["tag"]["urn"] for t in (data.get("tags") or {}).get("tags") or []],
+        terms=[t["term"]["urn"] for t in (data.get("glossaryTerms") or {}).get("terms") or []],
+        links=[
+            Link(url=e["url"], label=e.get("description") or e.get("label") or e["url"])
+            for e in (data.get("institutionalMemory") or {}).get("elements") or []
+        ],
+        incidents=[_incident(i) for i in (data.get("incidents") or {}).get("incidents") or []],
+        inputs=[e["urn"] for e in _relationship_entities(data, "inputs")],
+        outputs=[e["urn"] for e in _relationship_entities(data, "outputs")],
+        view_logic=(data.get("viewProperties") or {}).get("logic"),
     )
 
 
@@ -608,61 +730,88 @@ def _search_rows(entity: dict[str, Any]) -> list[SearchRow]:
     return rows
 
 
-def _lineage_node(start: str, result: dict[str, Any]) -> LineageNode | None:
+def _merged_card(entity: dict[str, Any]) -> tuple[EntityRef, list[SearchRow]]:
+    """A search hit as its sibling group: the representative's ref, every member's words."""
+    flags = _flags(entity)
+    rep = _rep(flags)
+    cards = {entity["urn"]: entity} | {
+        s["urn"]: s for s in (entity.get("siblings") or {}).get("siblings") or [] if s and s.get("urn")
+    }
+    rows = [row for card in cards.values() for row in _search_rows(card)]
+    base = cards.get(rep) if _present(cards.get(rep)) else entity
+    ref = _ref(base or entity).model_copy(
+        update={"urn": rep, "siblings": sorted(m for m in flags if m != rep)}
+    )
+    return ref, rows
+
+
+def _lineage_node(start: str, result: dict[str, Any], reps: dict[str, str]) -> LineageNode | None:
+    """A result as a node of the collapsed graph: URNs mapped onto groups, repeats dropped."""
     entity = result.get("entity") or {}
-    if str(entity.get("type", "")).lower() not in _TYPES:
+    if _TYPE_OF.get(str(entity.get("type", ""))) is None:
         return None
-    ref = _ref(entity)
+    urn = entity["urn"]
+    rep = reps.get(urn, urn)
     paths = [[e["urn"] for e in p.get("path") or [] if e] for p in result.get("paths") or [] if p]
-    paths = [p for p in paths if p]
-    best = min(paths, key=len) if paths else [start, ref.urn]
-    if best[0] != start:
-        best = [start, *best]
-    if best[-1] != ref.urn:
-        best = [*best, ref.urn]
+    paths = [p for p in paths if p] or [[start, urn]]
+    collapsed = []
+    for path in paths:
+        steps = [start]
+        for step in [reps.get(u, u) for u in path] + [rep]:
+            if step != steps[-1]:
+                steps.append(step)
+        collapsed.append(steps)
+    best = min(collapsed, key=len)
+    ref = _ref(entity).model_copy(
+        update={"urn": rep, "siblings": sorted(u for u, r in reps.items() if r == rep and u != rep)}
+    )
     return LineageNode(ref=ref, hops=len(best) - 1, path=best)
 
 
-def _field(entry: dict[str, Any] | None) -> str | None:
-    return entry.get("path") if entry else None
-
-
-def _assertion(a: dict[str, Any], dataset_urn: str, runs: list[AssertionRun]) -> Assertion:
+def _stored_info(a: dict[str, Any], asserted: str) -> dict[str, Any]:
+    """The assertionInfo as stored: the raw aspect when the server gives it, else rebuilt from `info`."""
+    for aspect in a.get("aspects") or []:
+        if aspect.get("aspectName") == "assertionInfo" and aspect.get("payload"):
+            try:
+                return dict(json.loads(aspect["payload"]))
+            except ValueError:
+                break
     info = a.get("info") or {}
-    ds = info.get("datasetAssertion") or {}
-    custom = info.get("customAssertion") or {}
-    fields = ds.get("fields") or []
-    return Assertion(
-        urn=a["urn"],
-        dataset_urn=ds.get("datasetUrn") or custom.get("entityUrn") or dataset_urn,
-        native_type=ds.get("nativeType") or custom.get("type") or str(info.get("type", "")),
-        description=info.get("description"),
-        scope=ds.get("scope"),
-        operator=ds.get("operator"),
-        field=_field(fields[0]) if fields else _field(custom.get("field")),
-        logic=ds.get("logic") or custom.get("logic"),
-        parameters={p["key"]: p["value"] for p in ds.get("nativeParameters") or []},
-        runs=runs,
-    )
+    ds = info.get("datasetAssertion")
+    custom = info.get("customAssertion")
+    stored: dict[str, Any] = {"type": info.get("type"), "description": info.get("description")}
+    if ds:
+        stored["datasetAssertion"] = {
+            **{k: ds.get(k) for k in ("scope", "aggregation", "operator", "nativeType", "logic")},
+            "dataset": ds.get("datasetUrn") or asserted,
+            "nativeParameters": {p["key"]: p["value"] for p in ds.get("nativeParameters") or []},
+            "fields": [f for f in ds.get("fields") or [] if f],
+        }
+    if custom:
+        stored["customAssertion"] = {
+            "type": custom.get("type"),
+            "entity": custom.get("entityUrn") or asserted,
+            "logic": custom.get("logic"),
+            "field": custom.get("field"),
+        }
+    return stored
 
 
-def _run(event: dict[str, Any]) -> AssertionRun:
-    result = event.get("result") or {}
-    error = result.get("error")
-    message = None
-    if error:
-        props = {p["key"]: p["value"] for p in error.get("properties") or []}
-        message = props.get("message") or str(error.get("type"))
-    actual = result.get("actualAggValue")
-    return AssertionRun(
-        timestamp_ms=int(event["timestampMillis"]),
-        run_id=str(event.get("runId") or ""),
-        result=result.get("type") or "INIT",
-        actual_value=float(actual) if actual is not None else None,
-        row_count=result.get("rowCount"),
-        unexpected_count=result.get("unexpectedCount"),
-        error=message,
-    )
+def _stored_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A GraphQL run event in the stored `assertionRunEvent` shape."""
+    result = dict(event.get("result") or {})
+    if result.get("error"):
+        error = result["error"]
+        result["error"] = {"type": error.get("type"), "properties": error.get("properties") or []}
+    return {**event, "result": result}
+
+
+def _sibling_name(near: str, name: str) -> str:
+    """The URN `near` would have if its last name part were `name` (same platform, schema and env)."""
+    head, _, env = near[:-1].rpartition(",")
+    prefix, _, rest = head.partition(",")
+    parts = rest.split(".")
+    return f"{prefix},{'.'.join([*parts[:-1], name])},{env})"
 
 
 def _incident(i: dict[str, Any]) -> Incident:

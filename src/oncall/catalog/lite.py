@@ -20,6 +20,7 @@ Every SQL statement executed is passed to `record_query` so tool_call events sho
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -28,9 +29,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from oncall.catalog import _readmodel
+from oncall.catalog import _readmodel, assertion_info
 from oncall.catalog.base import Direction, record_query
 from oncall.catalog.search import SearchRow, rank, tokens
+from oncall.catalog.siblings import merge_entities, representative
 from oncall.catalog.types import (
     Assertion,
     AssertionRun,
@@ -49,7 +51,16 @@ from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError
 
 __all__ = ["LiteCatalog"]
 
-_ENTITY_TYPES: tuple[EntityType, ...] = ("dataset", "chart", "dashboard")
+_ENTITY_TYPES: tuple[EntityType, ...] = ("dataset", "chart", "dashboard", "dataJob")
+_SEARCHED: tuple[EntityType, ...] = ("dataset", "chart", "dashboard")
+"""What a search without `types` returns (data jobs are found by asking for them)."""
+_INFO_ASPECTS = ("datasetProperties", "chartInfo", "dashboardInfo", "dataJobInfo")
+_EDITABLE_ASPECTS = (
+    "editableDatasetProperties",
+    "editableChartProperties",
+    "editableDashboardProperties",
+    "editableDataJobProperties",
+)
 _SETUP_HINT = "run `oncall setup` first"
 _ACTOR = "urn:li:corpuser:oncall"
 _BATCH = 500
@@ -72,6 +83,49 @@ def _like_escape(text: str) -> str:
 
 def _placeholders(n: int) -> str:
     return ",".join("?" * n)
+
+
+class _Groups:
+    """Sibling groups of the URNs read so far: each URN's representative and members."""
+
+    def __init__(self) -> None:
+        self.checked: set[str] = set()
+        self.flags: dict[str, bool] = {}
+        self._group: dict[str, set[str]] = {}
+        self._reps: dict[str, str] = {}
+
+    def join(self, a: str, b: str) -> None:
+        """Put `a` and `b` in one group (groups are small: merging the sets is cheap)."""
+        ga, gb = self._group.get(a), self._group.get(b)
+        if ga is not None and ga is gb:
+            return
+        merged = (ga or {a}) | (gb or {b})
+        for urn in merged:
+            self._group[urn] = merged
+            self._reps.pop(urn, None)
+
+    def flag(self, urn: str, primary: bool) -> None:
+        """Record the `primary` flag `urn` declares in its own `siblings` aspect."""
+        self.flags[urn] = primary
+        self.join(urn, urn)
+        for member in self._group[urn]:
+            self._reps.pop(member, None)
+
+    def grouped(self) -> list[str]:
+        """Every URN that belongs to a group."""
+        return list(self._group)
+
+    def members(self, urn: str) -> list[str]:
+        return sorted(self._group.get(urn) or [urn])
+
+    def rep(self, urn: str) -> str:
+        group = self._group.get(urn)
+        if group is None:
+            return urn
+        if urn not in self._reps:
+            rep = representative({m: self.flags.get(m) for m in group})
+            self._reps.update(dict.fromkeys(group, rep))
+        return self._reps[urn]
 
 
 class LiteCatalog:
@@ -213,21 +267,36 @@ class LiteCatalog:
             raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
 
     def get(self, urn: str) -> Entity:
-        """The entity page of `urn` (NotFoundError if unknown)."""
+        """The entity page of `urn` (NotFoundError if unknown); a sibling group reads as one entity."""
+        parse_urn(urn)
+        groups = self._groups([urn])
+        members = groups.members(urn)
+        pages = {m: page for m in members if (page := self._entity(m)) is not None}
+        if not pages:
+            raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        rep = groups.rep(urn)
+        ordered = sorted(pages, key=lambda m: (m != rep, m))
+        base = pages[ordered[0]].model_copy(update={"urn": rep})
+        merged = merge_entities(base, [pages[m] for m in ordered[1:]])
+        self._groups([*merged.inputs, *merged.outputs], groups)
+        return merged.model_copy(
+            update={
+                "siblings": [m for m in members if m != rep],
+                "inputs": list(dict.fromkeys(groups.rep(u) for u in merged.inputs)),
+                "outputs": list(dict.fromkeys(groups.rep(u) for u in merged.outputs)),
+            }
+        )
+
+    def _entity(self, urn: str) -> Entity | None:
+        """The page of one URN as stored (None if it is absent or soft-deleted)."""
         parts = parse_urn(urn)
         aspects = self._aspects(urn)
         status = aspects.get("status") or {}
         if not aspects or status.get("removed"):
-            raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
-        info = (
-            aspects.get("datasetProperties") or aspects.get("chartInfo") or aspects.get("dashboardInfo") or {}
-        )
-        editable = (
-            aspects.get("editableDatasetProperties")
-            or aspects.get("editableChartProperties")
-            or aspects.get("editableDashboardProperties")
-            or {}
-        )
+            return None
+        info: dict[str, Any] = next((aspects[a] for a in _INFO_ASPECTS if aspects.get(a)), {})
+        editable: dict[str, Any] = next((aspects[a] for a in _EDITABLE_ASPECTS if aspects.get(a)), {})
+        io = aspects.get("dataJobInputOutput") or {}
         return Entity(
             **self._ref_fields(urn, aspects),
             description=editable.get("description") or info.get("description"),
@@ -243,15 +312,16 @@ class LiteCatalog:
                 for e in (aspects.get("institutionalMemory") or {}).get("elements", [])
             ],
             incidents=self.incidents(urn, state="ACTIVE"),
-            inputs=_inputs(parts.entity_type, info),
+            inputs=_inputs(parts.entity_type, info)
+            if parts.entity_type != "dataJob"
+            else _job_io(io, "input"),
+            outputs=_job_io(io, "output"),
             view_logic=(aspects.get("viewProperties") or {}).get("viewLogic"),
         )
 
     def _ref_fields(self, urn: str, aspects: dict[str, Any]) -> dict[str, Any]:
         parts = parse_urn(urn)
-        info = (
-            aspects.get("datasetProperties") or aspects.get("chartInfo") or aspects.get("dashboardInfo") or {}
-        )
+        info: dict[str, Any] = next((aspects[a] for a in _INFO_ASPECTS if aspects.get(a)), {})
         subtypes = (aspects.get("subTypes") or {}).get("typeNames") or []
         dpi = (aspects.get("dataPlatformInstance") or {}).get("instance")
         return {
@@ -259,12 +329,14 @@ class LiteCatalog:
             "type": parts.entity_type,
             "name": info.get("name") or info.get("title") or parts.short_name,
             "platform": parts.platform,
-            "instance": _instance_id(dpi) or parts.instance,
-            "subtype": subtypes[0] if subtypes else parts.entity_type.capitalize(),
+            "instance": _instance_id(dpi),  # from the aspect only: a name never implies an instance
+            "subtype": subtypes[0] if subtypes else _default_subtype(parts.entity_type),
         }
 
-    def _refs(self, urns: Iterable[str]) -> dict[str, EntityRef]:
-        """EntityRefs for many URNs with one query per batch (ghost URNs get names from the URN)."""
+    def _refs(self, urns: Iterable[str], groups: _Groups | None = None) -> dict[str, EntityRef]:
+        """EntityRefs for many URNs with one query per batch (ghost URNs get names from the URN).
+
+        With `groups`, each ref lists the siblings merged into it."""
         wanted = [u for u in dict.fromkeys(urns) if entity_type_of(u) in _ENTITY_TYPES]
         texts: dict[str, dict[str, str]] = {u: {} for u in wanted}
         for i in range(0, len(wanted), _BATCH):
@@ -288,10 +360,37 @@ class LiteCatalog:
                 type=parts.entity_type,
                 name=t.get("name") or parts.short_name,
                 platform=parts.platform,
-                instance=_instance_id(t.get("instance")) or parts.instance,
-                subtype=t.get("subtype") or parts.entity_type.capitalize(),
+                instance=_instance_id(t.get("instance")),
+                subtype=t.get("subtype") or _default_subtype(parts.entity_type),
+                siblings=[m for m in groups.members(urn) if m != urn] if groups else [],
             )
         return refs
+
+    def _groups(self, urns: Iterable[str], groups: _Groups | None = None) -> _Groups:
+        """Load the sibling groups of `urns` (and of every sibling found) into `groups`."""
+        groups = groups or _Groups()
+        pending = [u for u in dict.fromkeys(urns) if u not in groups.checked]
+        while pending:
+            groups.checked.update(pending)
+            found: list[str] = []
+            for i in range(0, len(pending), _BATCH):
+                chunk = pending[i : i + _BATCH]
+                marks = _placeholders(len(chunk))
+                rows = self._query(
+                    "SELECT urn, kind, target FROM oncall_edge WHERE kind IN "
+                    f"('sibling', 'sibling_primary', 'sibling_secondary') AND urn IN ({marks}) "
+                    "UNION SELECT urn, kind, target FROM oncall_edge "
+                    f"WHERE kind = 'sibling' AND target IN ({marks})",
+                    [*chunk, *chunk],
+                )
+                for src, kind, dst in rows:
+                    if kind == "sibling":
+                        groups.join(src, dst)
+                        found += [src, dst]
+                    else:
+                        groups.flag(src, kind == "sibling_primary")
+            pending = [u for u in dict.fromkeys(found) if u not in groups.checked]
+        return groups
 
     def search(
         self,
@@ -327,16 +426,31 @@ class LiteCatalog:
         by_urn: dict[str, list[SearchRow]] = {}
         for urn, field, value in rows:
             by_urn.setdefault(urn, []).append(SearchRow(field, value))
-        refs = self._refs(by_urn)
-        return rank(query, {u: (refs[u], r) for u, r in by_urn.items() if u in refs}, limit)
+        groups = self._groups(by_urn)
+        missing = [m for u in by_urn for m in groups.members(u) if m not in by_urn]
+        for i in range(0, len(missing), _BATCH):  # a sibling's words count for the merged node too
+            chunk = missing[i : i + _BATCH]
+            for urn, field, value in self._query(
+                f"SELECT urn, field, text FROM oncall_text WHERE urn IN ({_placeholders(len(chunk))})", chunk
+            ):
+                by_urn.setdefault(urn, []).append(SearchRow(field, value))
+        merged: dict[str, list[SearchRow]] = {}
+        for urn, found in by_urn.items():
+            merged.setdefault(groups.rep(urn), []).extend(found)
+        refs = self._refs(merged, groups)
+        if query.urn:  # the URN of a sibling names the merged node
+            query = dataclasses.replace(query, urn=groups.rep(query.urn))
+        return rank(query, {u: (refs[u], r) for u, r in merged.items() if u in refs}, limit)
 
     def _search_filters(
         self, types: Sequence[EntityType] | None, instance: str | None
     ) -> tuple[str, list[Any]]:
-        wanted = list(types) if types else list(_ENTITY_TYPES)
+        wanted = list(types) if types else list(_SEARCHED)
         unknown = set(wanted) - set(_ENTITY_TYPES)
         if unknown:
-            raise NotFoundError(f"unknown entity type(s) {sorted(unknown)}; use dataset, chart or dashboard")
+            raise NotFoundError(
+                f"unknown entity type(s) {sorted(unknown)}; use dataset, chart, dashboard or dataJob"
+            )
         clauses = " OR ".join("t.urn LIKE ?" for _ in wanted)
         sql = f" AND ({clauses})"
         params: list[Any] = [f"urn:li:{t}:%" for t in wanted]
@@ -351,37 +465,50 @@ class LiteCatalog:
     def lineage(
         self, urn: str, *, direction: Direction = "upstream", hops: int | None = None
     ) -> list[LineageNode]:
-        """Breadth-first walk over lineage and chart/dashboard input edges, one query per level."""
+        """Breadth-first walk over lineage, data-job and chart/dashboard input edges, one level per step.
+
+        Sibling groups are single nodes: a node's neighbours are those of all its members (dbt lineage
+        sits on the dbt model, warehouse lineage on the table), mapped to their groups.
+        """
         if direction not in ("upstream", "downstream"):
             raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
         self._require(urn)
-        paths: dict[str, list[str]] = {urn: [urn]}
-        frontier = [urn]
+        groups = self._groups([urn])
+        start = groups.rep(urn)
+        paths: dict[str, list[str]] = {start: [start]}
+        frontier = [start]
         depth = 0
         while frontier and (hops is None or depth < hops):
             depth += 1
+            members = {m: rep for rep in frontier for m in groups.members(rep)}
+            pairs = self._neighbours(sorted(members), direction)
+            self._groups([dst for _src, dst in pairs], groups)
             nxt: list[str] = []
-            for src, dst in self._neighbours(frontier, direction):
-                if dst not in paths:
-                    paths[dst] = [*paths[src], dst]
-                    nxt.append(dst)
+            for src, dst in pairs:
+                near, far = members[src], groups.rep(dst)
+                if far not in paths:
+                    paths[far] = [*paths[near], far]
+                    nxt.append(far)
             frontier = sorted(nxt)
-        reached = [u for u in paths if u != urn]
-        refs = self._refs(reached)
+        reached = [u for u in paths if u != start]
+        refs = self._refs(reached, groups)
         nodes = [
             LineageNode(ref=refs[u], hops=len(paths[u]) - 1, path=paths[u]) for u in reached if u in refs
         ]
         return sorted(nodes, key=lambda n: (n.hops, n.ref.urn))
 
     def _neighbours(self, urns: list[str], direction: Direction) -> list[tuple[str, str]]:
+        """(one of `urns`, its neighbour) pairs; a data job reads its inputs and `produces` its outputs."""
         near, far = ("urn", "target") if direction == "upstream" else ("target", "urn")
         pairs: list[tuple[str, str]] = []
         for i in range(0, len(urns), _BATCH):
             chunk = urns[i : i + _BATCH]
+            marks = _placeholders(len(chunk))
             pairs += self._query(
-                f"SELECT DISTINCT {near}, {far} FROM oncall_edge WHERE kind IN ('lineage', 'input') "
-                f"AND {near} IN ({_placeholders(len(chunk))}) ORDER BY {near}, {far}",
-                chunk,
+                f"SELECT {near}, {far} FROM oncall_edge WHERE kind IN ('lineage', 'input') "
+                f"AND {near} IN ({marks}) UNION SELECT {far}, {near} FROM oncall_edge "
+                f"WHERE kind = 'produces' AND {far} IN ({marks}) ORDER BY 1, 2",
+                [*chunk, *chunk],
             )
         return pairs
 
@@ -391,15 +518,44 @@ class LiteCatalog:
         return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
-        """Assertions on a dataset with their newest `history` runs (by timestampMillis)."""
+        """Assertions on a node (every member of its sibling group) with their newest `history` runs.
+
+        Each is filed under the group's URN; see `oncall.catalog.assertion_info` for the mapping.
+        """
+        groups = self._groups([dataset_urn])
+        members = groups.members(dataset_urn)
         rows = self._query(
-            "SELECT a.urn, a.metadata FROM oncall_edge e JOIN metadata_aspect_v2 a "
-            "ON a.urn = e.urn AND a.aspect_name = 'assertionInfo' AND a.version = 0 "
-            "WHERE e.target = ? AND e.kind = 'asserts' ORDER BY a.urn",
-            (dataset_urn,),
+            "SELECT a.urn, a.metadata, json_extract(p.metadata, '$.platform') FROM oncall_edge e "
+            "JOIN metadata_aspect_v2 a ON a.urn = e.urn AND a.aspect_name = 'assertionInfo' "
+            "AND a.version = 0 "
+            "LEFT JOIN metadata_aspect_v2 p ON p.urn = a.urn AND p.aspect_name = 'dataPlatformInstance' "
+            f"AND p.version = 0 WHERE e.target IN ({_placeholders(len(members))}) AND e.kind = 'asserts' "
+            "ORDER BY a.urn",
+            members,
         )
-        runs = self._runs([u for u, _ in rows], history)
-        return [_assertion(u, dataset_urn, json.loads(m), runs.get(u, [])) for u, m in rows]
+        runs = self._runs([u for u, _m, _p in rows], history)
+        found = [
+            assertion_info.assertion(
+                u,
+                json.loads(meta),
+                runs.get(u, []),
+                dataset_urn=groups.rep(dataset_urn),
+                platform=_platform_id(platform),
+            )
+            for u, meta, platform in rows
+        ]
+        found = assertion_info.resolve_references(found, lambda a, name: self._named(a, name, groups))
+        return assertion_info.mark_stale(found)
+
+    def _named(self, near: str, name: str, groups: _Groups) -> str | None:
+        """The dataset called `name` that an FK check on `near` refers to, as its group's URN."""
+        rows = self._query(
+            "SELECT DISTINCT urn FROM oncall_text WHERE field = 'name' AND lower(text) = lower(?) "
+            "AND urn LIKE 'urn:li:dataset:%' ORDER BY urn",
+            (name,),
+        )
+        found = assertion_info.closest([r[0] for r in rows], near)
+        return groups.rep(found) if found and self._groups([found], groups) else None
 
     def _runs(self, assertion_urns: list[str], history: int) -> dict[str, list[AssertionRun]]:
         out: dict[str, list[AssertionRun]] = {}
@@ -419,7 +575,7 @@ class LiteCatalog:
                 [*chunk, history],
             )
             for urn, meta in rows:
-                out.setdefault(urn, []).append(_run(json.loads(meta)))
+                out.setdefault(urn, []).append(assertion_info.run(json.loads(meta)))
         return out
 
     def incidents(self, urn: str, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:
@@ -459,7 +615,22 @@ class LiteCatalog:
             "AND t.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed') ORDER BY t.urn",
             params,
         )
-        return [r[0] for r in rows]
+        secondary = self._secondary_siblings()
+        return [r[0] for r in rows if r[0] not in secondary]
+
+    def _secondary_siblings(self) -> set[str]:
+        """Every sibling that is not its group's representative (one scan of the sibling edges)."""
+        groups = _Groups()
+        rows = self._query(
+            "SELECT urn, kind, target FROM oncall_edge "
+            "WHERE kind IN ('sibling', 'sibling_primary', 'sibling_secondary')"
+        )
+        for src, kind, dst in rows:
+            if kind == "sibling":
+                groups.join(src, dst)
+            else:
+                groups.flag(src, kind == "sibling_primary")
+        return {u for u in groups.grouped() if groups.rep(u) != u}
 
     def ping(self) -> dict[str, Any]:
         """Lite answers when its file opens and reads; reports the SDK version and size."""
@@ -650,6 +821,23 @@ class LiteCatalog:
 # --------------------------------------------------------------------------------- aspect mapping
 
 
+def _platform_id(platform_urn: str | None) -> str | None:
+    """`urn:li:dataPlatform:<id>` -> `<id>`."""
+    return platform_urn.removeprefix("urn:li:dataPlatform:") if platform_urn else None
+
+
+def _default_subtype(entity_type: str) -> str:
+    return "Data Job" if entity_type == "dataJob" else entity_type.capitalize()
+
+
+def _job_io(io: dict[str, Any], side: str) -> list[str]:
+    """A data job's input or output datasets (plain lists and edges)."""
+    urns = _unwrap(io.get(f"{side}Datasets")) + [
+        e["destinationUrn"] for e in io.get(f"{side}DatasetEdges") or []
+    ]
+    return list(dict.fromkeys(urns))
+
+
 def _instance_id(instance_urn: str | None) -> str | None:
     """`urn:li:dataPlatformInstance:(urn:li:dataPlatform:x,<id>)` -> `<id>`."""
     if not instance_urn:
@@ -689,48 +877,6 @@ def _inputs(entity_type: str, info: dict[str, Any]) -> list[str]:
     else:
         urns = []
     return list(dict.fromkeys(urns))
-
-
-def _field_path(schema_field_urn: str) -> str:
-    """`urn:li:schemaField:(<dataset urn>,<path>)` -> `<path>`."""
-    return schema_field_urn[:-1].rsplit(",", 1)[-1] if schema_field_urn.endswith(")") else schema_field_urn
-
-
-def _assertion(urn: str, dataset_urn: str, info: dict[str, Any], runs: list[AssertionRun]) -> Assertion:
-    ds = info.get("datasetAssertion") or {}
-    custom = info.get("customAssertion") or {}
-    fields = ds.get("fields") or ([custom["field"]] if custom.get("field") else [])
-    return Assertion(
-        urn=urn,
-        dataset_urn=ds.get("dataset") or custom.get("entity") or dataset_urn,
-        native_type=ds.get("nativeType") or custom.get("type") or str(info.get("type", "")),
-        description=info.get("description"),
-        scope=ds.get("scope"),
-        operator=ds.get("operator"),
-        field=_field_path(fields[0]) if fields else None,
-        logic=ds.get("logic") or custom.get("logic"),
-        parameters=dict(ds.get("nativeParameters") or {}),
-        runs=runs,
-    )
-
-
-def _run(event: dict[str, Any]) -> AssertionRun:
-    result = event.get("result") or {}
-    error = result.get("error")
-    message = None
-    if error:
-        props = error.get("properties") or {}
-        message = props.get("message") or str(error.get("type"))
-    actual = result.get("actualAggValue")
-    return AssertionRun(
-        timestamp_ms=int(event["timestampMillis"]),
-        run_id=str(event.get("runId", "")),
-        result=result.get("type", "INIT"),
-        actual_value=float(actual) if actual is not None else None,
-        row_count=result.get("rowCount"),
-        unexpected_count=result.get("unexpectedCount"),
-        error=message,
-    )
 
 
 def _incident(urn: str, info: dict[str, Any]) -> Incident:

@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Assertion",
+    "AssertionKind",
     "AssertionRun",
     "Entity",
     "EntityRef",
     "EntityType",
+    "Evidence",
     "Incident",
     "LineageNode",
     "Link",
@@ -24,8 +26,24 @@ __all__ = [
     "SearchHit",
 ]
 
-EntityType = Literal["dataset", "chart", "dashboard"]
+EntityType = Literal["dataset", "chart", "dashboard", "dataJob"]
+"""Entity types the product reads: data jobs (Airflow tasks, dbt jobs) appear on lineage paths."""
 ResultType = Literal["SUCCESS", "FAILURE", "ERROR", "INIT"]
+Evidence = Literal["pass", "fail", "none"]
+AssertionKind = Literal[
+    "not_null",
+    "unique",
+    "accepted_values",
+    "foreign_key",
+    "range",
+    "freshness",
+    "volume",
+    "sql",
+    "field",
+    "schema",
+    "custom",
+    "unknown",
+]
 
 
 class _Model(BaseModel):
@@ -45,6 +63,10 @@ class EntityRef(_Model):
     """Platform instance id, e.g. 'olist_dirty'."""
     subtype: str | None = None
     """'Table', 'View', 'Chart', 'Dashboard' where known."""
+    siblings: list[str] = Field(default_factory=list)
+    """Other URNs merged into this node (DataHub `siblings`: a dbt model and its warehouse table).
+
+    `urn` is the group's representative (`oncall.catalog.siblings.representative`)."""
 
 
 class Owner(_Model):
@@ -101,7 +123,9 @@ class Entity(EntityRef):
     incidents: list[Incident] = Field(default_factory=list)
     """Active incidents that name this entity."""
     inputs: list[str] = Field(default_factory=list)
-    """Charts: the datasets they read. Dashboards: their charts."""
+    """Charts: the datasets they read. Dashboards: their charts. Data jobs: their input datasets."""
+    outputs: list[str] = Field(default_factory=list)
+    """Data jobs: the datasets they write."""
     view_logic: str | None = None
 
 
@@ -130,17 +154,40 @@ class AssertionRun(_Model):
     run_id: str
     result: ResultType
     actual_value: float | None = None
+    """The observed value: `actualAggValue`, else dbt's failing-row count (`nativeResults.failures`,
+    0 for a passing dbt test), else a numeric `nativeResults.observed_value`, else `unexpectedCount`."""
     row_count: int | None = None
     unexpected_count: int | None = None
     error: str | None = None
+    native_results: dict[str, str] = Field(default_factory=dict)
+    severity: str | None = None
+    stale: str | None = None
+    """Why this run no longer speaks for the data, e.g. the test was skipped in a later run of its
+    source (a newer dbt invocation has no result for it); None when it is current."""
+
+    @property
+    def evidence(self) -> Evidence:
+        """What the run proves about the data: only a current SUCCESS or FAILURE is evidence.
+
+        ERROR (the check could not run), INIT (no verdict yet) and stale runs prove nothing.
+        """
+        if self.stale is not None:
+            return "none"
+        return {"SUCCESS": "pass", "FAILURE": "fail"}.get(self.result, "none")  # type: ignore[return-value]
 
 
 class Assertion(_Model):
-    """A dataset assertion with its run history, newest run first."""
+    """A dataset assertion with its run history, newest run first, read from DataHub as stored.
+
+    Any source maps onto it (`oncall.catalog.assertion_info`): DataHub's native types (DATASET,
+    FRESHNESS, VOLUME, FIELD, SQL, DATA_SCHEMA, CUSTOM), dbt tests, Great Expectations, Snowflake DMFs.
+    """
 
     urn: str
     dataset_urn: str
+    """The node the assertion is on; for a dbt model merged with its warehouse table, the node's URN."""
     native_type: str
+    """A readable, stable name: the check's nativeType, the dbt test name, the DMF name, ..."""
     description: str | None = None
     scope: str | None = None
     operator: str | None = None
@@ -149,6 +196,17 @@ class Assertion(_Model):
     parameters: dict[str, str] = Field(default_factory=dict)
     """nativeParameters; `referenced_dataset` holds the URN an FK check points to."""
     runs: list[AssertionRun] = Field(default_factory=list)
+    type: str = "DATASET"
+    """AssertionInfo.type as stored (an unknown one is kept, with kind 'unknown')."""
+    kind: AssertionKind = "custom"
+    source: str | None = None
+    """Who defined it: 'dbt', 'great_expectations', 'snowflake', the platform of the assertion, ..."""
+    fields: list[str] = Field(default_factory=list)
+    """Column paths the check reads."""
+    expected: str | None = None
+    """The expected value or range, as text (e.g. '0', '1..10', '["a", "b"]')."""
+    asserted_urn: str | None = None
+    """The URN the assertion is stored on, when that is a sibling of `dataset_urn`."""
 
     @property
     def latest(self) -> AssertionRun | None:
@@ -159,6 +217,11 @@ class Assertion(_Model):
     def referenced_dataset(self) -> str | None:
         """For FK checks: the dataset whose rows the check expects to exist."""
         return self.parameters.get("referenced_dataset")
+
+    @property
+    def name(self) -> str:
+        """What to call the check in a sentence."""
+        return self.native_type
 
 
 class Query(_Model):

@@ -39,6 +39,7 @@ SCHEMA = "main"
 
 _DATASET = re.compile(r"^urn:li:dataset:\(urn:li:dataPlatform:([^,]+),(.+),([A-Z]+)\)$")
 _BI = re.compile(r"^urn:li:(chart|dashboard):\(([^,]+),(.+)\)$")
+_DATA_JOB = re.compile(r"^urn:li:dataJob:\(urn:li:dataFlow:\(([^,]+),(.+),([^,()]+)\),([^()]+)\)$")
 
 
 class InvalidUrnError(NotFoundError, ValueError):
@@ -106,6 +107,10 @@ def parse_urn(urn: str) -> UrnParts:
         parts = name.split(".")
         instance = parts[0] if len(parts) >= 3 else None
         return UrnParts("dataset", platform, name, instance, parts[-1], env)
+    match = _DATA_JOB.match(urn)
+    if match:  # urn:li:dataJob:(urn:li:dataFlow:(<orchestrator>,<flow>,<cluster>),<job>)
+        orchestrator, flow, cluster, job = match.groups()
+        return UrnParts("dataJob", orchestrator, f"{flow}.{job}", None, job, cluster)
     match = _BI.match(urn)
     if match:
         prefix, platform, name = match.groups()

@@ -10,7 +10,8 @@ Two modes, both pure functions over `Assertion` objects with thin catalog reader
   passes now after a failing run, `unchanged` otherwise.
 
 Only FAILURE counts as failing: an ERROR (the check could not run) is no evidence about the data, so it
-never makes a regression; both sides' results are kept so the caller can show it.
+never makes a regression; both sides' results are kept so the caller can show it. Likewise a stale run
+(`AssertionRun.stale`: e.g. a dbt test skipped in a newer invocation) is neither a pass nor a failure.
 """
 
 from __future__ import annotations
@@ -44,7 +45,13 @@ def side(assertion: Assertion | None, run: AssertionRun | None) -> DiffSide:
         value=run.actual_value,
         assertion_urn=assertion.urn if assertion else None,
         timestamp_ms=run.timestamp_ms,
+        stale=run.stale,
     )
+
+
+def _verdict(s: DiffSide) -> str | None:
+    """The result a side counts with: a stale run proves nothing."""
+    return None if s.stale else s.result
 
 
 def classify(baseline: str | None, production: str | None) -> DiffStatus:
@@ -75,9 +82,9 @@ def history_entry(assertion: Assertion) -> DiffEntry:
     runs = assertion.runs
     latest = runs[0] if runs else None
     earlier = runs[1:]
-    last_pass = next((r for r in earlier if r.result == "SUCCESS"), None)
+    last_pass = next((r for r in earlier if r.result == "SUCCESS" and not r.stale), None)
     previous = earlier[0] if earlier else None
-    now = latest.result if latest else None
+    now = latest.result if latest and not latest.stale else None
     if now == "FAILURE":
         status: DiffStatus = "regression" if last_pass else "pre-existing"
         reference = last_pass or previous
@@ -101,7 +108,7 @@ def diff_assertions(production: Sequence[Assertion], baseline: Sequence[Assertio
             entries.append(history_entry(prod))
             continue
         base_side, prod_side = side(twin, twin.latest), side(prod, prod.latest)
-        entries.append(_entry(prod, base_side, prod_side, classify(base_side.result, prod_side.result)))
+        entries.append(_entry(prod, base_side, prod_side, classify(_verdict(base_side), _verdict(prod_side))))
     return entries
 
 

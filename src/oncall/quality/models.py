@@ -31,6 +31,8 @@ class DiffSide(BaseModel):
     """Observed value (violations counted)."""
     assertion_urn: str | None = None
     timestamp_ms: int | None = None
+    stale: str | None = None
+    """Why this run is no evidence although it has a result (e.g. the test was skipped since)."""
 
 
 class DiffEntry(BaseModel):

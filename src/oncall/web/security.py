@@ -5,7 +5,8 @@
   * Host header check while bound to loopback, so a web page that DNS-rebinds its name to 127.0.0.1
     cannot drive the API from the victim's browser;
   * cross-origin writes refused (an `Origin` that is not this server);
-  * with a token, every `/api/*` call needs `Authorization: Bearer <token>`, compared in constant time;
+  * with a token, every call under the protected prefix (`/api/` for the console, `/mcp` for the MCP
+    server) needs `Authorization: Bearer <token>`, compared in constant time;
   * security headers on every response (a CSP that allows only our own scripts and styles).
 """
 
@@ -50,11 +51,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_bind(host: str, token: str | None) -> None:
-    """Refuse to expose the console beyond this machine without a token."""
+def check_bind(host: str, token: str | None, *, service: str = "the console") -> None:
+    """Refuse to expose `service` beyond this machine without a token."""
     if not is_loopback(host) and not token:
         raise ConfigError(
-            f"--host {host} exposes the console beyond this machine: give --token TOKEN "
+            f"--host {host} exposes {service} beyond this machine: give --token TOKEN "
             "(or set ONCALL_TOKEN) so every API call must carry it"
         )
 
@@ -66,9 +67,17 @@ def _hostname(value: str) -> str:
 class Guard:
     """The request gate described in the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None, trusted_hosts: Iterable[str] | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None,
+        trusted_hosts: Iterable[str] | None,
+        protected_prefix: str = "/api/",
+    ) -> None:
         self.app = app
         self.token = token.encode() if token else None
+        self.protected_prefix = protected_prefix
         self.trusted_hosts = {h.strip("[]").lower() for h in trusted_hosts} if trusted_hosts else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,11 +106,15 @@ class Guard:
         origin = headers.get("origin")
         if origin and scope["method"] not in _SAFE_METHODS and _hostname(urlsplit(origin).netloc) != host:
             return error_response(403, f"cross-origin request from {origin} refused", "cross_origin")
-        if self.token is not None and scope["path"].startswith("/api/") and not self._authorised(headers):
+        if (
+            self.token is not None
+            and scope["path"].startswith(self.protected_prefix)
+            and not self._authorised(headers)
+        ):
             return error_response(
                 401,
-                "this console needs a token: send 'Authorization: Bearer <token>' "
-                "(the page takes it from ?token=... once)",
+                "this server needs a token: send 'Authorization: Bearer <token>' "
+                "(the console page takes it from ?token=... once)",
                 "unauthorized",
                 headers={"WWW-Authenticate": "Bearer"},
             )

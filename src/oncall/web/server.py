@@ -1,7 +1,8 @@
 """Running the console: `serve` (blocking, for `oncall serve`) and `ServerThread` (tests, benches, demo).
 
 Both bind the socket themselves before uvicorn starts, so port 0 gives a free port with no race and
-the URL is known before the first request.
+the URL is known before the first request. `serve_asgi` and `AppThread` do the same for any ASGI app
+(the MCP server's streamable HTTP transport).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from oncall.config import Config
 from oncall.errors import ConfigError
 from oncall.web.app import create_app
 from oncall.web.security import LOOPBACK_HOSTS, check_bind, is_loopback
 
-__all__ = ["ServerThread", "bind", "serve"]
+__all__ = ["AppThread", "ServerThread", "bind", "serve", "serve_asgi"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -44,7 +46,7 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _uvicorn(app: FastAPI) -> uvicorn.Server:
+def _uvicorn(app: ASGIApp) -> uvicorn.Server:
     return uvicorn.Server(
         uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="on", access_log=False)
     )
@@ -66,30 +68,36 @@ def serve(
     **app_kwargs: Any,
 ) -> None:
     """Serve the console until interrupted. Refuses a non-loopback host without a token."""
-    app = _app_for(config, host, **app_kwargs)
+    serve_asgi(_app_for(config, host, **app_kwargs), host=host, port=port, on_ready=on_ready)
+
+
+def serve_asgi(app: ASGIApp, *, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve an ASGI app on uvicorn until interrupted, announcing its base URL once it listens."""
     sock = bind(host, port)
     if on_ready is not None:
         on_ready(_url(sock))
     _uvicorn(app).run(sockets=[sock])
 
 
-class ServerThread:
-    """The console on a loopback port in a background thread: `with ServerThread(config) as s: s.url`."""
+class AppThread:
+    """An ASGI app on a port in a background thread: `with AppThread(app) as s: s.url`."""
 
-    def __init__(self, config: Config, *, host: str = "127.0.0.1", port: int = 0, **app_kwargs: Any) -> None:
-        self.app = _app_for(config, host, **app_kwargs)
+    app: ASGIApp
+
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
         self._sock = bind(host, port)
         self.url = _url(self._sock)
-        self._server = _uvicorn(self.app)
+        self._server = _uvicorn(app)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )
 
-    def start(self) -> ServerThread:
+    def start(self) -> AppThread:
         self._thread.start()
         while not self._server.started:
             if not self._thread.is_alive():
-                raise RuntimeError("the console server failed to start; see the log above")
+                raise RuntimeError("the server failed to start; see the log above")
             self._thread.join(0.01)
         return self
 
@@ -98,8 +106,25 @@ class ServerThread:
         self._thread.join(10)
         self._sock.close()
 
-    def __enter__(self) -> ServerThread:
+    def __enter__(self) -> AppThread:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+class ServerThread(AppThread):
+    """The console on a loopback port in a background thread: `with ServerThread(config) as s: s.url`."""
+
+    app: FastAPI
+
+    def __init__(self, config: Config, *, host: str = "127.0.0.1", port: int = 0, **app_kwargs: Any) -> None:
+        app = _app_for(config, host, **app_kwargs)
+        super().__init__(app, host=host, port=port)
+
+    def start(self) -> ServerThread:
+        super().start()
+        return self
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
