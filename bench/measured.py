@@ -231,7 +231,8 @@ def _dbt_rows(r: dict[str, Any]) -> list[str]:
         return []
     return [
         _row(
-            "`oncall ingest` of the dbt world, both runs (DataHub dbt source, patches applied)",
+            "`oncall ingest` of the dbt world, both runs (DataHub dbt source, patches applied)"
+            + (f" ({d['measured_at']}, load {d['load_before']:.0f})" if "measured_at" in d else ""),
             f"{d['ingest_both_runs_median_s']:.1f} s ({d['ingest_both_runs_cpu_median_s']:.1f} s CPU)",
             "<= 15 s",
             "python bench/ingest_dbt.py",
@@ -259,10 +260,11 @@ def _dbt_accuracy(r: dict[str, Any]) -> list[str]:
     ev = r.get("eval_dbt", {}).get("dbt")
     if not ev:
         return []
+    when = f", measured {r['eval_dbt']['measured_at']}" if "measured_at" in r["eval_dbt"] else ""
     return [
         "",
         f"**dbt world** (`oncall eval --world dbt`: {ev['summary']['scenarios']} scenarios on a catalog "
-        f"filled only by `oncall ingest` of dbt artifacts, offline, {ev['total_s']:.0f} s in total):",
+        f"filled only by `oncall ingest` of dbt artifacts, offline, {ev['total_s']:.0f} s in total{when}):",
         "",
         *_accuracy(ev["summary"]),
     ]
