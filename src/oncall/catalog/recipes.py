@@ -15,7 +15,7 @@ dbt source does not read. Then:
   written into a temporary copy of the Lite file that replaces it only when the run succeeded.
 - **GMS**: the sink is `datahub-rest` from `gms_url`/`gms_token`; the server applies patches itself.
 
-DataHub's release check is skipped (offline; see `ingest._offline_pipeline`). Re-running a recipe is
+DataHub's release check is skipped (offline; see `ingest.offline_pipeline`). Re-running a recipe is
 idempotent: identical aspects create no new Lite version, patches re-apply to the same result.
 """
 
@@ -579,11 +579,11 @@ def _run_lite(recipe: dict[str, Any], tmp: Path, say: Progress) -> dict[str, Any
 
 def _run_gms(recipe: dict[str, Any], config: Any, say: Progress) -> dict[str, Any]:
     from oncall.catalog import open_catalog
-    from oncall.catalog.ingest import _sink
+    from oncall.catalog.ingest import sink_for
 
     catalog = open_catalog(config)
     try:
-        sink = _sink(catalog)
+        sink = sink_for(catalog)
     finally:
         catalog.close()
     say(f"ingest: running DataHub's {recipe['source']['type']} source into {config.gms_url}")
@@ -603,21 +603,21 @@ def _run_gms(recipe: dict[str, Any], config: Any, say: Progress) -> dict[str, An
 
 
 def _pipeline(recipe: dict[str, Any]) -> Any:
-    from oncall.catalog.ingest import _offline_pipeline, _quiet_datahub
+    from oncall.catalog.ingest import offline_pipeline, quiet_datahub
 
-    with _quiet_datahub(), warnings.catch_warnings():
+    with quiet_datahub(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # already collected by check_recipe
         try:
-            return _offline_pipeline().create(recipe)
+            return offline_pipeline().create(recipe)
         except Exception as exc:  # PipelineInitError wraps the source's own config errors
             cause = exc.__cause__ or exc
             raise RecipeError(f"source.config: {_first_line(cause)}") from exc
 
 
 def _run(pipeline: Any) -> tuple[list[str], list[str]]:
-    from oncall.catalog.ingest import _quiet_datahub
+    from oncall.catalog.ingest import quiet_datahub
 
-    with _quiet_datahub(), _silent("datahub"):  # failures are reported once, in the summary or error
+    with quiet_datahub(), _silent("datahub"):  # failures are reported once, in the summary or error
         try:
             pipeline.run()
         except UserError:
