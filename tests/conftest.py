@@ -13,7 +13,7 @@ import pytest
 # Each area owns its fixtures module; fixtures shared across areas live there (e.g. a small world).
 pytest_plugins = [
     f"tests.plugins.{area}"
-    for area in ("world", "catalog", "quality", "llm", "agents", "report", "web", "mcp", "eval")
+    for area in ("world", "dbt", "catalog", "quality", "llm", "agents", "report", "web", "mcp", "eval")
 ]
 
 # Variables the product reads; a developer's shell must not leak into tests.

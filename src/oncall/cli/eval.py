@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
+
+if TYPE_CHECKING:
+    from oncall.config import Config
+    from oncall.eval import EvalReport
 
 __all__ = ["register"]
 
@@ -46,7 +50,15 @@ __all__ = ["register"]
 @click.option(
     "--lifecycle",
     is_flag=True,
-    help="Score `oncall watch` on the same worlds instead: grouping precision/recall, auto-resolve, relapse.",
+    help="Score `oncall watch` on the Olist worlds instead: grouping precision/recall, auto-resolve, relapse.",
+)
+@click.option(
+    "--world",
+    type=click.Choice(["olist", "dbt", "all"]),
+    default="olist",
+    show_default=True,
+    help="Which world's scenarios: the Olist demo, the dbt world (a catalog filled only by "
+    "`oncall ingest` of dbt artifacts; needs the dbt extra), or both, reported separately.",
 )
 @home_option
 @json_option
@@ -60,6 +72,7 @@ def eval_command(
     out: Path | None,
     keep: bool,
     lifecycle: bool,
+    world: str,
     home: str | None,
     as_json: bool,
 ) -> None:
@@ -75,36 +88,91 @@ def eval_command(
     Examples:
       oncall eval                                   all shipped scenarios at scale 0.1 (about a minute)
       oncall eval --only 'kit-*' --scale 0.02       a quick subset
-      oncall eval --llm nebius --json > eval.json   the same bench with models, for scripts
+      oncall eval --world all --json > eval.json    Olist and dbt world, reported separately
     """
     # Imported here, not at the top: they load DataHub and the agents, which `oncall --help` does not need.
-    from oncall.eval import load_scenarios, render_table, select, write_reports
-    from oncall.eval.runner import EvalOptions, run_eval
+    from oncall.eval import render_table, write_reports
 
-    scenarios = select(load_scenarios(scenarios_path), only)
     config = make_config(home)
-
-    worlds = len({s.world.key for s in scenarios})
-    progress(f"Running {len(scenarios)} scenario(s) on {worlds} world(s) at scale {scale}")
     preset = llm_preset or config.llm_preset
-    options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
+    out_dir = out or config.home / "eval"
     if lifecycle:
-        _lifecycle(scenarios, options, as_json=as_json)
+        _lifecycle(scenarios_path, only, scale, seed, keep, preset, config, as_json=as_json)
         return
-    report = run_eval(scenarios, options, progress=progress)
+    reports = {}
+    if world in ("olist", "all"):
+        olist_path = scenarios_path if world == "olist" else None
+        # With --world all, dbt-world names (dbt-*) select dbt scenarios and the others Olist ones.
+        olist_only = only if world == "olist" else tuple(p for p in only if not p.startswith("dbt-"))
+        if world == "olist" or olist_only or not only:
+            reports["olist"] = _olist(olist_path, olist_only, scale, seed, keep, preset, config)
+    if world in ("dbt", "all"):
+        dbt_only = only if world == "dbt" else tuple(p for p in only if p.startswith("dbt-"))
+        if world == "dbt" or dbt_only or not only:
+            reports["dbt"] = _dbt(scenarios_path if world == "dbt" else None, dbt_only, preset, keep)
     command = _command_line(scenarios_path, llm_preset, scale, seed, only)
-    md_path, json_path = write_reports(report, out or config.home / "eval", command)
+    if world != "olist":
+        command += f" --world {world}"
+    paths = {
+        name: write_reports(report, out_dir if name == "olist" else out_dir / name, command)
+        for name, report in reports.items()
+    }
     if as_json:
-        echo_json(report)
+        echo_json(reports["olist"] if world == "olist" else reports)  # olist: the JSON it always had
     else:
-        click.echo(render_table(report))
-        click.echo(f"\nReports: {md_path}  {json_path}")
-    if report.summary.passed < report.summary.scenarios:
+        for name, report in reports.items():
+            if len(reports) > 1:
+                click.echo(f"\n{name} world:")
+            click.echo(render_table(report))
+            click.echo(f"\nReports: {paths[name][0]}  {paths[name][1]}")
+    if any(r.summary.passed < r.summary.scenarios for r in reports.values()):
         sys.exit(1)
 
 
-def _lifecycle(scenarios: Any, options: Any, *, as_json: bool) -> None:
+def _olist(
+    scenarios_path: Path | None,
+    only: tuple[str, ...],
+    scale: float,
+    seed: int,
+    keep: bool,
+    preset: str | None,
+    config: Config,
+) -> EvalReport:
+    from oncall.eval import load_scenarios, select
+    from oncall.eval.runner import EvalOptions, run_eval
+
+    scenarios = select(load_scenarios(scenarios_path), only)
+    worlds = len({s.world.key for s in scenarios})
+    progress(f"Running {len(scenarios)} scenario(s) on {worlds} world(s) at scale {scale}")
+    options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
+    return run_eval(scenarios, options, progress=progress)
+
+
+def _dbt(scenarios_path: Path | None, only: tuple[str, ...], preset: str | None, keep: bool) -> EvalReport:
+    from oncall.eval import select
+    from oncall.eval.dbt_world import load_dbt_scenarios, run_dbt_eval
+
+    scenarios = select(load_dbt_scenarios(scenarios_path), only)
+    progress(f"Running {len(scenarios)} dbt-world scenario(s): building the dbt world, then ingesting it")
+    return run_dbt_eval(scenarios, llm_preset=preset, keep=keep, progress=progress)
+
+def _lifecycle(
+    scenarios_path: Path | None,
+    only: tuple[str, ...],
+    scale: float,
+    seed: int,
+    keep: bool,
+    preset: str | None,
+    config: Config,
+    *,
+    as_json: bool,
+) -> None:
+    from oncall.eval import load_scenarios, select
     from oncall.eval.lifecycle import run_lifecycle_eval
+    from oncall.eval.runner import EvalOptions
+
+    scenarios = select(load_scenarios(scenarios_path), only)
+    options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
 
     report = run_lifecycle_eval(scenarios, options, progress=progress)
     if as_json:

@@ -183,4 +183,7 @@ def summary_lines(summary: WorldSummary, home: Path) -> list[str]:
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the main group."""
+    from oncall.cli.dbt_world import dbt_group
+
+    world_group.add_command(dbt_group)
     main.add_command(world_group)

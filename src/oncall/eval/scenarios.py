@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -238,7 +238,15 @@ def load_scenarios(path: Path | None = None) -> list[LoadedScenario]:
     return loaded
 
 
-def select(scenarios: Sequence[LoadedScenario], patterns: Iterable[str]) -> list[LoadedScenario]:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_S = TypeVar("_S", bound=_Named)
+
+
+def select(scenarios: Sequence[_S], patterns: Iterable[str]) -> list[_S]:
     """The scenarios whose names match any of the patterns (shell-style, e.g. 'kit-*').
 
     A pattern that matches nothing is an error, so a typo never silently runs zero scenarios.

@@ -1,0 +1,2 @@
+select plan_id, plan_name, tier, monthly_price
+from {{ ref('stg_plans') }}
