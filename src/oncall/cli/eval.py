@@ -50,7 +50,8 @@ __all__ = ["register"]
 @click.option(
     "--lifecycle",
     is_flag=True,
-    help="Score `oncall watch` on the Olist worlds instead: grouping precision/recall, auto-resolve, relapse.",
+    help="Score `oncall watch` on the Olist worlds instead: grouping precision/recall, auto-resolve, "
+    "relapse.",
 )
 @click.option(
     "--world",
@@ -155,6 +156,7 @@ def _dbt(scenarios_path: Path | None, only: tuple[str, ...], preset: str | None,
     scenarios = select(load_dbt_scenarios(scenarios_path), only)
     progress(f"Running {len(scenarios)} dbt-world scenario(s): building the dbt world, then ingesting it")
     return run_dbt_eval(scenarios, llm_preset=preset, keep=keep, progress=progress)
+
 
 def _lifecycle(
     scenarios_path: Path | None,
