@@ -216,7 +216,11 @@ def render(r: dict[str, Any]) -> str:
 def _mcp_rows(mcp: dict[str, Any] | None) -> list[str]:
     if not mcp:
         return []
-    when = f" ({mcp['world']} world, {mcp['measured_at']})" if "measured_at" in mcp else ""
+    when = (
+        f" ({mcp['world']} world, {mcp['measured_at']}, load {mcp['load_before']:.0f})"
+        if "measured_at" in mcp
+        else ""
+    )
     st, ht = mcp["stdio"], mcp["http"]
     return [
         _row(

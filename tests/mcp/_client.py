@@ -167,8 +167,11 @@ async def check_errors(client: Client) -> None:
     assert "not a DataHub URN" in await error_of(client, "get_lineage_path", from_urn="x", to_urn="y")
     assert "exactly one of `text`" in await error_of(client, "investigate_incident")
     assert "not in the catalog" in await error_of(client, "investigate_incident", urn=unknown)
-    assert "limit" in await error_of(client, "list_runs", limit=0)
+    message = await error_of(client, "list_runs", limit=0)
+    assert message.startswith("bad arguments for list_runs: limit: ") and "(got 0)" in message
+    assert "pydantic" not in message
     assert "baseline" in await error_of(client, "investigate_incident", text="x", baseline="yesterday")
+    assert "text" in await error_of(client, "investigate_incident", text="x" * 2001)
     assert "no run" in await error_of(client, "get_run", run_id="20200101T000000Z-000000")
     assert "malformed" in await error_of(client, "get_postmortem", run_id="../../etc/passwd")
     assert "no incident" in await error_of(client, "get_incident", urn="urn:li:incident:nope")

@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from importlib import metadata
-from typing import Annotated, Literal, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from oncall.catalog.types import Incident
 from oncall.config import Config
@@ -93,6 +93,26 @@ def tool_errors(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+def _arguments_message(tool: str, error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        problems.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
+    return f"bad arguments for {tool}: " + "; ".join(problems) + "; see the tool's input schema"
+
+
+class _Server(MCPServer):
+    """MCPServer whose argument errors read as one line per field, without pydantic's links."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(_arguments_message(name, exc.__cause__)) from exc
+            raise
+
+
 def _progress(ctx: Context) -> Callable[[Event], Awaitable[None]]:
     async def send(event: Event) -> None:
         await ctx.report_progress(event.seq, None, event_line(event))
@@ -112,7 +132,7 @@ def build_server(
     """
     writes = bool(config.mcp_allow_writes) if allow_writes is None else allow_writes
     service = OncallService(config, allow_writes=writes, runner=runner)
-    server: MCPServer = MCPServer(
+    server: MCPServer = _Server(
         "datahub-oncall", instructions=INSTRUCTIONS, version=_version(), log_level="WARNING"
     )
     _add_loop_tools(server, service)
