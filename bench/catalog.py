@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from oncall.bootstrap import setup
-from oncall.catalog import dashboard_urn, dataset_urn
 from oncall.catalog.lite import LiteCatalog
 from oncall.config import load_config
 from oncall.world.build import build_world
+from oncall.world.urns import dashboard_urn, dataset_urn
 
 
 def median_ms(call: Callable[[], Any], reps: int) -> float:

@@ -40,9 +40,9 @@ from typing import Any
 from oncall.agents import run_incident
 from oncall.bootstrap import setup
 from oncall.catalog import open_catalog
-from oncall.catalog.urns import dashboard_urn
 from oncall.config import Config, load_config
 from oncall.report.models import RunResult
+from oncall.world.urns import dashboard_urn
 
 TEXT = "revenue dashboard wrong"
 REVENUE = dashboard_urn("olist_dirty", "revenue")

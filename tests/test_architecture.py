@@ -14,19 +14,24 @@ RANK = {
     "config": 0,
     "errors": 0,
     "events": 0,
+    "untrusted": 0,
     "__init__": 0,
-    "world": 1,
     "catalog": 2,
     "quality": 3,
-    "bootstrap": 4,
-    "report": 4,
-    "llm": 5,
-    "agents": 6,
-    "eval": 7,
-    "web": 7,
-    "mcp": 8,  # the MCP server reuses the console's run manager, history and security rules
-    "cli": 9,
+    "world": 4,
+    "bootstrap": 5,
+    "report": 5,
+    "llm": 6,
+    "agents": 7,
+    "eval": 8,
+    "web": 8,
+    "mcp": 9,  # the MCP server reuses the console's run manager, history and security rules
+    "cli": 10,
 }
+
+# The demo (DESIGN.md section 3): only these may import it; the generic core knows no demo.
+DEMO = "world"
+DEMO_USERS = {"bootstrap", "cli", "eval"}
 
 
 def _layer(module: str) -> str:
@@ -61,3 +66,22 @@ def test_imports_only_go_left(path: Path) -> None:
         assert RANK[layer] < RANK[own] or RANK[layer] == 0, (
             f"{rel} imports {target}: {own} (rank {RANK[own]}) may only import layers to its left"
         )
+
+
+@pytest.mark.parametrize("path", _source_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_only_bootstrap_cli_and_eval_import_the_demo(path: Path) -> None:
+    rel = path.relative_to(SRC)
+    own = rel.parts[0].removesuffix(".py")
+    if own in (DEMO, *DEMO_USERS):
+        return
+    demo = sorted(t for t in _imports(path) if _layer(t) == DEMO)
+    assert not demo, f"{rel} imports the demo ({', '.join(demo)}); only {sorted(DEMO_USERS)} may"
+
+
+def test_the_demo_rule_sees_an_import(tmp_path: Path) -> None:
+    # The rule reads the AST: a demo import in a core module would be found, not skipped.
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from oncall.world.urns import dataset_urn\nimport oncall.world.seed\n", encoding="utf-8"
+    )
+    assert {_layer(t) for t in _imports(probe)} == {DEMO}

@@ -35,3 +35,21 @@ def test_gms_without_url_says_what_to_set(home: Path) -> None:
 
 def test_every_setting_has_help() -> None:
     assert all(s.help for s in SETTINGS)
+
+
+def test_demo_free_defaults(home: Path) -> None:
+    cfg = load_config(home, environ={})
+    assert cfg.production_instance is None and cfg.baseline_instance is None
+
+
+def test_an_empty_env_var_or_flag_clears_a_setting(home: Path) -> None:
+    (home / "config.yaml").write_text(
+        "baseline_instance: clean\nproduction_instance: prod\nllm_preset: ollama\n"
+    )
+    assert load_config(home, environ={}).production_instance == "prod"
+    cleared = load_config(home, environ={"ONCALL_BASELINE": "", "ONCALL_LLM": " "})
+    assert cleared.baseline_instance is None and cleared.llm_preset == "offline"  # back to the defaults
+    assert cleared.production_instance == "prod"
+    flag = load_config(home, environ={"ONCALL_PRODUCTION": "other"}, production_instance="")
+    assert flag.production_instance is None
+    assert load_config(home, environ={}, production_instance=None).production_instance == "prod"  # not given

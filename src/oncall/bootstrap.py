@@ -21,10 +21,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from oncall.catalog import Catalog, open_catalog
-from oncall.catalog.ingest import IngestSummary, ingest_world
 from oncall.config import Config
 from oncall.errors import WorldExistsError
 from oncall.world.build import WorldSummary, build_world, load_summary
+from oncall.world.seed import IngestSummary, ingest_world
+from oncall.world.settings import with_demo_settings, write_demo_settings
 
 __all__ = ["SetupSummary", "setup"]
 
@@ -76,7 +77,9 @@ def _publish_quality(
         note = "quality step skipped: oncall.quality.publish_suites is not available"
         say(note)
         return None, note
-    result = publish_suites(config, catalog, progress=say)
+    from oncall.world.schema import warehouse_schema
+
+    result = publish_suites(config, catalog, progress=say, schema=warehouse_schema())
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json"), None
     return None, None
@@ -103,7 +106,7 @@ def _remove_db(path: Path) -> None:
 def _populate(
     config: Config, catalog: Catalog, say: Progress
 ) -> tuple[IngestSummary, dict[str, Any] | None, str | None]:
-    ingest = ingest_world(config, catalog, progress=say)
+    ingest = ingest_world(config.home, catalog, progress=say)
     quality, note = _publish_quality(config, catalog, say)
     return ingest, quality, note
 
@@ -122,6 +125,10 @@ def setup(
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     built, world = _world(config, force, scale, say)
+    written = write_demo_settings(config.home)
+    if written:
+        say(f"config: wrote the demo's {', '.join(written)} to {config.home / 'config.yaml'}")
+    config = with_demo_settings(config)
     if config.catalog == "lite" and (force or not config.lite_path.exists()):
         from oncall.catalog.lite import LiteCatalog
 

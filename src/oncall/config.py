@@ -93,13 +93,21 @@ SETTINGS: tuple[Setting, ...] = (
         "warehouses",
         None,
         {},
-        "SQLAlchemy URL per platform instance for the assertions, e.g. {olist_dirty: postgresql://...}. "
-        "Default: the world's SQLite files.",
+        "SQLAlchemy URL per platform instance for the assertions, e.g. {prod: postgresql://...}. "
+        "Default: `<instance>.db` (SQLite) in the home.",
     ),
     Setting(
-        "baseline_instance", "ONCALL_BASELINE", "olist_source", "Platform instance of the clean baseline."
+        "baseline_instance",
+        "ONCALL_BASELINE",
+        None,
+        "Platform instance of a clean baseline twin; unset: each assertion is compared with its own history.",
     ),
-    Setting("production_instance", "ONCALL_PRODUCTION", "olist_dirty", "Platform instance of production."),
+    Setting(
+        "production_instance",
+        "ONCALL_PRODUCTION",
+        None,
+        "Platform instance of production; unset: every dataset is production.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -177,6 +185,11 @@ def _read_file(path: Path) -> dict[str, Any]:
         return {}
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start : exc.start + 1]!r}); "
+            "save the file as UTF-8"
+        ) from None
     except yaml.YAMLError as exc:
         # The parser's own text spans several lines with a caret drawing; the position says enough.
         mark = getattr(exc, "problem_mark", None)
@@ -208,13 +221,15 @@ def load_config(
     home_path = Path(home or env.get("ONCALL_HOME") or ".oncall").expanduser().resolve()
     values: dict[str, Any] = dict(_read_file(home_path / "config.yaml"))
     for setting in SETTINGS:
-        if setting.env and env.get(setting.env):
-            values[setting.name] = _coerce(setting, env[setting.env])
+        if setting.env and setting.env in env:
+            # Set but empty clears the setting (back to its default), e.g. `ONCALL_BASELINE=`.
+            raw = env[setting.env]
+            values[setting.name] = _coerce(setting, raw) if raw.strip() else setting.default
     for name, value in overrides.items():
         if name not in _BY_NAME:
             raise ConfigError(f"unknown setting {name!r}")
-        if value is not None:
-            values[name] = value
+        if value is not None:  # None: not given; "" (e.g. `--production ""`): cleared
+            values[name] = _BY_NAME[name].default if value == "" else value
     if values.get("catalog", "lite") not in ("lite", "gms"):
         raise ConfigError(f"catalog must be 'lite' or 'gms', not {values['catalog']!r}")
     if values.get("catalog") == "gms" and not values.get("gms_url"):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from oncall.catalog.urns import dashboard_urn
 from oncall.cli import main
 from oncall.cli.incident import format_event
 from oncall.events import Event
+from oncall.world.urns import dashboard_urn
 
 
 def _invoke(*args: str) -> tuple[int, str, str]:

@@ -25,13 +25,13 @@ import pytest
 from oncall.agents import reset
 from oncall.bootstrap import SetupSummary, setup
 from oncall.catalog.gms import GmsCatalog
-from oncall.catalog.ingest import ingest_world
-from oncall.catalog.urns import dashboard_urn, dataset_urn
 from oncall.config import Config, load_config
 from oncall.errors import CatalogError
 from oncall.report.models import RunResult
 from oncall.report.quarantine import QUARANTINE_TAG
 from oncall.world import bi, schema
+from oncall.world.seed import ingest_world
+from oncall.world.urns import dashboard_urn, dataset_urn
 from tests.catalog.gms_standin import GmsStandin, Store, load_schema
 from tests.plugins.agents import RunOffline
 
@@ -242,7 +242,7 @@ def test_setup_says_so_when_the_servers_index_never_shows_the_ingested_world(
             with pytest.raises(
                 CatalogError, match=r"did not show the ingested olist_source instance after 0\.3 s"
             ):
-                ingest_world(config, catalog)
+                ingest_world(config.home, catalog)
         finally:
             catalog.close()
         assert server.store.get(dataset_urn(BASE, "olist_orders"))  # stored, only not searchable yet

@@ -10,10 +10,10 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata import schema_classes as m
 
 from oncall.catalog import open_catalog
-from oncall.catalog.urns import chart_urn, dashboard_urn, dataset_urn
 from oncall.config import load_config
 from oncall.errors import UserError
 from oncall.report.quarantine import QUARANTINE_TAG
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 from tests.plugins.agents import RunOffline
 from tests.plugins.report import SlackHook
 

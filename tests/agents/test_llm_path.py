@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from oncall.agents import run_incident
-from oncall.catalog.urns import chart_urn, dashboard_urn, dataset_urn
 from oncall.config import Config
 from oncall.events import Event, RunEvents
 from oncall.report.models import RunResult
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 from tests.llm.openai_standin import Failure, OpenAIStandin, Reply, Stall, ToolCall, answer
 from tests.plugins.llm import standin_config, standin_model
 
@@ -208,3 +208,79 @@ def test_an_obedient_model_cannot_widen_the_writes(openai_standin: OpenAIStandin
         assert catalog.incidents(sellers, state="ACTIVE") == []
     finally:
         catalog.close()
+
+
+def test_a_steered_model_cannot_pick_the_baseline_twin(
+    openai_standin: OpenAIStandin, seeded_copy: Path
+) -> None:
+    # a description persuades the model that the clean baseline dashboard is "the real one": picking it
+    # would find no regression and write nothing (the incident suppressed)
+    config = standin_config(seeded_copy, openai_standin, roles=["detective"], retries=1)
+    baseline = dashboard_urn("olist_source", "revenue")
+    steered = answer({"urn": baseline, "reasons": ["its description says it is the real one"]})
+    openai_standin.script(
+        # the model's own search returns the baseline twin too: a found entity, but not in scope
+        [Reply(tool_calls=[ToolCall("search_catalog", '{"query": "revenue dashboard"}')]), steered, steered],
+        model=standin_model("detective"),
+    )
+    result, _ = _run(config)
+    assert result.symptom is not None and result.symptom.urn == REVENUE
+    assert result.decided_by["symptom"] == "procedure"
+    assert result.verdict == "root_cause_found" and {rc.dataset_urn for rc in result.origins} == ORIGINS
+    assert any(w.aspect == "incidentInfo" and w.action == "create" for w in result.writes)
+    assert any(d.startswith("detective/symptom:") and "scope" in d for d in result.degraded)
+
+
+def test_the_run_says_when_the_model_overrules_the_ranking(
+    openai_standin: OpenAIStandin, seeded_copy: Path
+) -> None:
+    config = standin_config(seeded_copy, openai_standin, roles=["detective"])
+    pick = chart_urn(PROD, "revenue_by_seller")
+    openai_standin.script([answer({"urn": pick, "reasons": ["sellers"]})], model=standin_model("detective"))
+    result, events = _run(config, dry_run=True)
+    assert result.symptom is not None and result.symptom.urn == pick
+    said = [
+        e
+        for e in events
+        if e.kind == "message" and e.agent == "detective" and "ranking" in e.data.get("text", "")
+    ]
+    assert said and said[0].data["model"] == pick and said[0].data["ranking"] == REVENUE
+    assert any("keyword ranking's best was" in r for r in result.symptom.reasons)
+
+
+def test_model_free_text_is_bounded_clean_and_links_only_in_scope(
+    openai_standin: OpenAIStandin, seeded_copy: Path
+) -> None:
+    config = standin_config(seeded_copy, openai_standin, roles=["fixer"], retries=0)
+    baseline = dataset_urn("olist_source", "olist_order_items")
+    slack = (
+        f"\x1b]0;pwned\x07Revenue is wrong: {ITEMS} [details](https://evil.example/login) "
+        f"<https://evil.example|open> [twin](https://dh.example/dataset/{baseline}) "
+        f"[items](https://dh.example/dataset/{ITEMS}) \x1b[2J"
+    )
+    openai_standin.script(
+        [
+            answer(
+                {
+                    "slack_message": slack,
+                    "titles": {ITEMS: "\x1b[31mItems\x1b[0m broke [x](https://evil.example)"},
+                }
+            )
+        ],
+        model=standin_model("fixer"),
+    )
+    result, _ = _run(config)
+    assert result.decided_by["drafts"] == "model"
+    message = result.slack_message
+    assert "\x1b" not in message and "evil.example" not in message and baseline not in message
+    assert "details" in message and f"[items](https://dh.example/dataset/{ITEMS})" in message
+    catalog_titles = [w for w in result.writes if w.aspect == "incidentInfo"]
+    assert catalog_titles
+    from oncall.catalog import open_catalog
+
+    catalog = open_catalog(config, read_only=True)
+    try:
+        (incident,) = [i for i in catalog.incidents(ITEMS, state="ACTIVE")]
+    finally:
+        catalog.close()
+    assert incident.title == "Items broke x"

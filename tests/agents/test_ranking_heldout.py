@@ -18,8 +18,8 @@ from oncall.agents.detective import search_candidates
 from oncall.agents.ranking import MIN_CONTENT_SCORE, rank_entities
 from oncall.catalog import open_catalog
 from oncall.catalog.base import Catalog
-from oncall.catalog.urns import chart_urn, dashboard_urn, dataset_urn
 from oncall.config import load_config
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 
 PROD = "olist_dirty"
 

@@ -123,5 +123,11 @@ def test_history_mode_is_less_confident() -> None:
     symptom = dashboard_urn(PROD, "revenue")
     up = upstream_nodes(ENTITIES, symptom)
     base = analyse(symptom, up, KIT_DIFF).origins[0].confidence
-    hist = analyse(symptom, up, KIT_DIFF, history=True).origins[0].confidence
+    history_diff = [e.model_copy(update={"baseline_kind": "history"}) for e in KIT_DIFF]
+    hist_origin = analyse(symptom, up, history_diff).origins[0]
+    hist = hist_origin.confidence
     assert 0 < hist < base <= 0.98
+    assert (
+        hist_origin.baseline_kind == "history"
+        and analyse(symptom, up, KIT_DIFF).origins[0].baseline_kind == "twin"
+    )

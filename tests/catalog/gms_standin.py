@@ -689,12 +689,25 @@ class Resolvers:
     def _passes(self, urn: str, or_filters: list[dict[str, Any]] | None) -> bool:
         if not or_filters:
             return True
-        instance = (self.store.indexed(urn).get("dataPlatformInstance") or {}).get("instance")
+        aspects = self.store.indexed(urn)
+        instance = (aspects.get("dataPlatformInstance") or {}).get("instance")
+        tags = {t["tag"] for t in (aspects.get("globalTags") or {}).get("tags") or []}
         for group in or_filters:
             ok = True
             for f in group["and"]:
+                values = f.get("values") or []
                 if f["field"] in ("platformInstance", "platformInstance.keyword"):
-                    ok &= instance in (f.get("values") or [])
+                    if f.get("condition") == "END_WITH":
+                        ok &= any(str(instance or "").endswith(v) for v in values)
+                    else:
+                        ok &= instance in values
+                elif f["field"] == "tags":
+                    ok &= bool(tags & set(values))
+                elif f["field"] == "hasActiveIncidents":  # the IncidentsSummary flag of the entity index
+                    active = self.incidents(urn, state="ACTIVE")["total"] > 0
+                    ok &= ("true" if active else "false") in values
+                else:
+                    raise ValueError(f"the stand-in does not filter on {f['field']!r}")
             if ok:
                 return True
         return False

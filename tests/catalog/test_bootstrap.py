@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from oncall.bootstrap import setup
-from oncall.catalog import dataset_urn
 from oncall.catalog.lite import LiteCatalog
 from oncall.config import load_config
 from oncall.errors import CatalogError, WorldExistsError
+from oncall.world.urns import dataset_urn
 
 
 def _leftovers(home: Path) -> list[str]:

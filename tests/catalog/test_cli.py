@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from oncall.catalog import dashboard_urn, dataset_urn
 from oncall.cli import main
+from oncall.world.urns import dashboard_urn, dataset_urn
 
 REVENUE = dashboard_urn("olist_dirty", "revenue")
 

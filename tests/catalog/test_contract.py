@@ -13,10 +13,11 @@ import datahub.metadata.schema_classes as m
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
-from oncall.catalog import Assertion, Catalog, chart_urn, dashboard_urn, dataset_urn, tracing
+from oncall.catalog import Assertion, Catalog, tracing
 from oncall.catalog.urns import InvalidUrnError
 from oncall.errors import NotFoundError
 from oncall.world import bi, metadata, schema
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 from tests.catalog import multiplatform as mp
 
 DIRTY, SOURCE = "olist_dirty", "olist_source"
@@ -223,8 +224,10 @@ def test_latest_run_is_newest_by_timestamp_not_last_written(catalog: Catalog) ->
 # -------------------------------------------------------------------------------------- incidents
 
 
-def _incident(urn: str, entities: list[str], state: str, created: int) -> MCPW:
-    stamp = m.AuditStampClass(time=created, actor="urn:li:corpuser:test")
+def _incident(
+    urn: str, entities: list[str], state: str, created: int, actor: str = "urn:li:corpuser:test"
+) -> MCPW:
+    stamp = m.AuditStampClass(time=created, actor=actor)
     return MCPW(
         entityUrn=urn,
         aspect=m.IncidentInfoClass(
@@ -258,6 +261,26 @@ def test_incidents_of_an_entity_follow_writes(catalog: Catalog) -> None:
     assert [i.urn for i in catalog.incidents(CUSTOMERS, state="RESOLVED")] == [first]
     assert [i.urn for i in catalog.get(CUSTOMERS).incidents] == [second]
     assert catalog.incidents(REVENUE, state="ACTIVE") == []
+
+
+def test_open_incidents_and_tagged_find_a_writer_s_marks(catalog: Catalog) -> None:
+    # how `oncall reset` finds what runs wrote when its ledger lost it
+    ours, theirs, closed = (f"urn:li:incident:{uuid.uuid4()}" for _ in range(3))
+    catalog.emit(
+        [
+            _incident(ours, [CUSTOMERS], "ACTIVE", 1000, actor="urn:li:corpuser:datahub-oncall"),
+            _incident(theirs, [ITEMS], "ACTIVE", 2000),
+            _incident(closed, [ITEMS], "RESOLVED", 3000, actor="urn:li:corpuser:datahub-oncall"),
+        ]
+    )
+    found = catalog.open_incidents(created_by="urn:li:corpuser:datahub-oncall")
+    assert [i.urn for i in found] == [ours] and found[0].created_by == "urn:li:corpuser:datahub-oncall"
+    assert {ours, theirs} <= {i.urn for i in catalog.open_incidents()}
+    assert closed not in {i.urn for i in catalog.open_incidents()}
+    catalog.add_tags(CUSTOMERS, ["urn:li:tag:quarantined"], context="datahub-oncall")
+    catalog.add_tags(ITEMS, ["urn:li:tag:quarantined"])
+    assert catalog.tagged("urn:li:tag:quarantined", context="datahub-oncall") == [CUSTOMERS]
+    assert catalog.tagged("urn:li:tag:quarantined") == sorted([CUSTOMERS, ITEMS])
 
 
 # ----------------------------------------------------------------------------------------- writes

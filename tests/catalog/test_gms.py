@@ -11,10 +11,11 @@ import graphql
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
-from oncall.catalog import dataset_urn, open_catalog
+from oncall.catalog import open_catalog
 from oncall.catalog.gms import GmsCatalog, document, document_names
 from oncall.config import load_config
 from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError
+from oncall.world.urns import dataset_urn
 from tests.catalog.gms_standin import STANDIN_VERSION, GmsStandin, Store
 
 ORDERS = dataset_urn("olist_dirty", "olist_orders")

@@ -9,13 +9,14 @@ from pathlib import Path
 import datahub.metadata.schema_classes as m
 import pytest
 
-from oncall.catalog import chart_urn, dashboard_urn, dataset_urn
 from oncall.catalog.gms import GmsCatalog
-from oncall.catalog.ingest import SqliteSource, ingest_world, recipe
+from oncall.catalog.ingest import SqliteSource
 from oncall.catalog.lite import LiteCatalog
 from oncall.config import load_config
 from oncall.errors import WorldError
 from oncall.world import bi, metadata, schema
+from oncall.world.seed import ingest_world, recipe
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 from tests.catalog.gms_standin import GmsStandin
 
 INSTANCES = ("olist_source", "olist_dirty")
@@ -95,7 +96,7 @@ def test_rerun_is_idempotent_and_keeps_human_edits(seeded_copy: Path) -> None:
         conn = sqlite3.connect(config.lite_path)
         before = conn.execute(current).fetchall(), conn.execute(stable).fetchone()
         edges = sorted(conn.execute("SELECT * FROM oncall_edge").fetchall())
-        summary = ingest_world(config, catalog)
+        summary = ingest_world(config.home, catalog)
         assert (conn.execute(current).fetchall(), conn.execute(stable).fetchone()) == before
         assert sorted(conn.execute("SELECT * FROM oncall_edge").fetchall()) == edges
         conn.close()
@@ -109,12 +110,12 @@ def test_rerun_is_idempotent_and_keeps_human_edits(seeded_copy: Path) -> None:
 def test_missing_world_database(home: Path) -> None:
     config = load_config(home, environ={})
     with LiteCatalog(config.lite_path, create=True) as catalog, pytest.raises(WorldError, match="is missing"):
-        ingest_world(config, catalog)
+        ingest_world(config.home, catalog)
 
 
 def test_unnamed_foreign_keys_are_ingested(tmp_path: Path) -> None:
     """SQLite FKs are usually unnamed; the generic source aborts on them (REFERENCE.md D1.1)."""
-    from oncall.catalog.ingest import _offline_pipeline
+    from oncall.catalog.ingest import offline_pipeline
 
     db = tmp_path / "unnamed.db"
     conn = sqlite3.connect(db)
@@ -126,7 +127,7 @@ def test_unnamed_foreign_keys_are_ingested(tmp_path: Path) -> None:
     conn.close()
     lite = tmp_path / "lite.db"
     sink = {"type": "datahub-lite", "config": {"type": "sqlite", "config": {"file": str(lite)}}}
-    pipeline = _offline_pipeline().create(recipe(db, "tiny", sink))
+    pipeline = offline_pipeline().create(recipe(db, "tiny", sink))
     pipeline.run()
     pipeline.raise_from_status()
     with LiteCatalog(lite, read_only=True) as catalog:
@@ -142,7 +143,7 @@ def test_unnamed_foreign_keys_are_ingested(tmp_path: Path) -> None:
 def test_ingest_into_gms_through_the_rest_sink(empty_standin: GmsStandin, small_world: Path) -> None:
     config = load_config(small_world, environ={}, catalog="gms", gms_url=empty_standin.url)
     catalog = GmsCatalog.from_config(config)
-    summary = ingest_world(config, catalog)
+    summary = ingest_world(config.home, catalog)
     assert summary.backend == "gms" and summary.datasets == 28
     assert empty_standin.rejected == []
     datasets = {

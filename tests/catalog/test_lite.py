@@ -13,10 +13,11 @@ import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.lite.lite_util import get_datahub_lite
 
-from oncall.catalog import dataset_urn, open_catalog, tracing
+from oncall.catalog import open_catalog, tracing
 from oncall.catalog.lite import LiteCatalog
 from oncall.config import load_config
 from oncall.errors import CatalogError, CatalogUnavailableError
+from oncall.world.urns import dataset_urn
 
 ORDERS = dataset_urn("olist_dirty", "olist_orders")
 
@@ -168,7 +169,7 @@ def test_search_text_is_bound_never_spliced(seeded_home: Path) -> None:
 _OTHER_WRITER = """
 import sys
 from oncall.catalog.lite import LiteCatalog
-from oncall.catalog import dataset_urn
+from oncall.world.urns import dataset_urn
 catalog = LiteCatalog(sys.argv[1], busy_timeout_ms=10000)
 print("ready", flush=True)
 for i in range(40):

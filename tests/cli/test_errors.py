@@ -93,3 +93,30 @@ def test_an_unreachable_gms_is_a_runtime_failure(home: Path, monkeypatch: pytest
     _one_clear_line(
         invoke("catalog", "search", "revenue", "--home", str(home)), 1, "cannot reach DataHub GMS"
     )
+
+
+def test_an_empty_datahub_file_says_to_run_setup_and_stays_empty(seeded_copy: Path) -> None:
+    # SQLite takes a 0-byte file for a new database: it must not become a fresh, empty catalog
+    lite = seeded_copy / "datahub.db"
+    lite.write_bytes(b"")
+    for args in (["run", "revenue dashboard wrong"], ["reset"], ["catalog", "search", "revenue"]):
+        _one_clear_line(invoke(*args, "--home", str(seeded_copy)), 2, "empty (0 bytes)", "oncall setup")
+    assert lite.stat().st_size == 0
+
+
+def test_a_read_only_run_history_is_one_line_naming_the_path(seeded_copy: Path) -> None:
+    # sysfs refuses new files even to root (file modes would not stop root, who runs CI)
+    target = Path("/sys/kernel")
+    if not target.is_dir():
+        pytest.skip("needs Linux sysfs for a folder no user may write to")
+    shutil.rmtree(seeded_copy / "runs", ignore_errors=True)
+    (seeded_copy / "runs").symlink_to(target)
+    for extra in ([], ["--dry-run"]):
+        outcome = invoke("run", "revenue dashboard wrong", *extra, "--home", str(seeded_copy))
+        line = _one_clear_line(outcome, 1, "Permission denied")
+        assert str(seeded_copy / "runs") in line
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line(home: Path) -> None:
+    (home / "config.yaml").write_bytes(b"catalog: lite\n# caf\xe9\n")
+    _one_clear_line(invoke("catalog", "ping", "--home", str(home)), 2, "config.yaml", "not UTF-8", "UTF-8")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from oncall.catalog.urns import dashboard_urn, instance_of
+from oncall.world.urns import dashboard_urn, table_in
 from tests.cli._helpers import invoke
 
 
@@ -36,7 +36,7 @@ def test_assertions_diff(seeded_home: Path) -> None:
     entries, _ = _json("assertions", "diff", "--home", str(seeded_home))
     assert {e["status"] for e in entries} <= {"regression", "pre-existing", "recovered", "unchanged"}
     regressions = [e for e in entries if e["status"] == "regression"]
-    assert regressions and all(instance_of(e["dataset_urn"]) == "olist_dirty" for e in regressions)
+    assert regressions and all(table_in(e["dataset_urn"], "olist_dirty") for e in regressions)
     assert all(
         e["baseline"]["result"] == "SUCCESS" and e["production"]["result"] == "FAILURE" for e in regressions
     )

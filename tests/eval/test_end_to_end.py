@@ -45,8 +45,8 @@ def test_catalog_edges_follow_real_lineage_only(request: pytest.FixtureRequest) 
     except pytest.FixtureLookupError:
         pytest.skip("the catalog area's `seeded_home` fixture is not in the tree yet")
     from oncall.catalog import open_catalog
-    from oncall.catalog.urns import chart_urn, dashboard_urn, dataset_urn
     from oncall.config import load_config
+    from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 
     catalog = open_catalog(load_config(home, environ={}), read_only=True)
     try:

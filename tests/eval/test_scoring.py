@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from oncall.catalog.urns import chart_urn, dashboard_urn, dataset_urn
 from oncall.eval import (
     EvalReport,
     Scenario,
@@ -24,6 +23,7 @@ from oncall.eval import (
 from oncall.eval.scoring import EdgeKind
 from oncall.events import RunEvents
 from oncall.report.models import DiffEntry, DiffSide, LLMUsage, RootCause, RunResult, Symptom, Write
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 
 PROD, BASE = "olist_dirty", "olist_source"
 REVENUE = dashboard_urn(PROD, "revenue")

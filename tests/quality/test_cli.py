@@ -91,7 +91,8 @@ def test_errors_exit_1_with_a_summary_and_the_rest_still_runs(world_copy: Path, 
 
 
 def test_an_unreachable_warehouse_exits_1(world_copy: Path) -> None:
-    (world_copy / "config.yaml").write_text("warehouses: {olist_dirty: 'postgresql://x@127.0.0.1:9/none'}\n")
+    with ((world_copy) / "config.yaml").open("a", encoding="utf-8") as f:  # keep the demo's settings
+        f.write("warehouses: {olist_dirty: 'postgresql://x@127.0.0.1:9/none'}\n")
     result = _invoke("run", "--suite", "kit", "--no-publish", "--home", str(world_copy))
     assert result.exit_code == 1 and "11 of 22 assertions could not be evaluated" in result.stderr
     assert "olist_source kit: 11 passed" in result.stdout
@@ -101,11 +102,12 @@ def test_diff_table_and_json(seeded_home: Path, world_summary: WorldSummary) -> 
     table = _invoke("diff", "--home", str(seeded_home))
     assert table.exit_code == 0, table.output
     header = table.stdout.splitlines()[0].split()
-    assert header == ["TABLE", "ASSERTION", "OLIST_SOURCE", "OLIST_DIRTY", "VERDICT"]
+    assert header == ["TABLE", "ASSERTION", "AGAINST", "OLIST_SOURCE", "OLIST_DIRTY", "VERDICT"]
     regressions = [line.split() for line in table.stdout.splitlines() if line.endswith("regression")]
     assert [
         "olist_order_items",
         "seller_id_length_eq_32",
+        "twin",
         "SUCCESS",
         "0",
         "FAILURE",
@@ -158,3 +160,21 @@ def test_diff_exits_1_when_a_published_assertion_errored(seeded_copy: Path, tmp_
         in result.stderr
     )
     assert any(line.split()[:2] == ["olist_orders", "typo"] for line in result.stdout.splitlines())
+
+
+def test_diff_baseline_modes_and_clearing_the_instances(seeded_home: Path) -> None:
+    def diff(*args: str) -> list[dict[str, object]]:
+        result = _invoke("diff", *args, "--json", "--home", str(seeded_home))
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    twin = diff("--baseline", "twin")
+    assert twin and {e["baseline_kind"] for e in twin} == {"twin"}
+    history = diff("--baseline", "history")
+    assert {e["baseline_kind"] for e in history} == {"history"} and len(history) == len(twin)
+    # `--production ""`: every dataset is production, both instances' assertions are diffed;
+    # `--baseline-instance ""`: no twin, so auto falls back to each assertion's history.
+    everything = diff("--production", "", "--baseline-instance", "")
+    assert len(everything) == 2 * len(twin) and {e["baseline_kind"] for e in everything} == {"history"}
+    refused = _invoke("diff", "--baseline", "twin", "--baseline-instance", "", "--home", str(seeded_home))
+    assert refused.exit_code == 2 and "baseline instance" in refused.stderr

@@ -10,13 +10,13 @@ import pytest
 
 from oncall.catalog.lite import LiteCatalog
 from oncall.catalog.types import Assertion, AssertionRun
-from oncall.catalog.urns import dataset_urn
 from oncall.config import Config, load_config
 from oncall.quality.diff import classify, diff_assertions, diff_history, diff_instances, history_entry
 from oncall.quality.models import DiffEntry, Suite
 from oncall.quality.publish import publish_runs
 from oncall.quality.runner import run_suites, warehouse_url
 from oncall.world.build import WorldSummary
+from oncall.world.urns import dataset_urn
 from tests.quality.conftest import touched
 
 PROD = dataset_urn("olist_dirty", "olist_orders")

@@ -11,13 +11,13 @@ import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
 from oncall.catalog.lite import LiteCatalog
-from oncall.catalog.urns import dataset_urn
 from oncall.config import Config, load_config
 from oncall.quality.models import CheckResult, Suite, SuiteRun
-from oncall.quality.publish import assertion_mcps, assertion_urn, publish_runs, run_event_mcp
+from oncall.quality.publish import assertion_mcps, assertion_urn, publish_runs, run_event_mcp, run_naming
 from oncall.quality.runner import run_suite, run_suites, warehouse_url
 from oncall.quality.suites import parse_suite
 from oncall.world.build import WorldSummary
+from oncall.world.urns import dataset_urn
 from tests.quality.conftest import touched
 
 
@@ -39,7 +39,9 @@ def _roundtrip(mcp: MetadataChangeProposalWrapper) -> MetadataChangeProposalWrap
 
 def test_fk_assertion_records_the_referenced_production_dataset(dirty_profile: SuiteRun) -> None:
     result = _result(dirty_profile, "olist_orders", "customer_id_references_olist_customers")
-    info_mcp, platform_mcp = (_roundtrip(x) for x in assertion_mcps(result, "profile"))
+    info_mcp, platform_mcp = (
+        _roundtrip(x) for x in assertion_mcps(result, "profile", run_naming(dirty_profile))
+    )
     orders = dataset_urn("olist_dirty", "olist_orders")
     assert info_mcp.entityUrn == assertion_urn(orders, result.check.name)
     info = info_mcp.aspect
@@ -72,7 +74,7 @@ def test_run_event_carries_the_observed_values(dirty_profile: SuiteRun, world_su
 
 def test_composite_keys_name_every_key_field(dirty_profile: SuiteRun) -> None:
     result = _result(dirty_profile, "olist_order_items", "unique_key_order_id_order_item_id")
-    ds = assertion_mcps(result, "profile")[0].aspect.datasetAssertion  # type: ignore[union-attr]
+    ds = assertion_mcps(result, "profile", run_naming(dirty_profile))[0].aspect.datasetAssertion  # type: ignore[union-attr]
     assert [f.rsplit(",", 1)[-1] for f in ds.fields] == ["order_id)", "order_item_id)"]
     assert ds.scope == "DATASET_ROWS"
 
@@ -137,3 +139,24 @@ def test_setup_published_both_suites_on_both_instances(
                 assert names == expected, (instance, table)
     finally:
         catalog.close()
+
+
+def test_publish_urns_follow_the_warehouse_platform(dirty_profile: SuiteRun) -> None:
+    # The same checks run on a PostgreSQL warehouse land on DataHub's postgres datasets
+    # (<database>.<schema>.<table>), not on the demo's sqlite ones.
+    pg = dirty_profile.model_copy(update={"warehouse": "postgresql://oncall:***@127.0.0.1:5432/shop"})
+    result = _result(pg, "olist_orders", "customer_id_references_olist_customers")
+    names = run_naming(pg)
+    info_mcp, platform_mcp = assertion_mcps(result, "profile", names)
+    orders = "urn:li:dataset:(urn:li:dataPlatform:postgres,olist_dirty.shop.public.olist_orders,PROD)"
+    ds = info_mcp.aspect.datasetAssertion  # type: ignore[union-attr]
+    assert ds.dataset == orders
+    assert ds.nativeParameters["referenced_dataset"] == orders.replace("olist_orders", "olist_customers")
+    assert platform_mcp.aspect.instance == (  # type: ignore[union-attr]
+        "urn:li:dataPlatformInstance:(urn:li:dataPlatform:postgres,olist_dirty)"
+    )
+    assert run_event_mcp(result, pg).aspect.asserteeUrn == orders  # type: ignore[union-attr]
+    bare = pg.model_copy(update={"instance": "", "warehouse": "postgresql://u@db.internal/shop?schema=sales"})
+    assert run_naming(bare).dataset_urn("orders") == (
+        "urn:li:dataset:(urn:li:dataPlatform:postgres,shop.sales.orders,PROD)"
+    )

@@ -14,7 +14,7 @@ from oncall.quality.models import Suite
 from oncall.quality.runner import build_suites
 from oncall.quality.suites import load_suite, parse_suite, suite_problems, validate_suite
 from oncall.world.build import WorldSummary
-from oncall.world.schema import FOREIGN_KEYS, TABLES
+from oncall.world.schema import FOREIGN_KEYS, TABLES, warehouse_schema
 
 
 def _facts_kit_rows(facts: str) -> list[dict[str, str]]:
@@ -137,7 +137,7 @@ def _baseline(rows: int = 100, blank: int = 0, states: tuple[str, ...] = ()) -> 
         )
         for t in TABLES
     }
-    return BaselineStats(instance="olist_source", tables=tables)
+    return BaselineStats(instance="olist_source", tables=tables, warehouse=warehouse_schema())
 
 
 def test_profile_thresholds_follow_the_baseline() -> None:
@@ -248,4 +248,4 @@ def test_a_rule_on_an_unknown_column_is_named_before_the_baseline_is_read(
     suite = tmp_path / "mine.yaml"
     suite.write_text("name: mine\nprofile: {magnitude: [{table: olist_order_items, column: colour}]}\n")
     with pytest.raises(SuiteError, match=r"profile\.magnitude\[0\]\.column: unknown column 'colour'"):
-        build_suites(small_config, [suite])
+        build_suites(small_config, [suite], schema=warehouse_schema())

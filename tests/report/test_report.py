@@ -74,7 +74,7 @@ def test_postmortem_has_every_section_and_the_evidence_chain() -> None:
     ):
         assert heading in md
     assert "`Revenue by seller` → `v_seller_performance` → `olist_order_items`" in md
-    assert "`seller_id_length_eq_32`: 5632 observed, 0 expected (baseline SUCCESS)" in md
+    assert "`seller_id_length_eq_32`: 5632 observed, 0 expected (baseline: twin, SUCCESS)" in md
     assert "finance_team" in md
     assert "Also failing elsewhere" in md and "olist_geolocation" in md
     assert "create `incidentInfo`" in md and "(verified)" in md

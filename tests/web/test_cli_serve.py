@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -57,3 +60,42 @@ def test_listening_socket_declares_tcp_so_responses_are_not_held_by_nagle() -> N
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def _serve(home: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [*ONCALL, "serve", "--port", "0", "--home", str(home)], stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    match = re.search(r"console: (http://127\.0\.0\.1:\d+)/", proc.stderr.readline())
+    assert match
+    return proc, match.group(1)
+
+
+def test_a_run_of_a_killed_server_is_interrupted_after_restart_not_running(seeded_copy: Path) -> None:
+    proc, url = _serve(seeded_copy)
+    try:
+        started = httpx.post(f"{url}/api/runs", json={"incident": "revenue dashboard wrong"}, timeout=60)
+        run_id = started.json()["run_id"]
+        events = seeded_copy / "runs" / f"{run_id}.events.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (events.exists() and events.read_text().strip()):
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)  # mid-run: the server has no chance to close anything
+    finally:
+        proc.wait(timeout=30)
+    kinds = [json.loads(line)["kind"] for line in events.read_text().splitlines() if line.strip()]
+    assert kinds and "run_finished" not in kinds, "the run finished before the kill; nothing was tested"
+    assert not (seeded_copy / "runs" / f"{run_id}.json").exists()
+
+    proc, url = _serve(seeded_copy)
+    try:
+        (row,) = [r for r in httpx.get(f"{url}/api/runs", timeout=60).json()["runs"] if r["run_id"] == run_id]
+        assert row["status"] == "interrupted" and row["verdict"] == "interrupted"
+        result = httpx.get(f"{url}/api/runs/{run_id}", timeout=60)
+        assert result.status_code == 200 and result.json()["verdict"] == "interrupted"
+        replay = httpx.get(f"{url}/api/runs/{run_id}/events", timeout=60).text
+        assert '"kind":"run_finished"' in replay.replace(" ", "") and "interrupted" in replay
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

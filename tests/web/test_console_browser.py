@@ -145,7 +145,7 @@ def test_highlighter_tokens(console: ServerThread, page: Any) -> None:
 def test_models_stream_their_thinking_into_the_panes(
     openai_standin: Any, seeded_copy: Path, serve_console: Any, page: Any
 ) -> None:
-    from oncall.catalog.urns import dashboard_urn
+    from oncall.world.urns import dashboard_urn
     from tests.llm.openai_standin import Reply, ToolCall, answer
     from tests.plugins.llm import standin_config, standin_model
 
@@ -215,8 +215,8 @@ def test_catalog_text_with_markup_stays_inert_on_the_entity_page(
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
     from oncall.catalog import open_catalog
-    from oncall.catalog.urns import dataset_urn
     from oncall.config import load_config
+    from oncall.world.urns import dataset_urn
 
     urn = dataset_urn("olist_dirty", "olist_customers")
     description = '<img src=x onerror="window.__xss=3"><script>window.__xss=4</script> customers'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from oncall.catalog.urns import dataset_urn
 from oncall.web.server import ServerThread
+from oncall.world.urns import dataset_urn
 from tests.web._sse import read_events
 
 CUSTOMERS = dataset_urn("olist_dirty", "olist_customers")
@@ -41,13 +41,14 @@ def test_entity_page_before_and_after_a_run_then_reset(console: ServerThread) ->
         assert incident["state"] == "ACTIVE" and CUSTOMERS in incident["entities"]
         assert incident["title"]
 
-        undone = client.post("/api/reset").json()["writes"]
+        undone = client.post("/api/reset", json={}).json()["writes"]
         assert undone, "reset reports what it undid"
         assert client.get(f"/api/entities/{CUSTOMERS}").json()["incidents"] == []
 
 
 def test_entity_links_follow_the_datahub_ui_when_configured(seeded_copy, serve_console) -> None:  # type: ignore[no-untyped-def]
-    (seeded_copy / "config.yaml").write_text("datahub_ui_url: http://datahub.local:9002/\n")
+    with ((seeded_copy) / "config.yaml").open("a", encoding="utf-8") as f:  # keep the demo's settings
+        f.write("datahub_ui_url: http://datahub.local:9002/\n")
     server = serve_console(seeded_copy)
     page = httpx.get(f"{server.url}/api/entities/{CUSTOMERS}", timeout=30).json()
     assert page["href"].startswith("http://datahub.local:9002/dataset/urn%3Ali%3Adataset")

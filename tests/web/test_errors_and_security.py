@@ -101,7 +101,7 @@ def test_reset_while_a_run_goes_is_a_409(
     console = serve_console(seeded_copy, runner=gate)
     with httpx.Client(base_url=console.url, timeout=60) as client:
         client.post("/api/runs", json={"incident": "revenue dashboard wrong", "dry_run": True})
-        assert_error_shape(client.post("/api/reset"), 409, "busy")
+        assert_error_shape(client.post("/api/reset", json={}), 409, "busy")
         gate.open()
 
 
@@ -142,6 +142,27 @@ def test_foreign_host_and_cross_origin_writes_are_refused(plain: ServerThread) -
         assert_error_shape(cross, 403, "cross_origin")
         same = client.get("/api/runs", headers={"Origin": plain.url})
         assert same.status_code == 200
+
+
+def test_a_page_on_another_loopback_port_cannot_reset_or_start_runs(plain: ServerThread) -> None:
+    # what a browser sends for a cross-port HTML form: no preflight, a form content type
+    port = int(plain.url.rsplit(":", 1)[1])
+    other = f"http://127.0.0.1:{port + 1}"
+    with httpx.Client(base_url=plain.url, timeout=10) as client:
+        form = {"Origin": other, "Content-Type": "application/x-www-form-urlencoded"}
+        assert_error_shape(client.post("/api/reset", content=b"", headers=form), 403, "cross_origin")
+        for origin in (other, f"https://127.0.0.1:{port}", "null"):
+            cross = client.post("/api/runs", json={"incident": "x"}, headers={"Origin": origin})
+            assert_error_shape(cross, 403, "cross_origin")
+        # same origin, but not JSON: what a form or a no-preflight fetch posts
+        for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+            posted = client.post(
+                "/api/reset", content=b"x=1", headers={"Origin": plain.url, "Content-Type": content_type}
+            )
+            assert_error_shape(posted, 415, "unsupported_media_type")
+        assert_error_shape(client.post("/api/reset"), 415, "unsupported_media_type")
+        ok = client.post("/api/reset", json={}, headers={"Origin": plain.url})
+        assert ok.status_code == 200, ok.text
 
 
 def test_pages_carry_a_strict_content_security_policy(plain: ServerThread) -> None:

@@ -44,21 +44,34 @@ def test_listing_skips_unreadable_results_and_sorts_newest_first(tmp_path: Path)
     assert [r.run_id for r in store.list()] == ["c-new", "b-mid", "a-old"]
 
 
-def test_a_run_without_result_is_listed_as_failed_and_replayable(tmp_path: Path) -> None:
+def test_a_run_without_result_is_listed_as_interrupted_and_replayable(tmp_path: Path) -> None:
     store = RunStore(tmp_path)
     events = RunEvents("20200101T000000Z-c0ffee")
     writer = store.record(events)
     events.emit("system", "run_started", {"incident": "orders by state chart is missing orders"})
+    assert [r.status for r in store.list()] == ["running"]  # its writer still holds the file
     writer.close()  # the process died here: no run_finished, no result file
     (row,) = store.list()
     assert (row.run_id, row.status, row.incident) == (
         events.run_id,
-        "failed",
+        "interrupted",
         "orders by state chart is missing orders",
     )
     assert [e.kind for e in store.events(events.run_id)] == ["run_started"]
     with pytest.raises(NotFoundError, match="replay its events"):
         store.load(events.run_id)
+
+
+def test_a_history_file_with_bytes_that_are_not_utf8_spoils_only_its_own_line(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    events = RunEvents("20200101T000000Z-0dd0dd")
+    writer = store.record(events)
+    events.emit("system", "run_started", {"incident": "payments look off"})
+    writer.close()
+    with store.events_path(events.run_id).open("ab") as fh:
+        fh.write(b"\xff\xfe{torn\n")
+    assert [e.kind for e in store.events(events.run_id)] == ["run_started"]
+    assert [r.status for r in store.list()] == ["interrupted"]
 
 
 @pytest.mark.parametrize("bad", ["../etc/passwd", "a/b", "", ".hidden", "x" * 81, "a b"])

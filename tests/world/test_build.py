@@ -83,7 +83,11 @@ def test_existing_world_is_kept_without_force(home: Path) -> None:
     build_world(home, scale=SCALE, seed=2, force=True)
     assert snapshot(home)[SOURCE_DB] != before[SOURCE_DB]
     assert load_summary(home).seed == 2
-    assert sorted(p.name for p in home.iterdir()) == sorted([SOURCE_DB, DIRTY_DB, MANIFEST])
+    assert sorted(p.name for p in home.iterdir()) == sorted([SOURCE_DB, DIRTY_DB, MANIFEST, "config.yaml"])
+    assert yaml.safe_load((home / "config.yaml").read_text()) == {
+        "baseline_instance": "olist_source",
+        "production_instance": "olist_dirty",
+    }
 
 
 def test_a_single_leftover_file_also_counts_as_a_world(home: Path) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Literal, NoReturn, TypeVar
 from oncall.catalog.base import Catalog, tracing
 from oncall.config import Config
 from oncall.events import Agent, EventKind, RunEvents
+from oncall.quality.models import BaselineMode
 
 __all__ = ["RunContext", "fence", "reject"]
 
@@ -116,7 +117,8 @@ class RunContext:
     models: Any | None = None
     """The `oncall.llm.ModelSet`, or None when the run is offline."""
     dry_run: bool = False
-    history: bool = False
+    baseline: BaselineMode = "auto"
+    """How the Reality-Checker picks each dataset's baseline (twin, history, or auto per dataset)."""
     degraded: list[str] = field(default_factory=list)
     decided_by: dict[str, Literal["model", "procedure"]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
@@ -124,6 +126,11 @@ class RunContext:
     """(step, start, end) in perf_counter seconds for every model call: the critical-path bench reads it."""
     prefetched: list[Prefetch] = field(default_factory=list)
     """Started catalog calls no `tool` call has taken yet."""
+
+    @property
+    def history(self) -> bool:
+        """True when every assertion is compared with its own history (no twin is consulted)."""
+        return self.baseline == "history" or not self.config.baseline_instance
 
     def emit(self, agent: Agent, kind: EventKind, data: dict[str, Any] | None = None) -> None:
         """Emit an event on the run's bus."""

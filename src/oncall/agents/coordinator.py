@@ -24,10 +24,13 @@ from oncall.catalog.types import Entity, LineageNode
 from oncall.config import Config
 from oncall.errors import NotFoundError, UserError
 from oncall.events import RunEvents
-from oncall.report.models import BlastRadiusEntry, LLMUsage, RunResult, Write
+from oncall.quality.diff import BASELINE_MODES
+from oncall.quality.models import BaselineMode
+from oncall.report.models import BlastRadiusEntry, DiffEntry, LLMUsage, RunResult, Write
 from oncall.report.postmortem import build_postmortem, default_follow_ups, default_summary, display_name
 from oncall.report.quarantine import quarantine_snippet
 from oncall.report.slack import draft_slack, post_slack
+from oncall.untrusted import Bounded, bound_incident, model_text
 
 if TYPE_CHECKING:
     from oncall.llm import ModelSet
@@ -66,8 +69,14 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
-def _template_plan(text: str, history: bool) -> list[str]:
-    against = "their own last passing runs" if history else "the clean baseline"
+def _template_plan(ctx: RunContext, text: str) -> list[str]:
+    against = (
+        "their own last passing runs"
+        if ctx.history
+        else "the clean baseline twin where there is one, else their own last passing runs"
+        if ctx.baseline == "auto"
+        else "the clean baseline"
+    )
     return [
         f"Detective: find the catalog entity meant by \u201c{text}\u201d and walk its upstream lineage.",
         f"Reality-Checker (at the same time): diff production assertions against {against}.",
@@ -86,27 +95,31 @@ async def _timed(timings: dict[str, float], phase: str, work: Awaitable[T]) -> T
         timings[phase] = round((time.perf_counter() - started) * 1000, 2)
 
 
-async def _warm_up(ctx: RunContext, text: str) -> None:
+async def _warm_up(ctx: RunContext, text: str, symptom_urn: str | None) -> None:
     """While the plan call is in flight, start the catalog reads the Detective and the Reality-Checker open
     with (the same calls, so their `tool` calls take the results). Returns once those are registered and
     the Detective's search is done, so the Detective's model call still starts first, as without the
     prefetch; a failed read is left for the agent whose call it is to report."""
-    from oncall.quality import diff as quality_diff
-
-    found = ctx.prefetch(
-        detective.search_candidates, ctx.catalog, text, production_instance=ctx.config.production_instance
+    found = (
+        None
+        if symptom_urn
+        else ctx.prefetch(
+            detective.search_candidates,
+            ctx.catalog,
+            text,
+            production_instance=ctx.config.production_instance,
+        )
     )
     listed = ctx.prefetch(ctx.catalog.list_urns, "dataset", ctx.config.production_instance)
     try:
         urns = list(await listed.value())
     except Exception:
         urns = []
-    if urns and ctx.history:
-        ctx.prefetch(quality_diff.diff_history, ctx.catalog, urns)
-    elif urns:
-        baseline, production = ctx.config.baseline_instance, ctx.config.production_instance
-        ctx.prefetch(quality_diff.diff_instances, ctx.catalog, urns, baseline, production)
-    await asyncio.gather(found.task, return_exceptions=True)
+    if urns:
+        fn, *args, kwargs = reality_checker.diff_call(ctx, urns)
+        ctx.prefetch(fn, *args, **kwargs)
+    if found is not None:
+        await asyncio.gather(found.task, return_exceptions=True)
 
 
 async def _plan(ctx: RunContext, text: str) -> list[str]:
@@ -119,7 +132,7 @@ async def _plan(ctx: RunContext, text: str) -> list[str]:
     answer = await ctx.ask(
         "coordinator", "plan", PLAN_SYSTEM, fence("incident report", text), Plan, validators=[sane]
     )
-    steps = [s.strip() for s in answer.steps if s.strip()] if answer else _template_plan(text, ctx.history)
+    steps = [s.strip() for s in answer.steps if s.strip()] if answer else _template_plan(ctx, text)
     ctx.emit("coordinator", "message", {"plan": steps, "decided_by": "model" if answer else "procedure"})
     return steps
 
@@ -154,11 +167,13 @@ def _blast_radius(catalog: Catalog, origins: Sequence[str]) -> tuple[list[BlastR
 
 
 async def _investigate(
-    ctx: RunContext, text: str
+    ctx: RunContext, text: str, symptom_urn: str | None
 ) -> tuple[detective.DetectiveReport, reality_checker.RealityReport]:
     # Both finish before anything is raised, so no worker thread still reads a catalog being closed.
     found, reality = await asyncio.gather(
-        detective.investigate(ctx, text), reality_checker.check(ctx), return_exceptions=True
+        detective.investigate(ctx, text, symptom_urn=symptom_urn),
+        reality_checker.check(ctx),
+        return_exceptions=True,
     )
     for outcome in (found, reality):
         if isinstance(outcome, BaseException):
@@ -169,16 +184,21 @@ async def _investigate(
 
 async def _join(
     ctx: RunContext, found: detective.DetectiveReport, reality: reality_checker.RealityReport
-) -> Analysis:
+) -> tuple[Analysis, list[DiffEntry]]:
+    """The analysis and the whole diff it used: the Reality-Checker's, plus the symptom itself and its
+    upstream datasets when they lie outside the production datasets it covered."""
     assert found.symptom is not None
     diff = list(reality.diff)
     covered = set(reality.covered)
-    extra = [n.ref.urn for n in found.upstream if n.ref.type == "dataset" and n.ref.urn not in covered]
-    if extra:  # the symptom lives outside the production instance: diff its datasets too
-        diff += await reality_checker.diff_scope(ctx, extra)
+    scope = [found.symptom.urn] if found.symptom.type == "dataset" else []
+    scope += [n.ref.urn for n in found.upstream if n.ref.type == "dataset"]
+    extra = [u for u in dict.fromkeys(scope) if u not in covered]
+    if extra:
+        seen = {e.assertion_urn for e in diff}
+        diff += [e for e in await reality_checker.diff_scope(ctx, extra) if e.assertion_urn not in seen]
     regressed = sorted({e.dataset_urn for e in diff if e.status == "regression"})
     ancestors = await ctx.tool("coordinator", "upstream_of_regressed", _ancestors, ctx.catalog, regressed)
-    return analyse(found.symptom.urn, found.upstream, diff, ancestors, history=ctx.history)
+    return analyse(found.symptom.urn, found.upstream, diff, ancestors), diff
 
 
 def _emit_analysis(ctx: RunContext, analysis: Analysis) -> None:
@@ -234,7 +254,9 @@ async def _synthesise(ctx: RunContext, result: RunResult) -> tuple[str, list[str
     )
     if answer is None:
         return summary, follow_ups
-    return answer.summary.strip(), [f.strip() for f in answer.follow_ups if f.strip()]
+    allowed = {*result.scope, *(b.urn for b in result.blast_radius)}
+    cleaned = [model_text(f, allowed, 300, keep_newlines=False) for f in answer.follow_ups]
+    return model_text(answer.summary, allowed, 2000), [f for f in cleaned if f]
 
 
 def _llm_usage(ctx: RunContext, preset: str) -> LLMUsage:
@@ -260,16 +282,18 @@ def _critical_path_s(records: Sequence[Any]) -> float:
     return max(best, default=0.0)
 
 
-async def _loop(ctx: RunContext, result: RunResult, timings: dict[str, float]) -> None:
+async def _loop(
+    ctx: RunContext, result: RunResult, timings: dict[str, float], symptom_urn: str | None
+) -> None:
     text = result.incident
     # Only a plan model call leaves time to overlap; offline, the agents read when they need to.
-    warm = asyncio.ensure_future(_warm_up(ctx, text)) if ctx.model_for("coordinator") else None
+    warm = asyncio.ensure_future(_warm_up(ctx, text, symptom_urn)) if ctx.model_for("coordinator") else None
     try:
         result.plan = await _timed(timings, "plan", _plan(ctx, text))
     finally:
         if warm is not None:
             await warm
-    found, reality = await _timed(timings, "investigate", _investigate(ctx, text))
+    found, reality = await _timed(timings, "investigate", _investigate(ctx, text, symptom_urn))
     result.diff = reality.diff
     result.narrative = reality.narrative
     if found.symptom is None:
@@ -279,7 +303,7 @@ async def _loop(ctx: RunContext, result: RunResult, timings: dict[str, float]) -
         ctx.emit("coordinator", "agent_finished", {"verdict": result.verdict})
         return
     result.symptom = found.symptom
-    analysis = await _timed(timings, "root_cause", _join(ctx, found, reality))
+    analysis, result.diff = await _timed(timings, "root_cause", _join(ctx, found, reality))
     _emit_analysis(ctx, analysis)
     result.scope = list(analysis.closure)
     result.root_causes = analysis.root_causes
@@ -347,19 +371,40 @@ def _load_models(config: Config, preset: str) -> ModelSet | None:
 
 
 def _check_ready(config: Config) -> None:
-    if config.catalog == "lite" and not config.lite_path.exists():
+    if config.catalog != "lite":
+        return
+    if not config.lite_path.exists():
         raise UserError(
             f"no DataHub Lite catalog at {config.lite_path}; run `oncall setup` (or `oncall demo`) first"
         )
+    if config.lite_path.is_file() and config.lite_path.stat().st_size == 0:
+        raise UserError(f"the DataHub Lite catalog {config.lite_path} is empty (0 bytes); run `oncall setup`")
+
+
+def _incident_text(incident: str | None, symptom_urn: str | None) -> Bounded:
+    """The bounded incident text; with a symptom URN the text may be empty (the URN stands in)."""
+    bounded = bound_incident(incident or "")
+    if symptom_urn is not None:
+        from oncall.catalog.urns import parse_urn
+
+        parse_urn(symptom_urn)  # InvalidUrnError (a UserError) for anything but a dataset/chart/dashboard
+        return bounded if bounded.text else Bounded(f"incident on {symptom_urn}", bounded.dropped)
+    if not bounded.text:
+        raise UserError(
+            'the incident text is empty; describe what looks wrong, e.g. "revenue dashboard wrong"'
+        )
+    return bounded
 
 
 async def run_incident(
-    incident: str,
+    incident: str | None = None,
     *,
     config: Config,
     events: RunEvents | None = None,
     dry_run: bool = False,
     llm_preset: str | None = None,
+    symptom_urn: str | None = None,
+    baseline: BaselineMode = "auto",
     history: bool = False,
     run_id: str | None = None,
     catalog: Catalog | None = None,
@@ -367,23 +412,33 @@ async def run_incident(
     """Run the incident loop and return its result (emits `run_started` ... `run_finished` on `events`).
 
     Args:
-        incident: the incident in the user's words.
+        incident: the incident in the user's words (optional when `symptom_urn` is given).
         config: resolved settings.
         events: the run's event bus (a fresh one if None).
         dry_run: find and report, but write nothing to DataHub.
         llm_preset: model preset for this run (default `config.llm_preset`).
-        history: compare each assertion with its own last passing run instead of the baseline instance.
+        symptom_urn: the symptom entity itself (e.g. a failing dataset): the Detective skips the search
+            and uses it, after checking that it exists.
+        baseline: `twin` (the baseline instance's twin), `history` (each assertion's own last passing
+            run) or `auto` (per dataset: the twin when the baseline instance has one, else history).
+        history: the old spelling of `baseline="history"`.
         run_id: the id to use (default: a new one).
         catalog: an open catalog to use (default: opened here and closed at the end).
 
     Raises:
-        UserError: empty incident text, no catalog set up, bad model configuration.
+        UserError: empty incident text, a bad or unknown symptom URN, `twin` with no baseline instance,
+            no catalog set up, bad model configuration.
         CatalogError: DataHub failed mid-run (the events still end with `run_finished`).
     """
-    text = " ".join(incident.split())
-    if not text:
+    bounded = _incident_text(incident, symptom_urn)
+    text = bounded.text
+    mode: BaselineMode = "history" if history else baseline
+    if mode not in BASELINE_MODES:
+        raise UserError(f"baseline must be one of {', '.join(BASELINE_MODES)}, not {mode!r}")
+    if mode == "twin" and not config.baseline_instance:
         raise UserError(
-            'the incident text is empty; describe what looks wrong, e.g. "revenue dashboard wrong"'
+            "baseline 'twin' needs a baseline instance: set baseline_instance (ONCALL_BASELINE), "
+            "or use --baseline history"
         )
     preset = llm_preset or config.llm_preset or "offline"
     models = _load_models(config, preset)
@@ -398,17 +453,35 @@ async def run_incident(
         catalog = await asyncio.to_thread(open_catalog, config)
     assert catalog is not None
     ctx = RunContext(
-        config=config, catalog=catalog, events=bus, models=models, dry_run=dry_run, history=history
+        config=config, catalog=catalog, events=bus, models=models, dry_run=dry_run, baseline=mode
     )
-    result = RunResult(run_id=rid, incident=text, dry_run=dry_run, started_at=time.time(), history=history)
+    result = RunResult(
+        run_id=rid,
+        incident=text,
+        dry_run=dry_run,
+        started_at=time.time(),
+        baseline_mode=mode,
+        history=ctx.history,
+    )
     bus.emit(
         "system",
         "run_started",
-        {"incident": text, "dry_run": dry_run, "llm": preset, "history": history, "catalog": catalog.backend},
+        {
+            "incident": text,
+            "dry_run": dry_run,
+            "llm": preset,
+            "baseline": mode,
+            "history": ctx.history,
+            "symptom_urn": symptom_urn,
+            "catalog": catalog.backend,
+        },
     )
+    for note in bounded.dropped:  # said where the person looks: the lanes and the result
+        bus.emit("system", "message", {"text": f"incident text: {note}"})
+        ctx.degraded.append(f"input: incident text {note}")
     timings: dict[str, float] = {}
     try:
-        await _loop(ctx, result, timings)
+        await _loop(ctx, result, timings, symptom_urn)
     except Exception as exc:
         bus.emit("system", "error", {"message": str(exc), "type": type(exc).__name__})
         bus.emit("system", "run_finished", {"verdict": "failed", "summary": f"The run failed: {exc}"})
@@ -444,9 +517,14 @@ def _seal(ctx: RunContext, result: RunResult, timings: dict[str, float], preset:
 
 
 def reset(config: Config, *, catalog: Catalog | None = None) -> list[Write]:
-    """Undo what runs wrote: resolve their incidents, remove their tags and links (from the ledger)."""
-    if not writeback.ledger_path(config).exists():
-        return []
+    """Undo what runs wrote: resolve their incidents, remove their tags and links (the ledger's, and
+    whatever carries our marker in DataHub)."""
+    if (
+        config.catalog == "lite"
+        and not config.lite_path.exists()
+        and not writeback.ledger_path(config).exists()
+    ):
+        return []  # never set up, never written to
     owned = catalog is None
     if owned:
         _check_ready(config)

@@ -2,9 +2,10 @@
 
 Candidates come from catalog searches (the whole text and each meaningful word); the deterministic
 ranking (`ranking.rank_entities`) scores them on names, descriptions, columns, tags and type words. A
-model, when configured, may pick another candidate, but only one the catalog returned: its answer is
-checked against the candidate URNs (it cannot invent an entity). Nothing matching is a verdict
-(`no_symptom`), never a guess.
+model, when configured, may pick another candidate, but only one the catalog returned and only one in
+the run's scope (the production instance when one is configured, never the baseline): a description
+that talks the model into the clean baseline twin would otherwise hide the incident. When the model and
+the ranking disagree, the run says so. Nothing matching is a verdict (`no_symptom`), never a guess.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from oncall.agents._runtime import RunContext, fence, reject
 from oncall.agents._text import content_tokens
 from oncall.agents.ranking import MIN_CONTENT_SCORE, Ranked, rank_entities
 from oncall.catalog.base import Catalog
-from oncall.catalog.types import Entity, LineageNode, SearchHit
-from oncall.errors import NotFoundError
+from oncall.catalog.types import Entity, EntityRef, LineageNode, SearchHit
+from oncall.config import Config
+from oncall.errors import NotFoundError, UserError
 from oncall.report.models import Symptom
 
 __all__ = ["DetectiveReport", "SymptomPick", "investigate", "search_candidates"]
@@ -114,10 +116,20 @@ def _prompt(text: str, ranked: Sequence[Ranked], entities: dict[str, Entity]) ->
     return "\n".join(lines)
 
 
+def in_scope(config: Config, ref: EntityRef) -> bool:
+    """May the symptom be this entity? Never the baseline instance; the production one when configured
+    (entities without an instance, e.g. BI tools that have none, stay allowed)."""
+    if config.baseline_instance and ref.instance == config.baseline_instance:
+        return False
+    production = config.production_instance
+    return not production or ref.instance in (production, None)
+
+
 async def _model_pick(
     ctx: RunContext, text: str, ranked: list[Ranked], entities: dict[str, Entity]
 ) -> SymptomPick | None:
     allowed = {r.ref.urn for r in ranked}
+    refs: dict[str, EntityRef] = {r.ref.urn: r.ref for r in ranked}
 
     async def search_catalog(query: str) -> list[dict[str, str]]:
         """Search the data catalog for dashboards, charts and datasets matching the query words.
@@ -126,6 +138,7 @@ async def _model_pick(
         """
         hits = await ctx.tool("detective", "search", ctx.catalog.search, query, limit=10)
         allowed.update(h.ref.urn for h in hits)
+        refs.update({h.ref.urn: h.ref for h in hits})
         return [
             {"urn": h.ref.urn, "type": h.ref.type, "name": h.ref.name, "instance": h.ref.instance or ""}
             for h in hits
@@ -134,6 +147,11 @@ async def _model_pick(
     def known_urn(pick: SymptomPick) -> None:
         if pick.urn is not None and pick.urn not in allowed:
             reject(f"{pick.urn} is not one of the candidate URNs; choose one listed, or null")
+        if pick.urn is not None and not in_scope(ctx.config, refs[pick.urn]):
+            reject(
+                f"{pick.urn} is outside the run's scope (instance {refs[pick.urn].instance}); "
+                "choose an entity of the production instance, or null"
+            )
 
     return await ctx.ask(
         "detective",
@@ -146,9 +164,15 @@ async def _model_pick(
     )
 
 
-async def investigate(ctx: RunContext, text: str) -> DetectiveReport:
-    """Resolve the incident text to the symptom entity and walk its upstream lineage."""
+async def investigate(ctx: RunContext, text: str, *, symptom_urn: str | None = None) -> DetectiveReport:
+    """Resolve the incident text to the symptom entity and walk its upstream lineage.
+
+    With `symptom_urn` (a watcher's failing dataset, a URN the user gave) there is nothing to search:
+    the entity is read (`UserError` when the catalog does not have it) and its lineage walked.
+    """
     ctx.emit("detective", "agent_started", {"task": "find the entity the incident is about"})
+    if symptom_urn is not None:
+        return await _given(ctx, symptom_urn)
     entities_list, scores = await ctx.tool(
         "detective",
         "search",
@@ -165,10 +189,11 @@ async def investigate(ctx: RunContext, text: str) -> DetectiveReport:
     ctx.names.update({e.urn: e.name for e in entities_list})
     pick_urn, reasons, decided = _procedure_pick(ranked)
     answer = await _model_pick(ctx, text, ranked, entities)
-    if answer is not None and (
-        answer.urn is None or answer.urn in entities or await _exists(ctx, answer.urn)
-    ):
+    if answer is not None and await _verified(ctx, answer, entities):
+        ranked_best = pick_urn
         pick_urn, reasons, decided = answer.urn, answer.reasons or ["chosen by the model"], "model"
+        if pick_urn != ranked_best:
+            reasons = [*reasons, _disagree(ctx, pick_urn, ranked_best)]
     ctx.decided_by["symptom"] = "model" if decided == "model" else "procedure"
     if pick_urn is None:
         return _nothing_matches(ctx, text, ranked, entities)
@@ -176,6 +201,20 @@ async def investigate(ctx: RunContext, text: str) -> DetectiveReport:
     upstream = await _upstream(ctx, symptom)
     ctx.emit("detective", "agent_finished", {"symptom": symptom.urn, "upstream": len(upstream)})
     return DetectiveReport(symptom=symptom, upstream=upstream, ranked=ranked, entities=entities)
+
+
+async def _given(ctx: RunContext, urn: str) -> DetectiveReport:
+    try:
+        entity = await ctx.tool("detective", "get", ctx.catalog.get, urn)
+    except NotFoundError as exc:
+        raise UserError(
+            f"the symptom {urn} is not in the catalog; find URNs with `oncall catalog search`"
+        ) from exc
+    ctx.decided_by["symptom"] = "procedure"
+    symptom = await _symptom(ctx, urn, [], {urn: entity}, ["given as the symptom URN"], "procedure")
+    upstream = await _upstream(ctx, symptom)
+    ctx.emit("detective", "agent_finished", {"symptom": symptom.urn, "upstream": len(upstream)})
+    return DetectiveReport(symptom=symptom, upstream=upstream, entities={urn: entity})
 
 
 def _nothing_matches(
@@ -211,6 +250,33 @@ def _procedure_pick(ranked: Sequence[Ranked]) -> tuple[str | None, list[str], st
 
 async def _exists(ctx: RunContext, urn: str) -> bool:
     return bool(await ctx.tool("detective", "exists", ctx.catalog.exists, urn))
+
+
+async def _verified(ctx: RunContext, answer: SymptomPick, entities: dict[str, Entity]) -> bool:
+    """Code verifies the model's pick: it exists and lies in the run's scope (else: the procedure)."""
+    if answer.urn is None:
+        return True
+    entity = entities.get(answer.urn)
+    if entity is None:
+        if not await _exists(ctx, answer.urn):
+            return False
+        entity = await ctx.tool("detective", "get", ctx.catalog.get, answer.urn)
+        entities[answer.urn] = entity
+    if in_scope(ctx.config, entity):
+        return True
+    note = f"detective/symptom: the model picked {answer.urn}, outside the run's scope; used the ranking"
+    ctx.degraded.append(note)
+    ctx.emit("detective", "error", {"step": "symptom", "message": note, "fallback": "procedure"})
+    return False
+
+
+def _disagree(ctx: RunContext, picked: str | None, ranked_best: str | None) -> str:
+    """Say in the run that the model overruled the keyword ranking, and what the ranking preferred."""
+    text = (
+        f"the model picked {picked or 'nothing'}; the keyword ranking's best was {ranked_best or 'nothing'}"
+    )
+    ctx.emit("detective", "message", {"text": text, "model": picked, "ranking": ranked_best})
+    return text
 
 
 async def _symptom(

@@ -19,10 +19,11 @@ from oncall.catalog.types import Assertion
 from oncall.report.models import BlastRadiusEntry, DiffEntry, RootCause, RunResult, Write
 from oncall.report.postmortem import display_name
 from oncall.report.slack import draft_slack
+from oncall.untrusted import md_escape, model_text, unlink
 
 __all__ = ["FixerDraft", "draft_incident", "draft_with_model", "fix", "incident_type", "priority_for"]
 
-_URN = re.compile(r"urn:li:[A-Za-z]+:[^\s,;]*(?:\([^)]*\))?")
+_URN = re.compile(r"urn:li:[A-Za-z]+:(?:\([^()\s]*\)|[^\s,;()<>|\[\]]+)")
 
 
 def incident_type(assertions: Sequence[Assertion], entries: Sequence[DiffEntry]) -> tuple[str, str | None]:
@@ -92,10 +93,12 @@ def draft_incident(
         f"{a.native_type}: {_num(a.production.value)} observed, {_num(a.baseline.value)} expected"
         for a in rc.assertions
     )
-    path = " -> ".join(display_name(u, names) for u in rc.lineage_path)
+    # DataHub renders descriptions as Markdown: catalog names and the report are escaped in it
+    path = " -> ".join(md_escape(display_name(u, names)) for u in rc.lineage_path)
     description = (
-        f"{DESCRIPTION_MARK} Data-quality regression on {name}: {checks}. "
-        f"Lineage path from the reported symptom: {path}. Reported as: \u201c{incident_text}\u201d."
+        f"{DESCRIPTION_MARK} Data-quality regression on {md_escape(name)}: {md_escape(checks)}. "
+        f"Lineage path from the reported symptom: {path}. "
+        f"Reported as: \u201c{md_escape(incident_text)}\u201d."
     )
     first = rc.assertions[0] if rc.assertions else None
     entities = [rc.dataset_urn, *(b.urn for b in affected if b.urn != rc.dataset_urn)]
@@ -117,7 +120,8 @@ async def draft_with_model(ctx: RunContext, result: RunResult, fallback_slack: s
     in_scope = set(result.scope) | {b.urn for b in result.blast_radius} | origins
 
     def checked(draft: FixerDraft) -> None:
-        stray = [u for u in _URN.findall(draft.slack_message) if u not in in_scope]
+        # a link to something outside the incident is dropped (its label stays); a bare mention is refused
+        stray = [u for u in _URN.findall(unlink(draft.slack_message, in_scope)) if u not in in_scope]
         if stray:
             reject(f"{stray[0]} is not part of this incident; mention only entities from the input")
         unknown = [k for k in draft.titles if k not in origins]
@@ -143,7 +147,14 @@ async def draft_with_model(ctx: RunContext, result: RunResult, fallback_slack: s
             for rc in result.origins
         )
     )
-    return await ctx.ask("fixer", "drafts", system, prompt, FixerDraft, validators=[checked])
+    answer = await ctx.ask("fixer", "drafts", system, prompt, FixerDraft, validators=[checked])
+    if answer is None:
+        return None
+    # what passed the checks is still model text: no escapes, no links beyond this incident, bounded
+    return FixerDraft(
+        slack_message=model_text(answer.slack_message, in_scope, 3000),
+        titles={k: model_text(v, in_scope, 150, keep_newlines=False) for k, v in answer.titles.items()},
+    )
 
 
 def _drafts(
@@ -166,6 +177,7 @@ def _drafts(
 async def _write_back(ctx: RunContext, result: RunResult, drafts: list[IncidentDraft]) -> list[Write]:
     assert result.symptom is not None
     path = writeback.postmortem_path(ctx.config, result.symptom.urn)
+    ledger = writeback.Ledger(writeback.ledger_path(ctx.config), result.run_id)
     writes = await ctx.tool(
         "fixer",
         "write_back",
@@ -176,11 +188,11 @@ async def _write_back(ctx: RunContext, result: RunResult, drafts: list[IncidentD
         link_url=path.resolve().as_uri(),
         link_label=f"Postmortem: {result.symptom.name} (datahub-oncall)",
         scope=set(result.scope) | {b.urn for b in result.blast_radius},
+        ledger=ledger,
         summary=lambda ws: {"count": len(ws), "items": [f"{w.action} {w.aspect} {w.urn}" for w in ws]},
     )
-    for w in writes:
+    for w in writes:  # each is in the ledger already, announced before it was made
         ctx.emit("fixer", "write", w.model_dump(mode="json"))
-    writeback.record_writes(ctx.config, result.run_id, writes)
     return writes
 
 

@@ -1,8 +1,10 @@
-"""The Reality-Checker: what do the quality assertions say, production against the clean baseline?
+"""The Reality-Checker: what do the quality assertions say, production against its baseline?
 
 It runs while the Detective is still resolving the symptom, so it cannot wait for the scope: it diffs
-every dataset of the production instance (that is also what lets the Coordinator report regressions
-*elsewhere*). The diff is deterministic (`oncall.quality.diff`); a model, when configured, only narrates
+every production dataset (those of the production instance, or every dataset when none is configured;
+that is also what lets the Coordinator report regressions *elsewhere*). The baseline is picked per
+dataset (`oncall.quality.diff.diff_datasets`): the twin in the baseline instance when there is one,
+else each assertion's own history. The diff is deterministic; a model, when configured, only narrates
 it, and its narration may not name an URN the diff does not contain.
 """
 
@@ -12,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -46,33 +49,46 @@ class Narration(BaseModel):
     text: str = Field(description="2-4 sentences about the regressions and other failures")
 
 
-async def diff_scope(ctx: RunContext, dataset_urns: Sequence[str]) -> list[DiffEntry]:
-    """The assertion diff for these production datasets (baseline instance, or each one's history)."""
-    if not dataset_urns:
-        return []
+def diff_call(ctx: RunContext, dataset_urns: Sequence[str]) -> tuple[Any, ...]:
+    """The diff call for these datasets as (function, *args, kwargs): the prefetch and `diff_scope`
+    must issue the very same call for the prefetched result to be taken."""
     from oncall.quality import diff as quality_diff  # the quality layer may be slow to import
 
-    if ctx.history:
-        return await ctx.tool(
-            "reality_checker", "diff_history", quality_diff.diff_history, ctx.catalog, list(dataset_urns)
-        )
-    return await ctx.tool(
-        "reality_checker",
-        "diff_instances",
-        quality_diff.diff_instances,
+    return (
+        quality_diff.diff_datasets,
         ctx.catalog,
         list(dataset_urns),
-        ctx.config.baseline_instance,
-        ctx.config.production_instance,
+        {
+            "mode": ctx.baseline,
+            "baseline_instance": ctx.config.baseline_instance,
+            "production_instance": ctx.config.production_instance,
+        },
     )
 
 
-def narrate(diff: Sequence[DiffEntry], *, history: bool = False) -> str:
+async def diff_scope(ctx: RunContext, dataset_urns: Sequence[str]) -> list[DiffEntry]:
+    """The assertion diff for these production datasets (each against its twin or its own history)."""
+    if not dataset_urns:
+        return []
+    fn, *args, kwargs = diff_call(ctx, dataset_urns)
+    return await ctx.tool("reality_checker", "diff", fn, *args, **kwargs)
+
+
+def _against(diff: Sequence[DiffEntry]) -> str:
+    kinds = {e.baseline_kind for e in diff}
+    if kinds == {"history"}:
+        return "its own last passing run"
+    if kinds == {"twin"}:
+        return "the clean baseline"
+    return "the clean baseline where a twin exists, else its own last passing run"
+
+
+def narrate(diff: Sequence[DiffEntry]) -> str:
     """The deterministic narration: counts by status, then each regression with its numbers."""
     if not diff:
         return "No assertions found for the datasets in production; nothing to compare."
     counts = Counter(e.status for e in diff)
-    against = "its own last passing run" if history else "the clean baseline"
+    against = _against(diff)
     datasets = len({e.dataset_urn for e in diff})
     parts = [
         f"Compared {len(diff)} assertions on {datasets} production datasets against {against}: "
@@ -80,9 +96,10 @@ def narrate(diff: Sequence[DiffEntry], *, history: bool = False) -> str:
         f"{counts['recovered']} recovered, {counts['unchanged']} unchanged."
     ]
     for e in (e for e in diff if e.status == "regression"):
+        basis = "last passing run" if e.baseline_kind == "history" else "baseline"
         parts.append(
             f"{display_name(e.dataset_urn)}.{e.native_type} fails with {_num(e.production.value)} "
-            f"(baseline {_num(e.baseline.value)}, {e.baseline.result or 'no run'})."
+            f"({basis} {_num(e.baseline.value)}, {e.baseline.result or 'no run'})."
         )
     return " ".join(parts)
 
@@ -125,7 +142,7 @@ async def check(ctx: RunContext) -> RealityReport:
 
 async def narrate_with_model(ctx: RunContext, diff: Sequence[DiffEntry]) -> str:
     """The model's narration when it passes the checks, else the deterministic one."""
-    fallback = narrate(diff, history=ctx.history)
+    fallback = narrate(diff)
     known = {e.dataset_urn for e in diff} | {e.assertion_urn for e in diff}
 
     def only_known_urns(answer: Narration) -> None:

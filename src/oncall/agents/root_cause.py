@@ -19,9 +19,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from oncall.catalog.types import LineageNode
+from oncall.quality.models import BaselineKind
 from oncall.report.models import DiffEntry, RootCause
 
-__all__ = ["Analysis", "analyse", "confidence", "regressed_ancestors"]
+__all__ = ["Analysis", "analyse", "baseline_kind", "confidence", "regressed_ancestors"]
 
 
 class Analysis(BaseModel):
@@ -95,15 +96,21 @@ def _reach(urn: str, ancestors: Mapping[str, Iterable[str]], fk_edges: Mapping[s
     return seen
 
 
-def confidence(entries: Sequence[DiffEntry], *, origin: bool, via: str, history: bool) -> float:
+def baseline_kind(entries: Sequence[DiffEntry]) -> BaselineKind:
+    """'twin' when at least one regression was shown against a clean twin, else 'history'."""
+    return "twin" if any(e.baseline_kind == "twin" for e in entries) else "history"
+
+
+def confidence(entries: Sequence[DiffEntry], *, origin: bool, via: str) -> float:
     """How sure we are, from the evidence alone (no model).
 
-    A check that passes on the clean baseline and fails in production is strong evidence (0.9); against
-    its own history it is weaker (0.75: the last pass may predate an intended change). Entering the
-    closure only through an FK hop costs 0.1; each extra regressed check adds 0.02; a root cause that a
-    regressed ancestor explains is halved.
+    A check that passes on the clean twin and fails in production is strong evidence (0.9); against
+    its own history it is weaker (0.75: the last pass may predate an intended change), so a dataset
+    whose regressions are all history-based gets 0.75. Entering the closure only through an FK hop
+    costs 0.1; each extra regressed check adds 0.02; a root cause that a regressed ancestor explains is
+    halved.
     """
-    base = 0.75 if history else 0.9
+    base = 0.9 if baseline_kind(entries) == "twin" else 0.75
     if via == "foreign_key":
         base -= 0.1
     base += 0.02 * max(0, len(entries) - 1)
@@ -117,8 +124,6 @@ def analyse(
     upstream: Sequence[LineageNode],
     diff: Sequence[DiffEntry],
     ancestors: Mapping[str, Iterable[str]] | None = None,
-    *,
-    history: bool = False,
 ) -> Analysis:
     """Join the symptom's upstream lineage with the assertion diff.
 
@@ -128,7 +133,6 @@ def analyse(
         diff: the assertion diff over (at least) the datasets in scope; non-regressions are ignored.
         ancestors: dataset -> its full upstream lineage, for the origin test. Defaults to what the
             symptom's paths show (enough when every dataset appears on one path).
-        history: True when the diff compares runs with their own history rather than a baseline.
     """
     regressions = [e for e in diff if e.status == "regression"]
     paths, via_fk = _closure(symptom_urn, upstream, regressions)
@@ -151,8 +155,9 @@ def analyse(
                 origin=origin,
                 assertions=sorted(entries, key=lambda e: e.native_type),
                 lineage_path=paths[urn],
-                confidence=confidence(entries, origin=origin, via=via, history=history),
+                confidence=confidence(entries, origin=origin, via=via),
                 via=via,
+                baseline_kind=baseline_kind(entries),
             )
         )
     causes.sort(key=lambda rc: (not rc.origin, -rc.confidence, len(rc.lineage_path), rc.dataset_urn))

@@ -24,15 +24,7 @@ from oncall.catalog.types import (
     SchemaField,
     SearchHit,
 )
-from oncall.catalog.urns import (
-    InvalidUrnError,
-    chart_urn,
-    dashboard_urn,
-    dataset_urn,
-    instance_of,
-    parse_urn,
-    table_of,
-)
+from oncall.catalog.urns import InvalidUrnError, parse_urn, table_of
 
 if TYPE_CHECKING:
     from oncall.config import Config
@@ -53,10 +45,6 @@ __all__ = [
     "Query",
     "SchemaField",
     "SearchHit",
-    "chart_urn",
-    "dashboard_urn",
-    "dataset_urn",
-    "instance_of",
     "open_catalog",
     "parse_urn",
     "record_query",

@@ -94,8 +94,9 @@ class Catalog(Protocol):
         """
         ...
 
-    def twin(self, urn: str, instance: str) -> str | None:
-        """The same dataset (or chart/dashboard) in another platform instance, if it exists."""
+    def twin(self, urn: str, instance: str | None) -> str | None:
+        """The same dataset (or chart/dashboard) in another platform instance (None: the one without an
+        instance), if it exists. The entity's own instance comes from its `dataPlatformInstance`."""
         ...
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
@@ -114,8 +115,19 @@ class Catalog(Protocol):
         """The current aspect of `urn` as a typed SDK class, or None (for read-modify-write)."""
         ...
 
-    def add_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
-        """Add tags without removing any existing one (PATCH on GMS, read-modify-write on Lite)."""
+    def add_tags(self, urn: str, tag_urns: Sequence[str], *, context: str | None = None) -> None:
+        """Add tags without removing any existing one (PATCH on GMS, read-modify-write on Lite).
+
+        `context` is stored on each tag association: the writer's marker, found again by `tagged`.
+        """
+        ...
+
+    def tagged(self, tag_urn: str, *, context: str | None = None) -> list[str]:
+        """URNs that carry `tag_urn` (with that association `context` when given), sorted."""
+        ...
+
+    def open_incidents(self, *, created_by: str | None = None) -> list[Incident]:
+        """Every ACTIVE incident of the catalog (raised by `created_by` when given), newest first."""
         ...
 
     def remove_tags(self, urn: str, tag_urns: Sequence[str]) -> None:

@@ -38,9 +38,8 @@ from oncall.catalog.types import (
     SchemaField,
     SearchHit,
 )
-from oncall.catalog.urns import DATASET_PLATFORM, in_instance, parse_urn, platform_instance_urn
+from oncall.catalog.urns import ACTOR, in_instance, parse_urn
 from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, NotFoundError
-from oncall.world.bi import BI_PLATFORM
 
 __all__ = ["GmsCatalog", "document", "document_names"]
 
@@ -54,7 +53,6 @@ _SEARCHED = ("dataset", "chart", "dashboard")
 """What a search without `types` returns (data jobs are found by asking for them)."""
 _TYPE_OF = {v: k for k, v in _TYPES.items()}
 _PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
-_ACTOR = "urn:li:corpuser:oncall"
 _PAGE = 1000
 _FIRST_POLL_S = 0.05
 _MAX_POLL_S = 1.0
@@ -119,6 +117,10 @@ class GmsCatalog:
     def server_config(self) -> dict[str, Any]:
         """Connection settings for a `datahub-rest` ingestion sink."""
         return {"server": self.server, "token": self.token, "timeout_sec": self.timeout_s}
+
+    def ingest_sink(self) -> dict[str, Any]:
+        """The DataHub ingestion sink that writes to this server."""
+        return {"type": "datahub-rest", "config": self.server_config()}
 
     # ----------------------------------------------------------------------------- transport
 
@@ -334,9 +336,12 @@ class GmsCatalog:
             if not scroll:
                 return results
 
-    def twin(self, urn: str, instance: str) -> str | None:
-        """The same table/chart/dashboard in `instance`, if the server has it."""
-        other = in_instance(urn, instance)
+    def twin(self, urn: str, instance: str | None) -> str | None:
+        """The same table/chart/dashboard in `instance` (None: no instance), if the server has it."""
+        parse_urn(urn)
+        data = self._graphql("get_entity", {"urn": urn}).get("entity")
+        current = _ref(data).instance if data and _present(data) else None
+        other = in_instance(urn, instance, current=current)
         return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
@@ -399,25 +404,58 @@ class GmsCatalog:
     def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
         """Every URN of a type (and instance), sorted."""
         wanted = _check_types([entity_type] if entity_type else None)
-        urns: set[str] = set()
+        found = self._scroll(wanted, _instance_filter(instance), representatives=True)
+        return sorted(urn for urn, got in found.items() if instance is None or got == instance)
+
+    def _scroll(
+        self, wanted: list[str], or_filters: list[dict[str, Any]] | None, *, representatives: bool = False
+    ) -> dict[str, str | None]:
+        """URN -> platform instance of every entity of these types matching the filters (of each
+        sibling group only its representative, when asked)."""
+        urns: dict[str, str | None] = {}
         scroll: str | None = None
         while True:
             variables = {
                 "types": [_TYPES[t] for t in wanted],
                 "scrollId": scroll,
                 "count": _PAGE,
-                "orFilters": _instance_filter(instance),
+                "orFilters": or_filters,
             }
             data = self._graphql("scroll_entities", variables)["scrollAcrossEntities"] or {}
             for result in data.get("searchResults") or []:
                 entity = result["entity"]
-                got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
-                if (instance is None or got == instance) and _rep(_flags(entity)) == entity["urn"]:
-                    urns.add(entity["urn"])  # a sibling group is listed once, as its representative
+                if representatives and _rep(_flags(entity)) != entity["urn"]:
+                    continue  # a sibling group is listed once, as its representative
+                urns[entity["urn"]] = (entity.get("dataPlatformInstance") or {}).get("instanceId")
             scroll = data.get("nextScrollId")
             if not scroll:
                 break
-        return sorted(urns)
+        return urns
+
+    def tagged(self, tag_urn: str, *, context: str | None = None) -> list[str]:
+        """Entities the server's index finds with the tag, confirmed (and context-checked) by aspect."""
+        import datahub.metadata.schema_classes as m
+
+        hits = self._scroll(_check_types(None), [{"and": [{"field": "tags", "values": [tag_urn]}]}])
+        out = []
+        for urn in sorted(hits):
+            tags = self.get_aspect(urn, m.GlobalTagsClass)
+            mine = [t for t in (tags.tags if tags else []) if t.tag == tag_urn]
+            if any(context is None or t.context == context for t in mine):
+                out.append(urn)
+        return out
+
+    def open_incidents(self, *, created_by: str | None = None) -> list[Incident]:
+        """ACTIVE incidents of every entity the index flags with `hasActiveIncidents`, newest first."""
+        flagged = self._scroll(
+            _check_types(None), [{"and": [{"field": "hasActiveIncidents", "values": ["true"]}]}]
+        )
+        found: dict[str, Incident] = {}
+        for urn in sorted(flagged):
+            for incident in self.incidents(urn, state="ACTIVE"):
+                if created_by is None or incident.created_by == created_by:
+                    found.setdefault(incident.urn, incident)
+        return sorted(found.values(), key=lambda i: (-(i.created_ms or 0), i.urn))
 
     def ping(self) -> dict[str, Any]:
         """GET /config: whether the server answers and which DataHub version it runs.
@@ -508,13 +546,13 @@ class GmsCatalog:
             raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
         self.emit(build(self._patch(urn)).build())
 
-    def add_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+    def add_tags(self, urn: str, tag_urns: Sequence[str], *, context: str | None = None) -> None:
         """PATCH-add tags (other tags stay)."""
         import datahub.metadata.schema_classes as m
 
         def build(patch: Any) -> Any:
             for tag in dict.fromkeys(tag_urns):
-                patch.add_tag(m.TagAssociationClass(tag=tag))
+                patch.add_tag(m.TagAssociationClass(tag=tag, context=context))
             return patch
 
         self._apply(urn, build)
@@ -534,7 +572,7 @@ class GmsCatalog:
         import datahub.metadata.schema_classes as m
 
         def build(patch: Any) -> Any:
-            stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=_ACTOR)
+            stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=ACTOR)
             for url, label in links:
                 patch.add_institutional_memory(
                     m.InstitutionalMemoryMetadataClass(url=url, description=label, createStamp=stamp)
@@ -612,10 +650,10 @@ def _check_types(types: Sequence[EntityType] | None) -> list[str]:
 
 
 def _instance_filter(instance: str | None) -> list[dict[str, Any]] | None:
+    """Entities of platform instance `instance` on any platform: the instance URN ends `,<id>)`."""
     if not instance:
         return None
-    values = [platform_instance_urn(DATASET_PLATFORM, instance), platform_instance_urn(BI_PLATFORM, instance)]
-    return [{"and": [{"field": "platformInstance", "values": values}]}]
+    return [{"and": [{"field": "platformInstance", "values": [f",{instance})"], "condition": "END_WITH"}]}]
 
 
 def _present(data: dict[str, Any] | None) -> bool:
@@ -835,4 +873,5 @@ def _incident(i: dict[str, Any]) -> Incident:
         source_type=source.get("type"),
         source_urn=(source.get("source") or {}).get("urn"),
         created_ms=(i.get("created") or {}).get("time"),
+        created_by=(i.get("created") or {}).get("actor"),
     )

@@ -46,7 +46,7 @@ from oncall.catalog.types import (
     SchemaField,
     SearchHit,
 )
-from oncall.catalog.urns import InvalidUrnError, entity_type_of, in_instance, parse_urn
+from oncall.catalog.urns import ACTOR, InvalidUrnError, entity_type_of, in_instance, parse_urn
 from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError
 
 __all__ = ["LiteCatalog"]
@@ -62,7 +62,6 @@ _EDITABLE_ASPECTS = (
     "editableDataJobProperties",
 )
 _SETUP_HINT = "run `oncall setup` first"
-_ACTOR = "urn:li:corpuser:oncall"
 _BATCH = 500
 
 
@@ -163,6 +162,12 @@ class LiteCatalog:
         self._memo_lock = threading.Lock()
         if not self.path.exists() and not (create and not read_only):
             raise CatalogUnavailableError(f"no DataHub Lite catalog at {self.path}; {_SETUP_HINT}")
+        if not create and self.path.is_file() and self.path.stat().st_size == 0:
+            # SQLite would take an empty file for a new database and Lite would lay out a fresh, empty
+            # catalog in it: every run would then find nothing and reset would forget its ledger.
+            raise CatalogUnavailableError(
+                f"the DataHub Lite catalog {self.path} is empty (0 bytes); {_SETUP_HINT}"
+            )
         try:
             if not read_only:
                 self._open_writer()
@@ -175,6 +180,13 @@ class LiteCatalog:
 
     def _options(self) -> dict[str, Any]:
         return {"journal_mode": "WAL", "busy_timeout": self.busy_timeout_ms, "synchronous": "NORMAL"}
+
+    def ingest_sink(self) -> dict[str, Any]:
+        """The DataHub ingestion sink that writes into this file (same pragmas as our own writer)."""
+        return {
+            "type": "datahub-lite",
+            "config": {"type": "sqlite", "config": {"file": str(self.path), "options": self._options()}},
+        }
 
     def _open_writer(self) -> None:
         from datahub.lite.lite_util import get_datahub_lite
@@ -533,9 +545,10 @@ class LiteCatalog:
             )
         return pairs
 
-    def twin(self, urn: str, instance: str) -> str | None:
-        """The same table/chart/dashboard in `instance`, if the catalog has it."""
-        other = in_instance(urn, instance)
+    def twin(self, urn: str, instance: str | None) -> str | None:
+        """The same table/chart/dashboard in `instance` (None: no instance), if the catalog has it."""
+        ref = self._refs([urn]).get(urn)
+        other = in_instance(urn, instance, current=ref.instance if ref else None)
         return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
@@ -617,6 +630,31 @@ class LiteCatalog:
         if state:
             sql += " AND json_extract(a.metadata, '$.status.state') = ?"
             params.append(state)
+        found = [_incident(u, json.loads(m)) for u, m in self._query(sql, params)]
+        return sorted(found, key=lambda i: (-(i.created_ms or 0), i.urn))
+
+    def tagged(self, tag_urn: str, *, context: str | None = None) -> list[str]:
+        """URNs whose current globalTags hold `tag_urn` (with that context when given)."""
+        sql = (
+            "SELECT DISTINCT a.urn FROM metadata_aspect_v2 a, json_each(a.metadata, '$.tags') t "
+            "WHERE a.aspect_name = 'globalTags' AND a.version = 0 AND json_extract(t.value, '$.tag') = ?"
+        )
+        params: list[Any] = [tag_urn]
+        if context is not None:
+            sql += " AND json_extract(t.value, '$.context') = ?"
+            params.append(context)
+        return [r[0] for r in self._query(sql + " ORDER BY a.urn", params)]
+
+    def open_incidents(self, *, created_by: str | None = None) -> list[Incident]:
+        """Every ACTIVE incident (raised by `created_by` when given), newest first."""
+        sql = (
+            "SELECT urn, metadata FROM metadata_aspect_v2 WHERE aspect_name = 'incidentInfo' "
+            "AND version = 0 AND json_extract(metadata, '$.status.state') = 'ACTIVE'"
+        )
+        params: list[Any] = []
+        if created_by is not None:
+            sql += " AND json_extract(metadata, '$.created.actor') = ?"
+            params.append(created_by)
         found = [_incident(u, json.loads(m)) for u, m in self._query(sql, params)]
         return sorted(found, key=lambda i: (-(i.created_ms or 0), i.urn))
 
@@ -741,14 +779,18 @@ class LiteCatalog:
             if new is not None:
                 self._write(MetadataChangeProposalWrapper(entityUrn=urn, aspect=new))
 
-    def add_tags(self, urn: str, tag_urns: Sequence[str]) -> None:
+    def add_tags(self, urn: str, tag_urns: Sequence[str], *, context: str | None = None) -> None:
         """Add tags, keeping every existing one."""
         import datahub.metadata.schema_classes as m
 
         def change(cur: Any) -> Any:
             have = list(cur.tags) if cur else []
             known = {t.tag for t in have}
-            extra = [m.TagAssociationClass(tag=t) for t in dict.fromkeys(tag_urns) if t not in known]
+            extra = [
+                m.TagAssociationClass(tag=t, context=context)
+                for t in dict.fromkeys(tag_urns)
+                if t not in known
+            ]
             return m.GlobalTagsClass(tags=have + extra) if extra else None
 
         self._modify(urn, m.GlobalTagsClass, change)
@@ -780,7 +822,7 @@ class LiteCatalog:
                         elements[index[url]].description = label
                         changed = True
                     continue
-                stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=_ACTOR)
+                stamp = m.AuditStampClass(time=int(time.time() * 1000), actor=ACTOR)
                 elements.append(
                     m.InstitutionalMemoryMetadataClass(url=url, description=label, createStamp=stamp)
                 )
@@ -915,4 +957,5 @@ def _incident(urn: str, info: dict[str, Any]) -> Incident:
         source_type=source.get("type"),
         source_urn=source.get("sourceUrn"),
         created_ms=created,
+        created_by=(info.get("created") or {}).get("actor"),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from oncall.catalog.types import EntityRef, SearchHit
 from oncall.catalog.urns import InvalidUrnError, parse_urn
+from oncall.untrusted import bound_words
 
 __all__ = ["ParsedQuery", "SearchRow", "rank", "tokens"]
 
@@ -78,7 +79,10 @@ def _stem(word: str) -> str:
 
 
 def tokens(text: str) -> ParsedQuery:
-    """Split search text into content words and entity-type words; an URN is taken as is."""
+    """Split search text into content words and entity-type words; an URN is taken as is.
+
+    Words are bounded (`oncall.untrusted.bound_words`): a backend builds one match per word.
+    """
     raw = text.strip()
     if raw.startswith("urn:li:"):
         return ParsedQuery(words=(), urn=raw, raw=raw)
@@ -91,7 +95,10 @@ def tokens(text: str) -> ParsedQuery:
             words.append(_stem(word))
     hints = tuple(dict.fromkeys(h for w in type_words for h in TYPE_WORDS[w]))
     return ParsedQuery(
-        words=tuple(dict.fromkeys(words)), type_words=tuple(dict.fromkeys(type_words)), raw=raw, hints=hints
+        words=tuple(dict.fromkeys(bound_words(words)[0])),
+        type_words=tuple(dict.fromkeys(type_words)),
+        raw=raw,
+        hints=hints,
     )
 
 

@@ -107,6 +107,8 @@ class Incident(_Model):
     source_type: str | None = None
     source_urn: str | None = None
     created_ms: int | None = None
+    created_by: str | None = None
+    """The actor that raised it (our own incidents carry `urn:li:corpuser:datahub-oncall`)."""
 
 
 class Entity(EntityRef):

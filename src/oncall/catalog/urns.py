@@ -1,8 +1,10 @@
-"""URNs of the demo world, identical in DataHub Lite and on a GMS server.
+"""DataHub URNs of any platform: build and parse datasets, charts and dashboards as DataHub writes them.
 
-Datasets are ingested by DataHub's SQLAlchemy source with `platform: sqlite` and a platform instance, so
-their names are `<instance>.main.<table>`; charts and dashboards of the BI layer live on `superset` with
-names `<instance>.<id>`. Building and parsing both sides here keeps every layer on the same strings.
+A dataset name has 1..n dotted parts (`table`, `db.table`, `db.schema.table`, ...). DataHub prefixes it
+with the platform instance when one was configured at ingestion, but a name alone never tells whether
+its first part is an instance or a database: the instance comes only from the entity's
+`dataPlatformInstance` aspect (the catalog adapters read it) or from configuration. So `parse_urn`
+names no instance, and `in_instance` is told the entity's own instance.
 """
 
 from __future__ import annotations
@@ -11,21 +13,19 @@ import re
 from dataclasses import dataclass
 
 from oncall.catalog.types import EntityType
-from oncall.errors import NotFoundError
-from oncall.world.bi import BI_PLATFORM
+from oncall.errors import UserError
 
 __all__ = [
-    "DATASET_PLATFORM",
+    "ACTOR",
     "ENV",
     "InvalidUrnError",
     "UrnParts",
-    "chart_urn",
-    "dashboard_urn",
-    "dataset_urn",
     "entity_type_of",
     "group_urn",
     "in_instance",
-    "instance_of",
+    "make_chart_urn",
+    "make_dashboard_urn",
+    "make_dataset_urn",
     "parse_urn",
     "platform_instance_urn",
     "table_of",
@@ -33,17 +33,18 @@ __all__ = [
     "term_urn",
 ]
 
-DATASET_PLATFORM = "sqlite"
 ENV = "PROD"
-SCHEMA = "main"
+ACTOR = "urn:li:corpuser:oncall"
+"""Who the product's own writes are stamped with."""
 
 _DATASET = re.compile(r"^urn:li:dataset:\(urn:li:dataPlatform:([^,]+),(.+),([A-Z]+)\)$")
 _BI = re.compile(r"^urn:li:(chart|dashboard):\(([^,]+),(.+)\)$")
 _DATA_JOB = re.compile(r"^urn:li:dataJob:\(urn:li:dataFlow:\(([^,]+),(.+),([^,()]+)\),([^()]+)\)$")
+_EXAMPLE = "urn:li:dataset:(urn:li:dataPlatform:snowflake,analytics.public.orders,PROD)"
 
 
-class InvalidUrnError(NotFoundError, ValueError):
-    """A string that is not a dataset, chart or dashboard URN."""
+class InvalidUrnError(UserError, ValueError):
+    """A string that is not a dataset, chart or dashboard URN (bad input, exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -53,26 +54,29 @@ class UrnParts:
     entity_type: EntityType
     platform: str
     name: str
-    """The full name inside the URN, e.g. 'olist_dirty.main.olist_orders'."""
-    instance: str | None
+    """The full name inside the URN, e.g. 'analytics.public.orders' (instance prefix included)."""
     short_name: str
-    """Table name for datasets, id for charts and dashboards."""
+    """The last dotted part: the table for datasets, the id for charts and dashboards."""
     env: str | None = None
 
 
-def dataset_urn(instance: str, table: str) -> str:
-    """`urn:li:dataset:(urn:li:dataPlatform:sqlite,<instance>.main.<table>,PROD)`."""
-    return f"urn:li:dataset:(urn:li:dataPlatform:{DATASET_PLATFORM},{instance}.{SCHEMA}.{table},{ENV})"
+def _prefixed(name: str, instance: str | None) -> str:
+    return f"{instance}.{name}" if instance else name
 
 
-def chart_urn(instance: str, chart_id: str) -> str:
-    """`urn:li:chart:(superset,<instance>.<id>)`."""
-    return f"urn:li:chart:({BI_PLATFORM},{instance}.{chart_id})"
+def make_dataset_urn(platform: str, name: str, *, instance: str | None = None, env: str = ENV) -> str:
+    """`urn:li:dataset:(urn:li:dataPlatform:<platform>,[<instance>.]<name>,<env>)` (DataHub's form)."""
+    return f"urn:li:dataset:(urn:li:dataPlatform:{platform},{_prefixed(name, instance)},{env})"
 
 
-def dashboard_urn(instance: str, dash_id: str) -> str:
-    """`urn:li:dashboard:(superset,<instance>.<id>)`."""
-    return f"urn:li:dashboard:({BI_PLATFORM},{instance}.{dash_id})"
+def make_chart_urn(platform: str, chart_id: str, *, instance: str | None = None) -> str:
+    """`urn:li:chart:(<platform>,[<instance>.]<id>)`."""
+    return f"urn:li:chart:({platform},{_prefixed(chart_id, instance)})"
+
+
+def make_dashboard_urn(platform: str, dash_id: str, *, instance: str | None = None) -> str:
+    """`urn:li:dashboard:(<platform>,[<instance>.]<id>)`."""
+    return f"urn:li:dashboard:({platform},{_prefixed(dash_id, instance)})"
 
 
 def platform_instance_urn(platform: str, instance: str) -> str:
@@ -96,33 +100,21 @@ def group_urn(group: str) -> str:
 
 
 def parse_urn(urn: str) -> UrnParts:
-    """Split a dataset, chart or dashboard URN; raises `InvalidUrnError` for anything else.
-
-    A dataset name of three or more dotted parts is `<instance>.<schema>.<table>`; of two parts it has
-    no instance (DataHub omits it when none was configured).
-    """
+    """Split a dataset, chart or dashboard URN; raises `InvalidUrnError` for anything else."""
     match = _DATASET.match(urn)
     if match:
         platform, name, env = match.groups()
-        parts = name.split(".")
-        instance = parts[0] if len(parts) >= 3 else None
-        return UrnParts("dataset", platform, name, instance, parts[-1], env)
+        return UrnParts("dataset", platform, name, name.rsplit(".", 1)[-1], env)
     match = _DATA_JOB.match(urn)
     if match:  # urn:li:dataJob:(urn:li:dataFlow:(<orchestrator>,<flow>,<cluster>),<job>)
         orchestrator, flow, cluster, job = match.groups()
-        return UrnParts("dataJob", orchestrator, f"{flow}.{job}", None, job, cluster)
+        return UrnParts("dataJob", orchestrator, f"{flow}.{job}", job, cluster)
     match = _BI.match(urn)
     if match:
         prefix, platform, name = match.groups()
         kind: EntityType = "chart" if prefix == "chart" else "dashboard"  # _BI matches only these two
-        instance, sep, short = name.partition(".")
-        if not sep:
-            return UrnParts(kind, platform, name, None, name)
-        return UrnParts(kind, platform, name, instance, short)
-    raise InvalidUrnError(
-        f"{urn!r} is not a dataset, chart or dashboard URN; expected e.g. "
-        f"{dataset_urn('olist_dirty', 'olist_orders')}"
-    )
+        return UrnParts(kind, platform, name, name.rsplit(".", 1)[-1])
+    raise InvalidUrnError(f"{urn!r} is not a dataset, chart or dashboard URN; expected e.g. {_EXAMPLE}")
 
 
 def entity_type_of(urn: str) -> str | None:
@@ -132,26 +124,28 @@ def entity_type_of(urn: str) -> str | None:
     return urn[len("urn:li:") :].split(":", 1)[0] or None
 
 
-def instance_of(urn: str) -> str | None:
-    """The platform instance named in a dataset/chart/dashboard URN (None if it has none)."""
-    return parse_urn(urn).instance
-
-
 def table_of(urn: str) -> str:
     """The table (or view) name of a dataset URN, the id of a chart or dashboard URN."""
     return parse_urn(urn).short_name
 
 
-def in_instance(urn: str, instance: str) -> str | None:
-    """The URN the same table, chart or dashboard has in another platform instance.
+def in_instance(urn: str, instance: str | None, *, current: str | None = None) -> str | None:
+    """The URN the same table, chart or dashboard has in platform instance `instance` (None: none).
 
-    Only the name changes (`<instance>.main.<table>`, `<instance>.<id>`); None for URNs without one.
-    Whether that entity exists is the catalog's question.
+    `current` is the entity's own instance (from its `dataPlatformInstance` aspect): DataHub prefixes
+    the name with it, so moving swaps that prefix. None when the name does not carry `current`.
+    Whether the other entity exists is the catalog's question.
     """
     parts = parse_urn(urn)
-    if parts.instance is None:
-        return None
-    name = instance + parts.name[len(parts.instance) :]
+    if current == instance:
+        return urn
+    rest = parts.name
+    if current:
+        if not rest.startswith(f"{current}."):
+            return None
+        rest = rest[len(current) + 1 :]
     if parts.entity_type == "dataset":
-        return f"urn:li:dataset:(urn:li:dataPlatform:{parts.platform},{name},{parts.env})"
-    return f"urn:li:{parts.entity_type}:({parts.platform},{name})"
+        return make_dataset_urn(parts.platform, rest, instance=instance, env=parts.env or ENV)
+    if parts.entity_type == "chart":
+        return make_chart_urn(parts.platform, rest, instance=instance)
+    return make_dashboard_urn(parts.platform, rest, instance=instance)

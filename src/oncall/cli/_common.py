@@ -16,11 +16,13 @@ import click
 
 from oncall.config import Config, load_config
 from oncall.errors import OncallError, UserError
+from oncall.untrusted import strip_controls
 
 if TYPE_CHECKING:
     from oncall.catalog import Catalog
 
 __all__ = [
+    "clean",
     "echo_json",
     "home_option",
     "json_option",
@@ -55,8 +57,12 @@ def make_config(home: str | None, **overrides: Any) -> Config:
 
 def require_setup(config: Config) -> None:
     """Refuse early when the Lite catalog was never set up: a step the person skipped (exit 2)."""
-    if config.catalog == "lite" and not config.lite_path.exists():
+    if config.catalog != "lite":
+        return
+    if not config.lite_path.exists():
         raise UserError(f"no DataHub Lite catalog at {config.lite_path}; run `oncall setup` first")
+    if config.lite_path.is_file() and config.lite_path.stat().st_size == 0:
+        raise UserError(f"the DataHub Lite catalog {config.lite_path} is empty (0 bytes); run `oncall setup`")
 
 
 def open_setup_catalog(config: Config, *, read_only: bool = True) -> Catalog:
@@ -75,9 +81,31 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+_C1 = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}
+
+
 def echo_json(data: Any) -> None:
-    """Print `data` as indented JSON on stdout."""
-    click.echo(json.dumps(data, indent=2, default=_default, ensure_ascii=False))
+    """Print `data` as indented JSON on stdout.
+
+    JSON escapes C0 controls (ESC included); the C1 ones (U+009B is a CSI to some terminals) are
+    escaped here too, so `oncall ... --json` in a terminal cannot be steered by catalog text.
+    """
+    click.echo(json.dumps(data, indent=2, default=_default, ensure_ascii=False).translate(_C1))
+
+
+def clean(value: Any, *, keep_newlines: bool = False) -> Any:
+    """`value` with terminal control sequences removed from every string in it, for printing.
+
+    Catalog names and descriptions, model text and the incident report are untrusted: an ANSI or OSC
+    sequence in them must not recolour, retitle or hyperlink the person's terminal.
+    """
+    if isinstance(value, str):
+        return strip_controls(value, keep_newlines=keep_newlines)
+    if isinstance(value, dict):
+        return {k: clean(v, keep_newlines=keep_newlines) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v, keep_newlines=keep_newlines) for v in value]
+    return value
 
 
 def progress(message: str) -> None:
@@ -90,15 +118,31 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
+def _os_message(exc: OSError) -> str:
+    """'<path>: Permission denied' and what to check: the file system said no, not our code."""
+    where = exc.filename if exc.filename is not None else "a file"
+    if exc.filename2 is not None:
+        where = f"{where} -> {exc.filename2}"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{where}: {reason} (check that the folder exists, is writable and has space)"
+
+
 def oncall_command(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn domain errors into a one-line message and the error's exit code (2 = bad input)."""
+    """Turn domain errors into a one-line message and the error's exit code (2 = bad input).
+
+    An `OSError` (read-only home, full disk, a file that cannot be read) is one line naming the path,
+    exit 1; it is the machine, not a bug.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except OncallError as exc:
-            click.echo(f"Error: {_one_line(str(exc))}", err=True)
+            click.echo(f"Error: {_one_line(clean(str(exc)))}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            click.echo(f"Error: {_one_line(clean(_os_message(exc)))}", err=True)
+            sys.exit(1)
 
     return wrapper

@@ -23,6 +23,7 @@ from oncall.config import Config
 if TYPE_CHECKING:
     from oncall.quality import DiffEntry, DiffSide, SuiteRun
     from oncall.quality.models import DiffStatus
+    from oncall.quality.schema import WarehouseSchema
 
 __all__ = ["register"]
 
@@ -182,8 +183,8 @@ def run_command(
     names = list(suites) or ["kit", "profile"]
     if not no_publish:
         open_setup_catalog(config).close()  # fail before running if there is no catalog
-    built = build_suites(config, names)
-    chosen = instances or (config.baseline_instance, config.production_instance)
+    built = build_suites(config, names, schema=_world_schema(config))
+    chosen = instances or tuple(i for i in (config.baseline_instance, config.production_instance) if i)
     runs = run_suites(built, {i: warehouse_url(config, i) for i in dict.fromkeys(chosen)}, timeout_s=timeout)
     published = None if no_publish else _publish(config, runs, names)
     if as_json:
@@ -198,6 +199,18 @@ def run_command(
     _fail_on_errors(errors, sum(len(r.results) for r in runs))
 
 
+def _world_schema(config: Config) -> WarehouseSchema | None:
+    """The demo world's keys and foreign keys when the home holds the world (its DDL leaves them out);
+    any other warehouse declares its own."""
+    from oncall.world.build import load_summary
+
+    if load_summary(config.home) is None:
+        return None
+    from oncall.world.schema import warehouse_schema
+
+    return warehouse_schema()
+
+
 def _side(side: DiffSide) -> str:
     return "-" if side.result is None else f"{side.result} {_value(side.value)}"
 
@@ -210,62 +223,98 @@ def _print_diff(entries: Sequence[DiffEntry], labels: tuple[str, str]) -> None:
         (
             table_of(e.dataset_urn),
             e.native_type,
+            e.baseline_kind,
             _side(e.baseline),
             _side(e.production),
             e.status,
         )
         for e in ordered
     ]
-    _table(rows, ("TABLE", "ASSERTION", labels[0].upper(), labels[1].upper(), "VERDICT"))
+    _table(rows, ("TABLE", "ASSERTION", "AGAINST", labels[0].upper(), labels[1].upper(), "VERDICT"))
     counts = Counter(e.status for e in entries)
     click.echo(", ".join(f"{counts[s]} {s}" for s in _VERDICT_ORDER))
 
 
+_MODES = ("auto", "twin", "history")
+
+
 @assertions.command("diff")
 @click.option(
-    "--baseline", metavar="INSTANCE", help="Clean baseline instance. [default: baseline_instance setting]"
+    "--baseline",
+    metavar="MODE",
+    default=None,
+    help="auto (per dataset: its twin in the baseline instance when there is one, else its own "
+    "history), twin or history. An instance name is read as --baseline-instance (old spelling). "
+    "[default: auto]",
 )
 @click.option(
-    "--production", metavar="INSTANCE", help="Production instance. [default: production_instance setting]"
+    "--baseline-instance",
+    metavar="INSTANCE",
+    default=None,
+    help='Clean twin instance ("" = none). [default: baseline_instance setting]',
 )
 @click.option(
-    "--history", is_flag=True, help="Compare each assertion's latest run with its last passing run."
+    "--production",
+    metavar="INSTANCE",
+    default=None,
+    help='Production instance ("" = every dataset). [default: production_instance setting]',
 )
+@click.option("--history", is_flag=True, help="Same as --baseline history.")
 @home_option
 @json_option
 @oncall_command
 def diff_command(
-    baseline: str | None, production: str | None, history: bool, home: str | None, as_json: bool
+    baseline: str | None,
+    baseline_instance: str | None,
+    production: str | None,
+    history: bool,
+    home: str | None,
+    as_json: bool,
 ) -> None:
     """Diff published assertion results: baseline vs production.
 
-    A regression fails in production but passes in the baseline. Reads DataHub only and writes nothing
-    (run `oncall setup` or `oncall assertions run` first). Statuses: regression, pre-existing,
-    recovered, unchanged. Exits 1 when any assertion's latest result is ERROR.
+    A regression fails in production but passes in the baseline: the dataset's twin in the baseline
+    instance, or the assertion's own last passing run (each row says which). Reads DataHub only and
+    writes nothing (run `oncall setup` or `oncall assertions run` first). Statuses: regression,
+    pre-existing, recovered, unchanged. Exits 1 when any assertion's latest result is ERROR.
 
     \b
     Examples:
-      oncall assertions diff                                         olist_source vs olist_dirty
-      oncall assertions diff --baseline olist_source --production olist_dirty --json
-      oncall assertions diff --history                               latest vs last passing run
+      oncall assertions diff                                     twin where there is one, else history
+      oncall assertions diff --baseline twin --baseline-instance olist_source --json
+      oncall assertions diff --baseline history --production ""  every dataset, latest vs last pass
     """
-    if history and baseline:
-        raise click.UsageError("--history compares runs over time; it takes no --baseline")
-    from oncall.quality.diff import diff_history, diff_instances
+    mode = baseline or "auto"
+    if mode not in _MODES:  # `--baseline olist_source` from before the modes: an instance name
+        if baseline_instance is not None:
+            raise click.UsageError(
+                f"--baseline takes {', '.join(_MODES)}; the instance goes in --baseline-instance"
+            )
+        mode, baseline_instance = "auto", mode
+    if history:
+        if baseline not in (None, "history"):
+            raise click.UsageError("--history compares runs over time; it takes no other --baseline")
+        mode = "history"
+    from oncall.quality.diff import diff_datasets
 
-    config = make_config(home)
-    base = baseline or config.baseline_instance
-    prod = production or config.production_instance
+    config = make_config(home, baseline_instance=baseline_instance, production_instance=production)
     catalog = open_setup_catalog(config)
     try:
-        urns = catalog.list_urns("dataset", instance=prod)
-        entries = diff_history(catalog, urns) if history else diff_instances(catalog, urns, base, prod)
+        urns = catalog.list_urns("dataset", instance=config.production_instance)
+        entries = diff_datasets(
+            catalog,
+            urns,
+            mode=mode,  # type: ignore[arg-type]  # checked against _MODES above
+            baseline_instance=config.baseline_instance,
+            production_instance=config.production_instance,
+        )
     finally:
         catalog.close()
     if as_json:
         echo_json([e.model_dump(mode="json") for e in entries])
     else:
-        _print_diff(entries, ("last passing", "latest") if history else (base, prod))
+        labels = (config.baseline_instance or "baseline", config.production_instance or "production")
+        _print_diff(entries, ("last passing", "latest") if mode == "history" else labels)
     errors = [
         f"{e.native_type} on {e.dataset_urn}: {label} result is ERROR"
         for e in entries

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from oncall.cli._common import (
+    clean,
     echo_json,
     home_option,
     json_option,
@@ -91,16 +92,16 @@ def search(
         echo_json([h.model_dump(mode="json") for h in hits])
         return
     if not hits:
-        click.echo(f"no match for {text!r}")
+        click.echo(f"no match for {clean(text)!r}")
     for hit in hits:
         _echo_hit(hit)
 
 
 def _echo_hit(hit: SearchHit) -> None:
     ref = hit.ref
-    click.echo(f"{hit.score:6.2f}  {ref.type:<9} {ref.name}  [{ref.instance or '-'}]")
-    click.echo(f"        {ref.urn}")
-    click.echo(f"        why: {'; '.join(hit.reasons)}")
+    click.echo(f"{hit.score:6.2f}  {ref.type:<9} {clean(ref.name)}  [{clean(ref.instance or '-')}]")
+    click.echo(f"        {clean(ref.urn)}")
+    click.echo(f"        why: {'; '.join(clean(hit.reasons))}")
 
 
 @catalog_group.command("show")
@@ -131,7 +132,9 @@ def show(urn: str, home: str | None, as_json: bool) -> None:
     _echo_entity(entity)
 
 
-def _echo_entity(e: Entity) -> None:
+def _echo_entity(entity: Entity) -> None:
+    # every string of the page is catalog text: printed without its escape sequences
+    e = type(entity).model_validate(clean(entity.model_dump(), keep_newlines=True))
     click.echo(f"{e.name}  ({e.subtype or e.type} on {e.platform}, instance {e.instance or '-'})")
     click.echo(e.urn)
     if e.description:
@@ -188,7 +191,8 @@ def lineage(urn: str, downstream: bool, hops: int | None, home: str | None, as_j
 
 def _echo_node(node: LineageNode) -> None:
     ref = node.ref
-    click.echo(f"{node.hops}  {ref.type:<9} {ref.name}  [{ref.instance or '-'}]  {ref.urn}")
+    name, instance, urn = clean([ref.name, ref.instance or "-", ref.urn])
+    click.echo(f"{node.hops}  {ref.type:<9} {name}  [{instance}]  {urn}")
 
 
 @catalog_group.command("ping")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from oncall.cli._common import (
+    clean,
     echo_json,
     home_option,
     json_option,
@@ -27,6 +28,7 @@ from oncall.config import Config
 
 if TYPE_CHECKING:
     from oncall.events import Event
+    from oncall.quality.models import BaselineMode
     from oncall.report.models import RunResult, Write
 
 __all__ = ["format_event", "register"]
@@ -54,7 +56,7 @@ def _lane(agent: str) -> str:
 
 
 def _body(event: Event) -> list[str] | None:
-    d = event.data
+    d = clean(event.data)  # catalog, model and user text: no escape sequence reaches the terminal
     kind = event.kind
     if kind == "thinking":
         return [click.style(_short(d.get("text", ""), _TEXT_CHARS), dim=True, italic=True)]
@@ -154,20 +156,27 @@ def _print_verdict(result: RunResult) -> None:
     )
     click.echo()
     click.echo(click.style(f"Verdict: {result.verdict}", fg=colour, bold=True))
-    click.echo(result.summary)
+    click.echo(clean(result.summary))
     if result.degraded:
         click.echo(click.style("Fell back to the deterministic procedure:", fg="yellow"))
         for item in result.degraded:
-            click.echo(click.style(f"  - {item}", fg="yellow"))
+            click.echo(click.style(f"  - {clean(item)}", fg="yellow"))
     click.echo()
-    click.echo(result.postmortem_markdown)
+    click.echo(clean(result.postmortem_markdown, keep_newlines=True))
     total = result.timings_ms.get("total")
     if total is not None:
         click.echo(click.style(f"{total:.0f} ms \u00b7 run {result.run_id}", dim=True))
 
 
 def _execute(
-    config: Config, text: str, *, as_json: bool, dry_run: bool, llm: str | None, history: bool
+    config: Config,
+    text: str,
+    *,
+    as_json: bool,
+    dry_run: bool,
+    llm: str | None,
+    baseline: BaselineMode = "auto",
+    symptom_urn: str | None = None,
 ) -> RunResult:
     from oncall.agents import new_run_id, run_incident
     from oncall.events import RunEvents
@@ -187,7 +196,8 @@ def _execute(
                 events=events,
                 dry_run=dry_run,
                 llm_preset=llm,
-                history=history,
+                baseline=baseline,
+                symptom_urn=symptom_urn,
                 run_id=run_id,
             )
         )
@@ -220,45 +230,90 @@ _llm_option = click.option(
 _dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Investigate and report, but write nothing to DataHub."
 )
+_baseline_option = click.option(
+    "--baseline",
+    type=click.Choice(["auto", "twin", "history"]),
+    default="auto",
+    show_default=True,
+    help="What each assertion is compared with: its dataset's twin in the baseline instance, its own "
+    "last passing run, or per dataset the twin when there is one, else the history.",
+)
 _history_option = click.option(
-    "--history",
-    is_flag=True,
-    help="Compare each assertion with its own last passing run (no clean baseline).",
+    "--history", is_flag=True, help="Same as --baseline history (kept for old scripts)."
+)
+_production_option = click.option(
+    "--production",
+    metavar="INSTANCE",
+    default=None,
+    help='Production platform instance ("" = every dataset). [default: production_instance setting]',
+)
+_baseline_instance_option = click.option(
+    "--baseline-instance",
+    metavar="INSTANCE",
+    default=None,
+    help='Platform instance of the clean twin ("" = none). [default: baseline_instance setting]',
 )
 
 
 @click.command("run")
-@click.argument("text")
+@click.argument("text", required=False)
+@click.option(
+    "--urn", "symptom_urn", metavar="URN", default=None, help="The symptom entity itself (skips the search)."
+)
 @json_option
 @_dry_run_option
 @_llm_option
+@_baseline_option
 @_history_option
+@_production_option
+@_baseline_instance_option
 @home_option
 @oncall_command
 def run_command(
-    text: str, as_json: bool, dry_run: bool, llm: str | None, history: bool, home: str | None
+    text: str | None,
+    symptom_urn: str | None,
+    as_json: bool,
+    dry_run: bool,
+    llm: str | None,
+    baseline: BaselineMode,
+    history: bool,
+    production: str | None,
+    baseline_instance: str | None,
+    home: str | None,
 ) -> None:
     """Answer an incident described in plain words.
 
-    Finds the symptom, its origin and blast radius. The four agents stream as lanes, then the verdict
-    and the postmortem print. Unless --dry-run, the fixer writes to DataHub: one incident per origin,
-    tags and links (undo with `oncall reset`). The result and its events are saved in <home>/runs/ (open
-    them with `oncall serve`). Needs `oncall setup` first.
+    Finds the symptom, its origin and blast radius. Each assertion is compared with its dataset's
+    clean twin when a baseline instance has one, else with its own last passing run (--baseline).
+    The four agents stream as lanes, then the verdict and the postmortem print. Unless --dry-run, the
+    fixer writes to DataHub: one incident per origin, tags and links (undo with `oncall reset`). The
+    result and its events are saved in <home>/runs/ (open them with `oncall serve`). Needs a catalog
+    (`oncall setup` for the demo).
 
     \b
     Examples:
       oncall run "customers table lost rows" --dry-run
-      oncall run "revenue dashboard wrong" --llm nebius        (needs NEBIUS_API_KEY)
-      oncall run "revenue dashboard wrong" --json | jq .verdict
+      oncall run "revenue dashboard wrong" --llm nebius --json  (needs NEBIUS_API_KEY)
+      oncall run --urn "urn:li:dataset:(urn:li:dataPlatform:snowflake,shop.public.orders,PROD)"
     """
-    config = make_config(home)
+    if not text and not symptom_urn:
+        raise click.UsageError('give the incident TEXT (e.g. "revenue dashboard wrong") or --urn URN')
+    config = make_config(home, production_instance=production, baseline_instance=baseline_instance)
     require_setup(config)  # before anything is written to the run history
-    _execute(config, text, as_json=as_json, dry_run=dry_run, llm=llm, history=history)
+    _execute(
+        config,
+        text or "",
+        as_json=as_json,
+        dry_run=dry_run,
+        llm=llm,
+        baseline="history" if history else baseline,
+        symptom_urn=symptom_urn,
+    )
 
 
 def _needs_setup(config: Config) -> bool:
-    if config.catalog == "lite":
-        return not config.lite_path.exists()
+    if config.catalog == "lite":  # an empty (0-byte) file is no catalog either
+        return not config.lite_path.is_file() or config.lite_path.stat().st_size == 0
     from oncall.catalog import open_catalog
 
     catalog = open_catalog(config, read_only=True)
@@ -329,9 +384,8 @@ def demo_command(
     if _needs_setup(config):
         progress(f"Setting up the demo world and DataHub in {config.home} (once) ...")
         setup(config, progress=progress, scale=scale)
-    result = _execute(
-        config, "revenue dashboard wrong", as_json=as_json, dry_run=dry_run, llm=llm, history=False
-    )
+        config = make_config(home)  # setup wrote the demo's settings into the home's config.yaml
+    result = _execute(config, "revenue dashboard wrong", as_json=as_json, dry_run=dry_run, llm=llm)
     if serve:
         _serve_run(config, result.run_id, port)
 
@@ -361,7 +415,7 @@ def reset_command(as_json: bool, home: str | None) -> None:
         click.echo("Nothing to undo: no run has written to DataHub since the last reset.")
     for w in writes:
         mark = "ok" if w.verified else "NOT verified"
-        click.echo(f"{w.action:9} {w.aspect:20} {w.urn} ({mark})")
+        click.echo(f"{w.action:9} {w.aspect:20} {clean(w.urn)} ({mark})")
 
 
 def register(main: click.Group) -> None:

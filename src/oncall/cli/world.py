@@ -95,7 +95,8 @@ def build(
 
     Generates (or imports) the clean DB, then copies it and plants the faults.
 
-    Writes olist_source.db, olist_dirty.db and world.json into the home. Progress goes to stderr;
+    Writes olist_source.db, olist_dirty.db and world.json into the home (and the demo's instances into
+    config.yaml when it does not name them). Progress goes to stderr;
     the summary (rows per table in both DBs, rows touched by each fault) to stdout. Nothing is
     written unless everything succeeds, and an existing world is kept unless you pass --force.
 

@@ -21,11 +21,12 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from oncall.catalog.base import Catalog
-from oncall.catalog.urns import InvalidUrnError, chart_urn, dashboard_urn, dataset_urn, parse_urn
+from oncall.catalog.urns import InvalidUrnError, parse_urn
 from oncall.eval.scenarios import ExpectedSymptom, Scenario
 from oncall.events import Event
 from oncall.report.models import RunResult
 from oncall.world.bi import CHARTS, DASHBOARDS
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn, table_in
 
 __all__ = [
     "CatalogEdges",
@@ -298,13 +299,7 @@ def _failures(score: ScenarioScore) -> list[str]:
 
 def _table_in(urn: str, instance: str) -> str:
     """The table name of a production dataset; other instances keep their prefix so they never match."""
-    try:
-        parts = parse_urn(urn)
-    except InvalidUrnError:
-        return urn
-    if parts.entity_type == "dataset" and parts.instance == instance:
-        return parts.short_name
-    return parts.name
+    return table_in(urn, instance) or _short(urn)
 
 
 def _short(urn: str) -> str:

@@ -15,8 +15,8 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, text
 
+from oncall.quality.schema import WarehouseSchema
 from oncall.quality.templates import identifier, render_macros
-from oncall.world.schema import TABLES
 
 __all__ = ["BaselineNeeds", "BaselineStats", "Spread", "TableStats", "profile_baseline", "spread_bounds"]
 
@@ -108,6 +108,8 @@ class BaselineStats(BaseModel):
 
     instance: str
     tables: dict[str, TableStats]
+    warehouse: WarehouseSchema = Field(default_factory=WarehouseSchema)
+    """The tables, keys and foreign keys the profile expands over."""
 
     def rows(self, table: str) -> int | None:
         """The baseline row count of `table`, or None if the baseline has no such table."""
@@ -221,14 +223,16 @@ def _profile_table(engine: Engine, table: str, asked: _Asked) -> TableStats:
     )
 
 
-def profile_baseline(engine: Engine, instance: str, needs: BaselineNeeds) -> BaselineStats:
-    """Profile the baseline warehouse behind `engine` as far as `needs` asks.
+def profile_baseline(
+    engine: Engine, instance: str, needs: BaselineNeeds, schema: WarehouseSchema
+) -> BaselineStats:
+    """Profile the baseline warehouse behind `engine` as far as `needs` asks, over `schema`'s tables.
 
-    A full profile scans each of the 9 world tables once (all columns in one statement), plus a sorted
-    pass and a count for each spread column; a row-count need alone costs one `COUNT(*)`.
+    A full profile scans each table once (all columns in one statement), plus a sorted pass and a count
+    for each spread column; a row-count need alone costs one `COUNT(*)`.
     """
     tables: dict[str, TableStats] = {}
-    for t in TABLES:
+    for t in schema.tables:
         asked = _Asked(
             columns=t.columns if needs.full else (),
             maxima=needs.maxima.get(t.name, []),
@@ -242,4 +246,4 @@ def profile_baseline(engine: Engine, instance: str, needs: BaselineNeeds) -> Bas
             tables[t.name] = _profile_table(engine, t.name, _Asked())
     for name in sorted(needs.row_tables - set(tables)):
         tables[name] = _profile_table(engine, name, _Asked())  # a user's own table
-    return BaselineStats(instance=instance, tables=tables)
+    return BaselineStats(instance=instance, tables=tables, warehouse=schema)

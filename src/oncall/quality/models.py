@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "BaselineKind",
+    "BaselineMode",
     "Check",
     "CheckResult",
     "CheckResultType",
@@ -20,6 +22,12 @@ __all__ = [
 ]
 
 DiffStatus = Literal["regression", "pre-existing", "recovered", "unchanged"]
+BaselineKind = Literal["twin", "history"]
+"""What an entry's baseline side is: the dataset's twin in the baseline instance, or the assertion's own
+last passing run."""
+BaselineMode = Literal["twin", "history", "auto"]
+"""How a run picks the baseline: always the twin, always the history, or per dataset (the twin when the
+baseline instance has one, else the history)."""
 
 
 class DiffSide(BaseModel):
@@ -49,6 +57,8 @@ class DiffEntry(BaseModel):
     description: str | None = None
     referenced_dataset: str | None = None
     """For FK checks: the production dataset the check expects rows in."""
+    baseline_kind: BaselineKind = "twin"
+    """What `baseline` is: the twin's latest run, or this assertion's own last passing run."""
 
 
 # --- Added by the quality issue (additive): suites, checks and run results. ---

@@ -1,4 +1,4 @@
-"""The profile suite: rules expanded into checks from the world schema and the clean baseline's stats.
+"""The profile suite: rules expanded into checks from the warehouse schema and the baseline's stats.
 
 Families (SQL in `quality/sql/<family>.sql`): volume, completeness, unique_key, id_format, foreign_key,
 numeric_range, accepted_values, freshness, precision, magnitude. Volume, completeness, precision and
@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from oncall.errors import SuiteError
 from oncall.quality.baseline import BaselineNeeds, BaselineStats, Spread, TableStats
 from oncall.quality.models import Check
+from oncall.quality.schema import WarehouseSchema
 from oncall.quality.templates import identifier, literal, render_values
-from oncall.world.schema import FOREIGN_KEYS, TABLES
 
 __all__ = [
     "AcceptedValuesRule",
@@ -34,6 +34,7 @@ __all__ = [
     "VolumeRule",
     "expand_profile",
     "profile_needs",
+    "validate_profile",
 ]
 
 
@@ -119,28 +120,22 @@ def _check(family: str, table: str, values: dict[str, str], source: str, **field
     return Check.model_validate({"table": table, "sql": sql, "family": family, **fields})
 
 
-def _columns(table: str) -> tuple[str, ...]:
-    return next(t.columns for t in TABLES if t.name == table)
-
-
-def _validate(rules: ProfileRules, source: str) -> None:
-    """Every column rule names a world table and column (field named in the message)."""
+def validate_profile(rules: ProfileRules, schema: WarehouseSchema, *, source: str = "profile") -> None:
+    """Every column rule names a table and column of the warehouse (field named in the message); the
+    runner calls this before any profiling SQL."""
     for family in _COLUMN_FAMILIES:
         for i, rule in enumerate(getattr(rules, family)):
             where = f"{source}: profile.{family}[{i}]"
-            if rule.table not in {t.name for t in TABLES}:
+            table = schema.table(rule.table)
+            if table is None:
                 raise SuiteError(f"{where}.table: unknown table {rule.table!r}")
-            if rule.column not in _columns(rule.table):
+            if rule.column not in table.columns:
                 raise SuiteError(f"{where}.column: unknown column {rule.column!r} in {rule.table}")
 
 
 def profile_needs(rules: ProfileRules, *, source: str = "profile") -> BaselineNeeds:
     """The baseline stats the rules need: every column's blanks, plus the maxima, distinct values,
-    whole-number counts and spreads of the columns that rules name.
-
-    Raises `SuiteError` naming the field for a rule on an unknown table or column (before any SQL).
-    """
-    _validate(rules, source)
+    whole-number counts and spreads of the columns that rules name."""
     maxima: dict[str, list[str]] = {}
     distinct: dict[str, list[str]] = {}
     numbers: dict[str, list[str]] = {}
@@ -401,7 +396,7 @@ def _magnitude(rule: MagnitudeRule, spread: Spread, numbers: int, source: str) -
 
 
 def _per_table(rules: ProfileRules, baseline: BaselineStats, source: str) -> Iterator[Check]:
-    for table in TABLES:
+    for table in baseline.warehouse.tables:
         stats = baseline.tables.get(table.name)
         if stats is None or stats.rows == 0:
             continue  # nothing to be relative to
@@ -422,12 +417,13 @@ def _per_table(rules: ProfileRules, baseline: BaselineStats, source: str) -> Ite
 
 
 def expand_profile(rules: ProfileRules, baseline: BaselineStats, *, source: str = "profile") -> list[Check]:
-    """The checks the rules produce for the 9 world tables, given the baseline's stats."""
-    _validate(rules, source)
+    """The checks the rules produce for the warehouse's tables, given the baseline's stats and schema."""
+    validate_profile(rules, baseline.warehouse, source=source)
     checks = list(_per_table(rules, baseline, source))
     if rules.foreign_key:
         checks += [
-            _foreign_key(fk.table, fk.column, fk.ref_table, fk.ref_column, source) for fk in FOREIGN_KEYS
+            _foreign_key(fk.table, fk.column, fk.ref_table, fk.ref_column, source)
+            for fk in baseline.warehouse.foreign_keys
         ]
     checks += [_numeric_range(r, source) for r in rules.numeric_range]
     for rule in rules.accepted_values:

@@ -24,11 +24,12 @@ from datahub.emitter.mce_builder import (
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
 from oncall.catalog.base import Catalog
-from oncall.catalog.urns import DATASET_PLATFORM, dataset_urn
 from oncall.config import Config
 from oncall.errors import CatalogError
 from oncall.quality.models import CheckResult, PublishSummary, SuiteRun
+from oncall.quality.naming import WarehouseNaming, naming
 from oncall.quality.runner import build_suites, new_run_id, run_suites, warehouse_url
+from oncall.quality.schema import WarehouseSchema
 
 __all__ = [
     "assertion_mcps",
@@ -36,6 +37,7 @@ __all__ = [
     "publish_runs",
     "publish_suites",
     "run_event_mcp",
+    "run_naming",
 ]
 
 Progress = Callable[[str], None]
@@ -75,7 +77,7 @@ def _params(params: dict[str, str]) -> m.AssertionStdParametersClass | None:
     )
 
 
-def _native_parameters(result: CheckResult, suite: str) -> dict[str, str]:
+def _native_parameters(result: CheckResult, suite: str, names: WarehouseNaming) -> dict[str, str]:
     check = result.check
     native = {**check.native_parameters, "suite": suite, "threshold": f"{check.threshold:g}"}
     if check.family:
@@ -83,7 +85,7 @@ def _native_parameters(result: CheckResult, suite: str) -> dict[str, str]:
     ref = check.native_parameters.get("referenced_table")
     if ref:
         # The parent table in the same instance: for a production check, the production twin.
-        native["referenced_dataset"] = dataset_urn(result.instance, ref)
+        native["referenced_dataset"] = names.dataset_urn(ref)
     return native
 
 
@@ -93,10 +95,17 @@ def _field_urns(dataset: str, result: CheckResult) -> list[str]:
     return [make_schema_field_urn(dataset, c) for c in columns if c]
 
 
-def assertion_mcps(result: CheckResult, suite: str) -> list[MetadataChangeProposalWrapper]:
+def run_naming(run: SuiteRun) -> WarehouseNaming:
+    """How the datasets of `run`'s warehouse are named in DataHub (platform from its URL)."""
+    return naming(run.warehouse, run.instance or None)
+
+
+def assertion_mcps(
+    result: CheckResult, suite: str, names: WarehouseNaming
+) -> list[MetadataChangeProposalWrapper]:
     """`AssertionInfo` and `DataPlatformInstance` of the assertion behind one check result."""
     check = result.check
-    dataset = dataset_urn(result.instance, check.table)
+    dataset = names.dataset_urn(check.table)
     urn = assertion_urn(dataset, check.name)
     info = m.AssertionInfoClass(
         type=m.AssertionTypeClass.DATASET,
@@ -109,14 +118,14 @@ def assertion_mcps(result: CheckResult, suite: str) -> list[MetadataChangePropos
             aggregation=check.aggregation,
             parameters=_params(check.parameters),
             nativeType=check.name,
-            nativeParameters=_native_parameters(result, suite),
+            nativeParameters=_native_parameters(result, suite, names),
             logic=result.sql,
         ),
         source=m.AssertionSourceClass(type=m.AssertionSourceTypeClass.EXTERNAL),
     )
     platform = m.DataPlatformInstanceClass(
-        platform=make_data_platform_urn(DATASET_PLATFORM),
-        instance=make_dataplatform_instance_urn(DATASET_PLATFORM, result.instance),
+        platform=make_data_platform_urn(names.platform),
+        instance=make_dataplatform_instance_urn(names.platform, names.instance) if names.instance else None,
     )
     return [
         MetadataChangeProposalWrapper(entityUrn=urn, aspect=info),
@@ -139,7 +148,7 @@ def _native_results(result: CheckResult, warehouse: str) -> dict[str, str]:
 
 def run_event_mcp(result: CheckResult, run: SuiteRun) -> MetadataChangeProposalWrapper:
     """The `AssertionRunEvent` of one check result (asserteeUrn = the dataset)."""
-    dataset = dataset_urn(result.instance, result.check.table)
+    dataset = run_naming(run).dataset_urn(result.check.table)
     urn = assertion_urn(dataset, result.check.name)
     error = None
     if result.result == "ERROR":
@@ -170,8 +179,9 @@ def _mcps(runs: Iterable[SuiteRun]) -> tuple[list[MetadataChangeProposalWrapper]
     seen: set[str] = set()
     events = 0
     for run in runs:
+        names = run_naming(run)
         for result in run.results:
-            info = assertion_mcps(result, run.suite)
+            info = assertion_mcps(result, run.suite, names)
             if info[0].entityUrn not in seen:
                 seen.add(str(info[0].entityUrn))
                 mcps += info
@@ -202,8 +212,9 @@ def _expected(runs: Sequence[SuiteRun]) -> dict[str, dict[str, int]]:
     """dataset -> assertion -> the timestamp of the newest run event this publication wrote for it."""
     newest: dict[str, dict[str, int]] = {}
     for run in runs:
+        names = run_naming(run)
         for result in run.results:
-            dataset = dataset_urn(result.instance, result.check.table)
+            dataset = names.dataset_urn(result.check.table)
             urn = assertion_urn(dataset, result.check.name)
             by_urn = newest.setdefault(dataset, {})
             by_urn[urn] = max(by_urn.get(urn, run.timestamp_ms), run.timestamp_ms)
@@ -245,17 +256,20 @@ def publish_suites(
     catalog: Catalog,
     progress: Progress | None = None,
     suites: Sequence[str] = ("kit", "profile"),
+    *,
+    schema: WarehouseSchema | None = None,
 ) -> PublishSummary:
     """Run the suites on the baseline and production instances and publish everything to the catalog.
 
+    `schema`: the tables, keys and foreign keys to profile (default: what the baseline declares).
     ERROR results are published (with their reason) and listed in the summary; they do not raise.
     Raises `SuiteError` for a malformed suite and `WarehouseError` if the baseline cannot be profiled.
     """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     say(f"assertions: deriving suites {', '.join(suites)} from {config.baseline_instance}")
-    built = build_suites(config, suites)
-    instances = [config.baseline_instance, config.production_instance]
+    built = build_suites(config, suites, schema=schema)
+    instances = [i for i in (config.baseline_instance, config.production_instance) if i]
     urls = {i: warehouse_url(config, i) for i in dict.fromkeys(instances)}
     runs = run_suites(built, urls, run_id=new_run_id())
     for run in runs:

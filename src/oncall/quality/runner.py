@@ -28,10 +28,12 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from oncall.config import Config
-from oncall.errors import OncallError, WarehouseError
+from oncall.errors import OncallError, SuiteError, WarehouseError
 from oncall.quality.baseline import BaselineNeeds, BaselineStats, profile_baseline
 from oncall.quality.models import Check, CheckResult, CheckResultType, Suite, SuiteRun
-from oncall.quality.suites import read_suite, suite_problems
+from oncall.quality.profile import validate_profile
+from oncall.quality.schema import WarehouseSchema, inspect_schema
+from oncall.quality.suites import SuiteSource, read_suite, suite_problems
 from oncall.quality.templates import render_macros
 
 __all__ = [
@@ -306,12 +308,26 @@ def run_suites(
         return [run for future in futures for run in future.result()]
 
 
-def _profile(config: Config, needs: BaselineNeeds) -> BaselineStats:
+def _profile(
+    config: Config,
+    needs: BaselineNeeds,
+    sources: Sequence[SuiteSource],
+    schema: WarehouseSchema | None,
+) -> BaselineStats:
     instance = config.baseline_instance
+    if not instance:
+        raise SuiteError(
+            "these suites derive their thresholds from a clean baseline, but no baseline_instance is "
+            "set; set it (ONCALL_BASELINE or config.yaml) to the instance whose warehouse is clean"
+        )
     url = warehouse_url(config, instance)
     engine = open_warehouse(url)
     try:
-        return profile_baseline(engine, instance, needs)
+        shape = schema or inspect_schema(engine)
+        for source in sources:  # a rule on an unknown table or column is named before any data is read
+            if source.spec.profile is not None:
+                validate_profile(source.spec.profile, shape, source=source.source)
+        return profile_baseline(engine, instance, needs, shape)
     except SQLAlchemyError as exc:
         raise WarehouseError(
             f"cannot read the clean baseline {instance} at {describe_url(url)} ({_reason(exc)}); "
@@ -321,8 +337,13 @@ def _profile(config: Config, needs: BaselineNeeds) -> BaselineStats:
         engine.dispose()
 
 
-def build_suites(config: Config, names: Sequence[str | Path]) -> list[Suite]:
+def build_suites(
+    config: Config, names: Sequence[str | Path], *, schema: WarehouseSchema | None = None
+) -> list[Suite]:
     """Load suites by name or path, profiling the baseline instance only as far as they need.
+
+    `schema` gives the tables, keys and foreign keys the profile expands over; by default they are
+    read from the baseline warehouse (its declared primary keys and foreign keys).
 
     Raises `SuiteError` for a malformed suite, `WarehouseError` if a needed baseline cannot be read.
     """
@@ -330,5 +351,5 @@ def build_suites(config: Config, names: Sequence[str | Path]) -> list[Suite]:
     needs = BaselineNeeds()
     for source in sources:
         needs = needs.merge(source.needs())
-    baseline = None if needs.empty else _profile(config, needs)
+    baseline = None if needs.empty else _profile(config, needs, sources, schema)
     return [s.build(baseline) for s in sources]

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from oncall.catalog.types import SearchHit
-from oncall.quality.models import DiffEntry, DiffSide
+from oncall.quality.models import BaselineKind, BaselineMode, DiffEntry, DiffSide
 
 __all__ = [
     "BlastRadiusEntry",
@@ -24,7 +24,7 @@ __all__ = [
     "Write",
 ]
 
-Verdict = Literal["root_cause_found", "no_regression", "no_symptom", "failed"]
+Verdict = Literal["root_cause_found", "no_regression", "no_symptom", "failed", "interrupted"]
 
 
 class Symptom(BaseModel):
@@ -51,6 +51,9 @@ class RootCause(BaseModel):
     confidence: float = 0.0
     via: Literal["lineage", "foreign_key"] = "lineage"
     """How it entered the closure: upstream lineage, or the referenced table of a failing FK check."""
+    baseline_kind: BaselineKind = "twin"
+    """What its regressions were shown against: a clean twin (at least one check), or only the checks'
+    own history (less sure, and the confidence says so)."""
 
 
 class BlastRadiusEntry(BaseModel):
@@ -69,7 +72,7 @@ class Write(BaseModel):
 
     urn: str
     aspect: str
-    action: Literal["create", "update", "unchanged", "skipped", "resolve", "remove"]
+    action: Literal["create", "update", "unchanged", "skipped", "resolve", "remove", "failed"]
     verified: bool = False
     detail: str = ""
 
@@ -102,8 +105,9 @@ class RunResult(BaseModel):
     scope: list[str] = Field(default_factory=list)
     """Upstream closure of the symptom (URNs), the symptom first."""
     diff: list[DiffEntry] = Field(default_factory=list)
-    """Every assertion compared, over all production datasets (the Reality-Checker runs beside the
-    Detective, before the scope is known); `scope` tells which datasets are upstream of the symptom."""
+    """Every assertion the verdict used: all production datasets (the Reality-Checker runs beside the
+    Detective, before the scope is known) plus the symptom and its upstream datasets outside them;
+    `scope` tells which datasets are upstream of the symptom."""
     root_causes: list[RootCause] = Field(default_factory=list)
     elsewhere: list[DiffEntry] = Field(default_factory=list)
     """Regressions outside the symptom's closure: also failing, never causes."""
@@ -126,8 +130,11 @@ class RunResult(BaseModel):
     """The Reality-Checker's account of the diff."""
     decided_by: dict[str, Literal["model", "procedure"]] = Field(default_factory=dict)
     """Step (plan, symptom, narrative, drafts, synthesis) -> who produced it."""
+    baseline_mode: BaselineMode = "auto"
+    """How the baseline was picked (`--baseline`); each diff entry says which one it got."""
     history: bool = False
-    """True when the diff compared each assertion with its own last passing run."""
+    """True when every assertion was compared with its own last passing run (mode `history`, or no
+    baseline instance configured)."""
 
     @property
     def origins(self) -> list[RootCause]:

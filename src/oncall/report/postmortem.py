@@ -3,6 +3,9 @@ follow-ups), built from a run result and rendered to Markdown.
 
 Building is deterministic; a model may supply the summary and follow-ups (the Coordinator's synthesis),
 but the evidence chain always comes from the run's verified findings.
+
+The incident text and catalog names are untrusted: in the Markdown they are escaped (`md_escape`), so a
+report like `[x](https://evil.example)` is shown as typed, never as a link or an image.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from oncall.report.models import DiffEntry, RunResult
+from oncall.untrusted import md_escape, strip_controls
 
 __all__ = [
     "CauseEvidence",
@@ -50,6 +54,8 @@ class FailingCheck(BaseModel):
     expected: float | None = None
     """The baseline's value (or the last passing run's), what 'right' looked like."""
     baseline_result: str | None = None
+    baseline_kind: str = "twin"
+    """'twin' (the clean twin's latest run) or 'history' (this assertion's own last passing run)."""
 
     @classmethod
     def from_diff(cls, entry: DiffEntry) -> FailingCheck:
@@ -62,20 +68,27 @@ class FailingCheck(BaseModel):
             observed=entry.production.value,
             expected=entry.baseline.value,
             baseline_result=entry.baseline.result,
+            baseline_kind=entry.baseline_kind,
         )
 
     def line(self) -> str:
-        """'seller_id_length_eq_32: 5632 observed, 0 expected (baseline SUCCESS)'."""
+        """'seller_id_length_eq_32: 5632 observed, 0 expected (baseline: twin, SUCCESS)'."""
         obs = _num(self.observed)
         exp = _num(self.expected)
-        base = f" (baseline {self.baseline_result})" if self.baseline_result else ""
-        return f"`{self.native_type}`: {obs} observed, {exp} expected{base}"
+        result = f", {self.baseline_result}" if self.baseline_result else ""
+        against = f"(baseline: {self.baseline_kind}{result})"
+        return f"{_code(self.native_type)}: {obs} observed, {exp} expected {against}"
 
 
 def _num(value: float | None) -> str:
     if value is None:
         return "n/a"
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _code(text: str) -> str:
+    """`text` as a code span: nothing inside is Markdown, so only a backtick could break out."""
+    return "`" + strip_controls(text).replace("`", "'") + "`"
 
 
 class CauseEvidence(BaseModel):
@@ -120,12 +133,13 @@ class Postmortem(BaseModel):
 
     def to_markdown(self) -> str:
         """The postmortem as Markdown (what the run links from DataHub and the CLI prints)."""
-        out = [f"# {self.title}", ""]
+        out = [f"# {md_escape(self.title)}", ""]
         out += [
-            f"*Run `{self.run_id}` · reported as \u201c{self.incident}\u201d · verdict `{self.verdict}`*",
+            f"*Run {_code(self.run_id)} · reported as \u201c{md_escape(self.incident)}\u201d · "
+            f"verdict {_code(self.verdict)}*",
             "",
         ]
-        out += ["## Summary", "", self.summary, ""]
+        out += ["## Summary", "", md_escape(self.summary), ""]
         out += ["## Impact", ""]
         out += [_impact_line(i) for i in self.impact] or ["No downstream entity affected."]
         out += ["", "## Root cause", ""]
@@ -135,11 +149,11 @@ class Postmortem(BaseModel):
             out += [_NO_CAUSE.get(self.verdict, "No root cause named.")]
         if self.also_failing:
             out += ["", "### Also failing elsewhere (not connected to the symptom)", ""]
-            out += [f"- {c.line()} on `{display_name(c.dataset_urn)}`" for c in self.also_failing]
+            out += [f"- {c.line()} on {_code(display_name(c.dataset_urn))}" for c in self.also_failing]
         out += ["", "## Resolution", ""]
-        out += [f"- {r}" for r in self.resolution] or ["- Nothing was written."]
+        out += [f"- {strip_controls(r)}" for r in self.resolution] or ["- Nothing was written."]
         out += ["", "## Follow-ups", ""]
-        out += [f"- [ ] {f}" for f in self.follow_ups] or ["- [ ] None."]
+        out += [f"- [ ] {md_escape(f)}" for f in self.follow_ups] or ["- [ ] None."]
         return "\n".join(out).rstrip() + "\n"
 
 
@@ -147,23 +161,25 @@ _NO_CAUSE = {
     "no_regression": "No root cause named: no data-quality regression was found upstream of the symptom.",
     "no_symptom": "No root cause named: no catalog entity matched the report, so nothing was investigated.",
     "failed": "No root cause named: the run did not complete.",
+    "interrupted": "No root cause named: the process running it stopped before it finished.",
 }
 
 
 def _impact_line(item: ImpactItem) -> str:
-    owners = ", ".join(o.rsplit(":", 1)[-1] for o in item.owners) or "no owner"
-    return f"- {item.type} **{item.name}** (owners: {owners})"
+    owners = ", ".join(md_escape(o.rsplit(":", 1)[-1]) for o in item.owners) or "no owner"
+    return f"- {item.type} **{md_escape(item.name)}** (owners: {owners})"
 
 
 def _cause_lines(cause: CauseEvidence) -> list[str]:
     role = "Origin" if cause.origin else "Explained by an upstream origin"
     via = " (entered through a failing foreign-key check)" if cause.via == "foreign_key" else ""
     lines = [
-        f"### {cause.name}: {role}, confidence {cause.confidence:.2f}",
+        f"### {md_escape(cause.name)}: {role}, confidence {cause.confidence:.2f}",
         "",
-        f"Lineage path{via}: " + " \u2192 ".join(f"`{n}`" for n in cause.path_names),
+        f"Lineage path{via}: " + " \u2192 ".join(_code(n) for n in cause.path_names),
         "",
-        "Failing checks (fail in production, pass in the baseline):",
+        "Failing checks (fail in production, pass in the baseline: the clean twin, or their own "
+        "last passing run):",
     ]
     lines += [f"- {c.line()}" for c in cause.failing]
     return [*lines, ""]
@@ -272,5 +288,6 @@ def _resolution(result: RunResult) -> list[str]:
     for w in result.writes:
         if w.action in ("create", "update", "unchanged"):
             check = "verified" if w.verified else "NOT verified"
-            lines.append(f"{w.action} `{w.aspect}` on `{display_name(w.urn, result.names)}` ({check})")
+            name = display_name(w.urn, result.names)
+            lines.append(f"{w.action} {_code(w.aspect)} on {_code(name)} ({check})")
     return lines

@@ -32,6 +32,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from oncall.config import Config
 from oncall.errors import UserError
 from oncall.report.models import RunResult, Write
+from oncall.untrusted import MAX_REQUEST_CHARS
 from oncall.web.entities import EntityPage, entity_page
 from oncall.web.errors import ERROR_RESPONSES, install_error_handlers
 from oncall.web.history import RunStore, RunSummary
@@ -49,7 +50,10 @@ class RunRequest(BaseModel):
     """Body of `POST /api/runs`."""
 
     model_config = ConfigDict(extra="forbid")
-    incident: str = Field(max_length=2000, description="The incident in plain words.")
+    incident: str = Field(
+        max_length=MAX_REQUEST_CHARS,
+        description="The incident in plain words (the run keeps the first words; see `degraded`).",
+    )
     dry_run: bool = Field(False, description="Investigate only; write nothing to DataHub.")
     llm: str | None = Field(None, description="Model preset for this run (default: the configured one).")
     history: bool = Field(False, description="Compare with each assertion's last passing run, not a twin.")
@@ -151,6 +155,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # runs a killed server (or CLI) left unfinished: closed as `interrupted`, not "running" forever
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(manager.store.finish_interrupted)
         yield
         await manager.shutdown()
 

@@ -49,6 +49,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "Token required or wrong"),
         (404, "No such run or entity"),
         (409, "Busy: too many runs, or a reset during runs"),
+        (415, "A state-changing call without 'Content-Type: application/json'"),
         (422, "The request body or parameters do not validate"),
         (500, "Internal error (details in the server log)"),
     ]

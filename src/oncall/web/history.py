@@ -4,10 +4,16 @@ The same two files the CLI writes, so `oncall serve` lists and replays runs made
 the other way round. The events file is appended while a run goes (one `Event` JSON per line, flushed),
 so a crash still leaves the events up to the failure; the result file is written once, atomically, at
 the end. This module imports no web framework so the CLI can use it cheaply.
+
+While a run records, its process holds an advisory lock on the events file (the kernel drops it when
+the process dies, however it dies). A run with events, no result and no lock holder was killed: it is
+listed as `interrupted`, and `finish_interrupted` (the console calls it when it starts) closes its
+event log and saves an `interrupted` result, so nothing stays "running" forever.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -39,7 +45,8 @@ class RunSummary(BaseModel):
     run_id: str
     incident: str
     status: str
-    """'running', 'finished' or 'failed' (the run ended with an error)."""
+    """'running', 'finished', 'failed' (the run ended with an error) or 'interrupted' (its process
+    stopped: killed, crashed, the machine went down)."""
     verdict: str | None = None
     summary: str = ""
     dry_run: bool = False
@@ -54,7 +61,7 @@ def summarise(result: RunResult) -> RunSummary:
     return RunSummary(
         run_id=result.run_id,
         incident=result.incident,
-        status="failed" if result.verdict == "failed" else "finished",
+        status=result.verdict if result.verdict in ("failed", "interrupted") else "finished",
         verdict=result.verdict,
         summary=result.summary,
         dry_run=result.dry_run,
@@ -70,6 +77,11 @@ class _EventWriter:
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
         self._file: IO[str] | None = path.open("a", encoding="utf-8")
+        try:  # held while the run records: how another process tells a live run from a dead one
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._file.close()
+            raise
 
     def __call__(self, event: Event) -> None:
         line = event.model_dump_json() + "\n"
@@ -145,7 +157,8 @@ class RunStore:
                 return []
             raise NotFoundError(f"no run {run_id!r} in {self.runs_dir}; list runs with GET /api/runs")
         found: dict[int, Event] = {}
-        for line in path.read_text("utf-8").splitlines():
+        # a byte that is not UTF-8 spoils its own line only (that line then fails to parse)
+        for line in path.read_text("utf-8", errors="replace").splitlines():
             event = _parse_event(line)
             if event is not None and event.seq > after_seq:
                 found.setdefault(event.seq, event)
@@ -153,6 +166,75 @@ class RunStore:
 
     def exists(self, run_id: str) -> bool:
         return self.result_path(run_id).exists() or self.events_path(run_id).exists()
+
+    def recording(self, run_id: str) -> bool:
+        """True while some process still records this run (holds the lock on its events file)."""
+        try:
+            with self.events_path(run_id).open("rb") as fh:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return True
+                return False
+        except OSError:
+            return False  # unreadable or gone: nobody records it here
+
+    def _unfinished(self) -> list[str]:
+        """Runs with an events file, no result, no `run_finished` and nobody recording them."""
+        if not self.runs_dir.is_dir():
+            return []
+        out = []
+        for path in self.runs_dir.glob("*.events.jsonl"):
+            run_id = path.name.removesuffix(".events.jsonl")
+            if _RUN_ID.match(run_id) and not self.result_path(run_id).exists() and not self.recording(run_id):
+                out.append(run_id)
+        return sorted(out)
+
+    def finish_interrupted(self) -> list[str]:
+        """Close the event log of every run whose process died, and save its `interrupted` result.
+
+        Returns the run ids. A run some other process still records is left alone.
+        """
+        done = []
+        for run_id in self._unfinished():
+            events = self.events(run_id)
+            started = next((e for e in events if e.kind == "run_started"), None)
+            if started is None or any(e.kind == "run_finished" for e in events):
+                continue  # nothing to list, or it finished and only its result is still being saved
+            last = max((e.seq for e in events), default=0)
+            message = "the process running it stopped before it finished (killed or crashed)"
+            closing = [
+                Event(
+                    run_id=run_id,
+                    seq=last + 1,
+                    ts=time.time(),
+                    agent="system",
+                    kind="error",
+                    data={"message": message},
+                ),
+                Event(
+                    run_id=run_id,
+                    seq=last + 2,
+                    ts=time.time(),
+                    agent="system",
+                    kind="run_finished",
+                    data={"verdict": "interrupted", "summary": message},
+                ),
+            ]
+            with self.events_path(run_id).open("a", encoding="utf-8") as fh:
+                fh.write("".join(e.model_dump_json() + "\n" for e in closing))
+            self.save(
+                RunResult(
+                    run_id=run_id,
+                    incident=str(started.data.get("incident", "")),
+                    verdict="interrupted",
+                    summary=f"Interrupted: {message}.",
+                    dry_run=bool(started.data.get("dry_run", False)),
+                    started_at=started.ts,
+                )
+            )
+            done.append(run_id)
+        return done
 
     def list(self) -> list[RunSummary]:
         """Stored runs, newest first; unreadable files are skipped rather than breaking the list.
@@ -172,22 +254,26 @@ class RunStore:
         for path in self.runs_dir.glob("*.events.jsonl"):
             run_id = path.name.removesuffix(".events.jsonl")
             if run_id not in rows and _RUN_ID.match(run_id):
-                partial = _summary_from_events(run_id, self.events(run_id))
+                partial = _summary_from_events(run_id, self.events(run_id), self.recording(run_id))
                 if partial is not None:  # an events file without run_started has nothing to list
                     rows[run_id] = partial
         return sorted(rows.values(), key=lambda r: (r.started_at, r.run_id), reverse=True)
 
 
-def _summary_from_events(run_id: str, events: list[Event]) -> RunSummary | None:
+def _summary_from_events(run_id: str, events: list[Event], recording: bool) -> RunSummary | None:
     started = next((e for e in events if e.kind == "run_started"), None)
     if started is None:
         return None
     finished = next((e for e in events if e.kind == "run_finished"), None)
+    if finished is None and recording:  # another process (a CLI run) is still on it
+        status = verdict = "running"
+    else:
+        status = verdict = "failed" if finished else "interrupted"
     return RunSummary(
         run_id=run_id,
         incident=str(started.data.get("incident", "")),
-        status="failed",
-        verdict="failed",
+        status=status,
+        verdict=None if status == "running" else verdict,
         summary=str(finished.data.get("summary", "")) if finished else "the run stopped before it finished",
         dry_run=bool(started.data.get("dry_run", False)),
         started_at=started.ts,

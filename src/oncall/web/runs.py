@@ -102,7 +102,17 @@ class RunManager:
         return run
 
     async def _drive(self, run: LiveRun, *, llm: str | None, history: bool) -> RunResult:
-        writer = self.store.record(run.events)
+        try:
+            writer = self.store.record(run.events)
+        except OSError as exc:  # a read-only or full history folder: the run cannot be kept
+            self.live.pop(run.run_id, None)
+            message = f"cannot record the run in {self.store.runs_dir}: {exc.strerror or exc}"
+            run.events.emit("system", "error", {"message": message, "type": type(exc).__name__})
+            run.events.emit("system", "run_finished", {"verdict": "failed", "summary": message})
+            run.result = RunResult(
+                run_id=run.run_id, incident=run.incident, summary=message, started_at=run.started_at
+            )
+            return run.result
         try:
             result = await self._call_runner(run, llm=llm, history=history)
             if not run.events.closed:  # the loop should say it finished; make sure clients are released

@@ -4,7 +4,10 @@
 - `Guard` (ASGI middleware), on every request:
   * Host header check while bound to loopback, so a web page that DNS-rebinds its name to 127.0.0.1
     cannot drive the API from the victim's browser;
-  * cross-origin writes refused (an `Origin` that is not this server);
+  * cross-origin writes refused: the `Origin` of a state-changing request must be this server, same
+    scheme, host **and port** (a page on another 127.0.0.1 port is another origin);
+  * a `POST` under the protected prefix must send `Content-Type: application/json`: a browser sends
+    that cross-origin only after a CORS preflight, which we never grant, so no HTML form can post to us;
   * with a token, every call under the protected prefix (`/api/` for the console, `/mcp` for the MCP
     server) needs `Authorization: Bearer <token>`, compared in constant time;
   * security headers on every response (a CSP that allows only our own scripts and styles).
@@ -24,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from oncall.errors import ConfigError
 from oncall.web.errors import error_response
 
-__all__ = ["LOOPBACK_HOSTS", "Guard", "check_bind", "is_loopback"]
+__all__ = ["LOOPBACK_HOSTS", "Guard", "check_bind", "is_loopback", "same_origin"]
 
 LOOPBACK_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
 
@@ -60,8 +63,36 @@ def check_bind(host: str, token: str | None, *, service: str = "the console") ->
         )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _hostname(value: str) -> str:
     return (urlsplit(f"//{value}").hostname or "").lower()
+
+
+def _origin_of(scheme: str, netloc: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in; port None if malformed."""
+    parts = urlsplit(f"//{netloc}")
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    return scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def same_origin(origin: str, scheme: str, host_header: str) -> bool:
+    """True if the `Origin` header names this server: same scheme, host and port."""
+    given = urlsplit(origin)
+    if not given.scheme or not given.netloc:
+        return False  # "null" (sandboxed frames, file pages) and garbage are never us
+    theirs = _origin_of(given.scheme, given.netloc)
+    ours = _origin_of(scheme, host_header)
+    return None not in (theirs[2], ours[2]) and theirs == ours
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 class Guard:
@@ -104,8 +135,21 @@ class Guard:
         if self.trusted_hosts is not None and host not in self.trusted_hosts:
             return error_response(400, f"host {host!r} is not served here; open http://127.0.0.1:<port>/")
         origin = headers.get("origin")
-        if origin and scope["method"] not in _SAFE_METHODS and _hostname(urlsplit(origin).netloc) != host:
+        changes = scope["method"] not in _SAFE_METHODS
+        if (
+            origin
+            and changes
+            and not same_origin(origin, scope.get("scheme", "http"), headers.get("host", ""))
+        ):
             return error_response(403, f"cross-origin request from {origin} refused", "cross_origin")
+        # only POST can leave a browser cross-origin without a preflight (forms, no-cors fetch)
+        posted = scope["method"] == "POST" and scope["path"].startswith(self.protected_prefix)
+        if posted and not _is_json(headers.get("content-type", "")):
+            return error_response(
+                415,
+                "send the request body as JSON with 'Content-Type: application/json' (an empty body is {})",
+                "unsupported_media_type",
+            )
         if (
             self.token is not None
             and scope["path"].startswith(self.protected_prefix)

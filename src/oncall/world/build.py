@@ -1,9 +1,9 @@
 """Build the demo world in a home folder: the clean baseline DB, the production DB with faults, a summary.
 
 `build_world` writes `olist_source.db` (clean), `olist_dirty.db` (a copy of the clean DB with the fault
-spec applied) and `world.json` (a `WorldSummary`). Everything is built into temporary files next to
-the targets and renamed into place only when all of it succeeded, so a failure leaves the home as it
-was. An existing world is replaced only with `force=True`.
+spec applied), `world.json` (a `WorldSummary`) and the demo's instances into `config.yaml`. The DBs
+are built into temporary files next to the targets and renamed into place only when all of it
+succeeded, so a failure leaves the home as it was. An existing world is replaced only with `force=True`.
 """
 
 from __future__ import annotations
@@ -157,6 +157,9 @@ def build_world(
         for tmp in temps:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
+    from oncall.world.settings import write_demo_settings  # settings names this module's instances
+
+    write_demo_settings(home)  # the world's twin instances, for everything run on this home
     say(f"world ready in {home} ({summary.seconds:.1f} s)")
     return summary
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from oncall.quality.schema import WarehouseSchema
 
 __all__ = [
     "FOREIGN_KEYS",
@@ -20,6 +24,7 @@ __all__ = [
     "create_schema",
     "table",
     "table_ddl",
+    "warehouse_schema",
 ]
 
 
@@ -254,3 +259,17 @@ def create_schema(conn: sqlite3.Connection) -> None:
         cur.execute(table_ddl(t))
     for v in VIEWS:
         cur.execute(v.sql)
+
+
+def warehouse_schema() -> WarehouseSchema:
+    """The world's tables with their keys and foreign keys, for the profile suite: the keys are metadata
+    here (not in the DDL, so faults can break them), so the warehouse cannot tell them itself."""
+    from oncall.quality.schema import ForeignKeyShape, TableShape, WarehouseSchema
+
+    return WarehouseSchema(
+        tables=[TableShape(name=t.name, columns=t.columns, key=t.key) for t in TABLES],
+        foreign_keys=[
+            ForeignKeyShape(table=f.table, column=f.column, ref_table=f.ref_table, ref_column=f.ref_column)
+            for f in FOREIGN_KEYS
+        ],
+    )

@@ -3,7 +3,7 @@
 // re-built here from an allow-list of tags so no attribute or script from it can run).
 
 import { fmtNumber, h, replace } from "./dom.js";
-import { entityHref, entityType, instanceOf, ownerName, shortName } from "./urns.js";
+import { entityHref, entityType, ownerName, shortName } from "./urns.js";
 
 const VERDICTS = {
   root_cause_found: ["Root cause found", "bad"],
@@ -56,6 +56,11 @@ function chain(path, nameMap) {
   return h("div", { class: "chain", role: "list" }, nodes);
 }
 
+/** What a regression was shown against: the clean twin, or the check's own last passing run. */
+function againstText(kind) {
+  return kind === "history" ? "vs its own last passing run" : "vs the clean twin";
+}
+
 function checksTable(entries) {
   return h(
     "table",
@@ -99,8 +104,8 @@ function rootCauseCard(rc, nameMap) {
       {},
       h("span", { class: "cause-kind", text: rc.origin ? "origin" : "root cause" }),
       link(rc.dataset_urn, nameMap.get(rc.dataset_urn) || shortName(rc.dataset_urn), "cause-name"),
-      h("span", { class: "muted", text: ` ${instanceOf(rc.dataset_urn) || ""}` }),
       h("span", { class: "confidence", text: `${Math.round((rc.confidence || 0) * 100)}% confidence` }),
+      h("span", { class: "muted small", text: ` ${againstText(rc.baseline_kind)}` }),
     ),
     h("p", {
       class: "muted small",
@@ -130,7 +135,9 @@ function diffTable(diff) {
       h(
         "tr",
         {},
-        ["status", "dataset", "check", "baseline", "production"].map((t) => h("th", { text: t })),
+        ["status", "dataset", "check", "against", "baseline", "production"].map((t) =>
+          h("th", { text: t }),
+        ),
       ),
     ),
     h(
@@ -143,6 +150,7 @@ function diffTable(diff) {
           h("td", {}, h("span", { class: `pill status ${d.status}`, text: d.status })),
           h("td", {}, link(d.dataset_urn)),
           h("td", { class: "mono", text: d.native_type, title: d.description || "" }),
+          h("td", { class: "muted small", text: d.baseline_kind === "history" ? "history" : "twin" }),
           h("td", {}, side(d.baseline)),
           h("td", {}, side(d.production)),
         ),

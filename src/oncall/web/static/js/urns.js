@@ -24,16 +24,6 @@ export function shortName(urn) {
   return key.split(".").pop();
 }
 
-/** The platform instance in a dataset/chart URN ("olist_dirty"), if any. */
-export function instanceOf(urn) {
-  const inner = /\((.*)\)$/.exec(urn || "");
-  if (!inner) return null;
-  const parts = inner[1].split(",");
-  const key = entityType(urn) === "dataset" ? parts[1] || "" : parts[parts.length - 1];
-  const pieces = key.split(".");
-  return pieces.length > 1 ? pieces[0] : null;
-}
-
 export function entityHref(urn) {
   if (uiUrl) return `${uiUrl}/${entityType(urn)}/${encodeURIComponent(urn)}`;
   return `/entity?urn=${encodeURIComponent(urn)}`;
