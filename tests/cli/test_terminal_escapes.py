@@ -18,7 +18,7 @@ import datahub.metadata.schema_classes as m
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
 from oncall.catalog.lite import LiteCatalog
-from oncall.catalog.urns import dashboard_urn, dataset_urn
+from oncall.world.urns import dashboard_urn, dataset_urn
 
 ONCALL = [sys.executable, "-c", "from oncall.cli import main; main()"]
 # a hyperlink (OSC 8), a window title (OSC 0), clear-screen (CSI 2J), conceal (SGR 8), 8-bit CSI
