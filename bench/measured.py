@@ -37,6 +37,7 @@ BENCHES: dict[str, list[str]] = {
     "web": [sys.executable, "bench/web.py", "--json"],
     "mcp": [sys.executable, "bench/mcp_server.py", "--home", "{home}", "--json"],
     "any_datahub": [sys.executable, "bench/any_datahub.py", "--json"],
+    "lifecycle": [sys.executable, "bench/lifecycle.py", "--json"],
     "eval": ["oncall", "eval", "--scale", "0.1", "--json", "--home", "{eval_home}"],
 }
 
@@ -189,6 +190,7 @@ def render(r: dict[str, Any]) -> str:
         ),
         *_mcp_rows(mcp),
         *_any_datahub_rows(r.get("any_datahub")),
+        *_lifecycle_rows(r.get("lifecycle")),
     ]
     acc = [
         "| scenarios passed | symptom | origin precision | origin recall | path-grounded | elsewhere |"
@@ -260,6 +262,41 @@ def _any_datahub_rows(big: dict[str, Any] | None) -> list[str]:
                 "<= 12",
                 "python bench/any_datahub.py",
             )
+        )
+    return rows
+
+
+def _lifecycle_rows(lc: dict[str, Any] | None) -> list[str]:
+    if not lc:
+        return []
+    g, s = lc["grouping"], lc["scale"]
+    load = f" (load average {lc['load_avg_start']:.0f})"
+    rows = [
+        _row(
+            f"`oncall watch`: {g['failing_events']} failing + {g['passing_events']} passing run events, "
+            "10 origins -> incidents; recoveries resolve",
+            f"{g['incidents']} incidents ({g['incidents_at_origins']} at the origins, {g['loop_runs']} loop "
+            f"runs, {g['pass_s']:.1f} s); {g['resolved']} resolved",
+            "exactly 10; all",
+            "python bench/lifecycle.py",
+        ),
+        _row(
+            f"`oncall watch`: {s['run_events']:,} run events in one `--once` pass{load}",
+            f"{s['pass_s']:.1f} s ({s['loop_runs']} loop runs, {s['incidents']} incidents)",
+            "<= 10 s",
+            "python bench/lifecycle.py",
+        ),
+    ]
+    if "latency" in lc:
+        lat = lc["latency"]
+        rows.insert(
+            1,
+            _row(
+                "`oncall watch --interval 1`: failing run event -> its incident, median",
+                f"{lat['median_s']:.2f} s (max {lat['max_s']:.2f} s, {lat['samples']} events)",
+                "<= 2 s",
+                "python bench/lifecycle.py",
+            ),
         )
     return rows
 

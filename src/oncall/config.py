@@ -108,6 +108,28 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Platform instance of production; unset: every dataset is production.",
     ),
+    Setting(
+        "slack_bot_token",
+        "SLACK_BOT_TOKEN",
+        None,
+        "Slack bot token (xoxb-...): the watcher posts one message per incident and updates it on each "
+        "change (Web API); needs slack_channel.",
+    ),
+    Setting("slack_channel", "SLACK_CHANNEL", None, "Slack channel ID (C...) the watcher posts to."),
+    Setting("slack_api_url", "SLACK_API_URL", "https://slack.com/api", "Base URL of the Slack Web API."),
+    Setting(
+        "slack_users",
+        None,
+        {},
+        "DataHub owner (corpuser URN or username) -> Slack user ID, so owners are mentioned as <@U...>.",
+    ),
+    Setting(
+        "relapse_window_s",
+        "ONCALL_RELAPSE_WINDOW",
+        86400.0,
+        "Seconds after the watcher resolved an incident in which a new failure of its origin re-opens it "
+        "(later: a new incident).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -38,9 +38,16 @@ def test_run_streams_lanes_then_verdict_and_postmortem(seeded_copy: Path) -> Non
     assert code == 0
     for lane in ("coordinator │", "detective │", "reality-checker │", "fixer │"):
         assert lane in out
-    assert "sql: SELECT" in out  # tool calls show the queries they ran
+    assert "sql: SELECT" not in out  # the steps and the verdict; the queries only with --verbose
     assert "Verdict: root_cause_found" in out and "# Postmortem: olist_customers" in out
     assert out.index("Verdict:") > out.index("detective │")
+
+
+def test_run_verbose_shows_the_queries_behind_each_step(seeded_copy: Path) -> None:
+    code, out, _ = _invoke(
+        "run", "customers table lost rows", "--dry-run", "--verbose", "--home", str(seeded_copy)
+    )
+    assert code == 0 and "sql: SELECT" in out and "Verdict: root_cause_found" in out
 
 
 def test_reset_undoes_the_run(seeded_copy: Path) -> None:
@@ -92,6 +99,7 @@ def test_format_event_shows_thinking_dimmed_and_queries() -> None:
         },
     )
     text = format_event(call) or ""
-    assert "detective" in text and "lineage" in text and "graphql: query { x }" in text
+    assert "detective" in text and "lineage" in text and "graphql" not in text
+    assert "graphql: query { x }" in (format_event(call, verbose=True) or "")
     done = Event(run_id="r", seq=3, ts=0, agent="detective", kind="agent_finished", data={})
     assert format_event(done) is None

@@ -329,10 +329,7 @@ class Resolvers:
             "dashboard": lambda _i, urn: self.entity(urn) if _entity_type(urn) == "dashboard" else None,
             "entityExists": lambda _i, urn: self.store.exists(urn),
             "searchAcrossEntities": lambda _i, input: self.search(input),
-            "scrollAcrossEntities": lambda _i, input: {
-                **self.search({**input, "query": "*"}),
-                "nextScrollId": None,
-            },
+            "scrollAcrossEntities": lambda _i, input: self.scroll(input),
             "scrollAcrossLineage": lambda _i, input: {**self.lineage(input), "nextScrollId": None},
             "searchAcrossLineage": lambda _i, input: self.lineage(input),
         }
@@ -642,10 +639,14 @@ class Resolvers:
         ]
         return {"start": 0, "count": len(found), "total": len(found), "assertions": found}
 
-    def run_events(self, urn: str, limit: int | None = None, **_: Any) -> dict[str, Any]:
+    def run_events(
+        self, urn: str, limit: int | None = None, startTimeMillis: int | None = None, **_: Any
+    ) -> dict[str, Any]:
         events = sorted(
             self.store.indexed_events(urn, "assertionRunEvent"), key=lambda e: -e["timestampMillis"]
         )
+        if startTimeMillis is not None:  # GMS filters the timeseries index by time (inclusive)
+            events = [e for e in events if e["timestampMillis"] >= startTimeMillis]
         events = events[: limit or len(events)]
         page = [
             {
@@ -711,6 +712,13 @@ class Resolvers:
             if ok:
                 return True
         return False
+
+    def scroll(self, input: dict[str, Any]) -> dict[str, Any]:
+        """scrollAcrossEntities: pages of `count`, the scroll id an opaque offset."""
+        start = int(input.get("scrollId") or 0)
+        page = self.search({**input, "query": "*", "start": start})
+        more = start + page["count"] < page["total"]
+        return {**page, "nextScrollId": str(start + page["count"]) if more else None}
 
     def search(self, input: dict[str, Any]) -> dict[str, Any]:
         kinds = {"DATASET": "dataset", "CHART": "chart", "DASHBOARD": "dashboard", "DATA_JOB": "dataJob"}

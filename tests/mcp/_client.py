@@ -14,6 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from oncall.config import load_config
+from oncall.untrusted import MAX_REQUEST_CHARS
 from oncall.web.history import RunStore
 
 READ_TOOLS = {
@@ -123,7 +124,10 @@ async def check_every_tool(client: Client, home: Path) -> str:
 
     items = origins["olist_order_items"]
     diff = await call(client, "diff_assertions", urn=items["dataset_urn"])
-    assert diff["dataset_urn"] == items["dataset_urn"] and diff["baseline"] == "twin"
+    assert diff["dataset_urn"] == items["dataset_urn"] and diff["baseline"] == "auto"
+    assert {e["baseline_kind"] for e in diff["entries"]} == {"twin"}  # the demo world has a clean twin
+    history = await call(client, "diff_assertions", urn=items["dataset_urn"], baseline="history")
+    assert {e["baseline_kind"] for e in history["entries"]} == {"history"}
     regressed = {e["native_type"] for e in diff["entries"] if e["status"] == "regression"}
     assert {c["native_type"] for c in items["failing_checks"]} <= regressed
     assert diff["counts"]["regression"] == len(regressed)
@@ -140,6 +144,12 @@ async def check_every_tool(client: Client, home: Path) -> str:
 
     incidents = await call(client, "list_incidents")
     assert incidents["total"] == len(incidents["incidents"])  # a dry run opens none
+
+    # A long report is bounded as on every door (the loop does it), and the result says so.
+    words = " ".join(f"w{i}" for i in range(400))
+    bounded, _ = await investigate(client, text=f"revenue dashboard wrong {words}")
+    assert bounded["symptom"]["urn"] == symptom["urn"]
+    assert any("dropped" in d for d in bounded["degraded"])
 
     by_urn, _ = await investigate(client, urn=items["dataset_urn"])
     assert by_urn["symptom"]["urn"] == items["dataset_urn"]
@@ -171,7 +181,9 @@ async def check_errors(client: Client) -> None:
     assert message.startswith("bad arguments for list_runs: limit: ") and "(got 0)" in message
     assert "pydantic" not in message
     assert "baseline" in await error_of(client, "investigate_incident", text="x", baseline="yesterday")
-    assert "text" in await error_of(client, "investigate_incident", text="x" * 2001)
+    huge = await error_of(client, "investigate_incident", text="x" * (MAX_REQUEST_CHARS + 1))
+    assert huge.startswith("bad arguments for investigate_incident: text: ")
+    assert len(huge) < 400  # the rejected value is not echoed back in full
     assert "no run" in await error_of(client, "get_run", run_id="20200101T000000Z-000000")
     assert "malformed" in await error_of(client, "get_postmortem", run_id="../../etc/passwd")
     assert "no incident" in await error_of(client, "get_incident", urn="urn:li:incident:nope")

@@ -95,6 +95,9 @@ class IncidentDraft(BaseModel):
     priority: int
     entities: list[str]
     source_urn: str | None = None
+    assignees: list[str] = []
+    """corpUser/corpGroup URNs (the lifecycle routes to the origin's owners)."""
+    message: str = "Raised by datahub-oncall"
 
     @field_validator("title")
     @classmethod
@@ -123,9 +126,11 @@ def _new_info(draft: IncidentDraft, now_ms: int) -> m.IncidentInfoClass:
         status=m.IncidentStatusClass(
             state=m.IncidentStateClass.ACTIVE,
             stage=m.IncidentStageClass.TRIAGE,
-            message="Raised by datahub-oncall",
+            message=draft.message,
             lastUpdated=_stamp(now_ms),
         ),
+        assignees=[m.IncidentAssigneeClass(actor=a, assignedAt=_stamp(now_ms)) for a in draft.assignees]
+        or None,
         source=m.IncidentSourceClass(
             type=m.IncidentSourceTypeClass.ASSERTION_FAILURE, sourceUrn=draft.source_urn
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from oncall.cli import assertions, catalog, eval, incident, mcp, web, world
+from oncall.cli import assertions, catalog, eval, incident, incidents, mcp, watch, web, world
 
 __all__ = ["main"]
 
@@ -31,5 +31,5 @@ def main() -> None:
     """
 
 
-for _module in (world, catalog, assertions, incident, web, mcp, eval):
+for _module in (world, catalog, assertions, incident, watch, incidents, web, mcp, eval):
     _module.register(main)

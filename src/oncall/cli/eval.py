@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,6 +43,11 @@ __all__ = ["register"]
     help="Folder for the Markdown and JSON reports. [default: $ONCALL_HOME/eval]",
 )
 @click.option("--keep", is_flag=True, help="Keep the temporary worlds and homes for inspection.")
+@click.option(
+    "--lifecycle",
+    is_flag=True,
+    help="Score `oncall watch` on the same worlds instead: grouping precision/recall, auto-resolve, relapse.",
+)
 @home_option
 @json_option
 @oncall_command
@@ -53,6 +59,7 @@ def eval_command(
     only: tuple[str, ...],
     out: Path | None,
     keep: bool,
+    lifecycle: bool,
     home: str | None,
     as_json: bool,
 ) -> None:
@@ -81,6 +88,9 @@ def eval_command(
     progress(f"Running {len(scenarios)} scenario(s) on {worlds} world(s) at scale {scale}")
     preset = llm_preset or config.llm_preset
     options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
+    if lifecycle:
+        _lifecycle(scenarios, options, as_json=as_json)
+        return
     report = run_eval(scenarios, options, progress=progress)
     command = _command_line(scenarios_path, llm_preset, scale, seed, only)
     md_path, json_path = write_reports(report, out or config.home / "eval", command)
@@ -90,6 +100,26 @@ def eval_command(
         click.echo(render_table(report))
         click.echo(f"\nReports: {md_path}  {json_path}")
     if report.summary.passed < report.summary.scenarios:
+        sys.exit(1)
+
+
+def _lifecycle(scenarios: Any, options: Any, *, as_json: bool) -> None:
+    from oncall.eval.lifecycle import run_lifecycle_eval
+
+    report = run_lifecycle_eval(scenarios, options, progress=progress)
+    if as_json:
+        echo_json(report)
+        return
+    for w in report.worlds:
+        counts = f"{len(w.opened)} incidents for {len(w.expected)} planted origins"
+        status = w.error or f"{counts}, {w.resolved} resolved, {w.reopened} re-opened"
+        click.echo(f"{w.world:28} {status}")
+    click.echo(
+        f"grouping precision {report.precision}, recall {report.recall}, duplicates {report.duplicates}; "
+        f"auto-resolve {report.auto_resolve}; relapse re-open {report.relapse}; "
+        f"controls quiet {report.controls_quiet}"
+    )
+    if any(w.error for w in report.worlds):
         sys.exit(1)
 
 

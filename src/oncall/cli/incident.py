@@ -1,7 +1,8 @@
 """Commands of the incident loop: `oncall run`, `oncall demo`, `oncall reset`.
 
-`run` streams the four agents' events as labelled, coloured lanes (thinking dimmed, each tool call
-with the GraphQL or SQL it executed, abbreviated), then prints the verdict and the postmortem. With
+`run` streams the four agents' events as labelled, coloured lanes (thinking dimmed, each tool call with
+its result count; the GraphQL or SQL behind it only with `--verbose`, since a paged person needs the
+answer first), then prints the verdict and the postmortem. With
 `--json` it prints the run result only on stdout, and the lanes go to stderr. Every run is saved to
 the run history (`<home>/runs/`), which the web console reads too; `demo --serve` opens it there.
 """
@@ -55,7 +56,7 @@ def _lane(agent: str) -> str:
     return click.style(f"{label:>{_WIDTH}} \u2502", fg=colour, bold=True)
 
 
-def _body(event: Event) -> list[str] | None:
+def _body(event: Event, verbose: bool) -> list[str] | None:
     d = clean(event.data)  # catalog, model and user text: no escape sequence reaches the terminal
     kind = event.kind
     if kind == "thinking":
@@ -64,6 +65,8 @@ def _body(event: Event) -> list[str] | None:
         ms = f" ({d['ms']:.1f} ms)" if isinstance(d.get("ms"), int | float) else ""
         args = _short(json.dumps(d.get("args", []), ensure_ascii=False), 90)
         lines = [f"\u25b8 {d.get('tool', '?')} {args}{ms}"]
+        if not verbose:
+            return lines
         for q in d.get("queries", [])[:3]:
             lines.append(
                 click.style(
@@ -140,9 +143,9 @@ def _message(d: dict[str, Any]) -> list[str]:
     return [_short(json.dumps(d, ensure_ascii=False), _TEXT_CHARS)]
 
 
-def format_event(event: Event) -> str | None:
-    """The terminal lines of one event (None: not shown)."""
-    body = _body(event)
+def format_event(event: Event, *, verbose: bool = False) -> str | None:
+    """The terminal lines of one event (None: not shown); `verbose` adds the queries of tool calls."""
+    body = _body(event, verbose)
     if not body:
         return None
     lane = _lane(event.agent)
@@ -177,6 +180,7 @@ def _execute(
     llm: str | None,
     baseline: BaselineMode = "auto",
     symptom_urn: str | None = None,
+    verbose: bool = False,
 ) -> RunResult:
     from oncall.agents import new_run_id, run_incident
     from oncall.events import RunEvents
@@ -187,7 +191,7 @@ def _execute(
     store = RunStore(config.runs_dir)
     writer = store.record(events)
     # With --json, stdout carries the result only; the lanes still show progress, on stderr.
-    events.listen(lambda e: _echo_event(e, err=as_json))
+    events.listen(lambda e: _echo_event(e, err=as_json, verbose=verbose))
     try:
         result = asyncio.run(
             run_incident(
@@ -213,8 +217,8 @@ def _execute(
     return result
 
 
-def _echo_event(event: Event, *, err: bool = False) -> None:
-    line = format_event(event)
+def _echo_event(event: Event, *, err: bool = False, verbose: bool = False) -> None:
+    line = format_event(event, verbose=verbose)
     if line is not None:
         click.echo(line, err=err)
 
@@ -229,6 +233,9 @@ _llm_option = click.option(
 )
 _dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Investigate and report, but write nothing to DataHub."
+)
+_verbose_option = click.option(
+    "--verbose", "-v", is_flag=True, help="Also show the GraphQL or SQL behind each tool call."
 )
 _baseline_option = click.option(
     "--baseline",
@@ -267,6 +274,7 @@ _baseline_instance_option = click.option(
 @_history_option
 @_production_option
 @_baseline_instance_option
+@_verbose_option
 @home_option
 @oncall_command
 def run_command(
@@ -279,6 +287,7 @@ def run_command(
     history: bool,
     production: str | None,
     baseline_instance: str | None,
+    verbose: bool,
     home: str | None,
 ) -> None:
     """Answer an incident described in plain words.
@@ -293,7 +302,7 @@ def run_command(
     \b
     Examples:
       oncall run "customers table lost rows" --dry-run
-      oncall run "revenue dashboard wrong" --llm nebius --json  (needs NEBIUS_API_KEY)
+      oncall run "revenue dashboard wrong" --verbose     also print each step's SQL/GraphQL
       oncall run --urn "urn:li:dataset:(urn:li:dataPlatform:snowflake,shop.public.orders,PROD)"
     """
     if not text and not symptom_urn:
@@ -308,6 +317,7 @@ def run_command(
         llm=llm,
         baseline="history" if history else baseline,
         symptom_urn=symptom_urn,
+        verbose=verbose,
     )
 
 

@@ -35,6 +35,7 @@ from oncall.mcp.views import (
     RunView,
     WriteList,
 )
+from oncall.untrusted import MAX_REQUEST_CHARS, clip
 from oncall.web.runs import Runner
 
 __all__ = ["INSTRUCTIONS", "build_server"]
@@ -97,7 +98,7 @@ def _arguments_message(tool: str, error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "arguments"
-        problems.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
+        problems.append(f"{where}: {item['msg']} (got {clip(repr(item.get('input')), 80)})")
     return f"bad arguments for {tool}: " + "; ".join(problems) + "; see the tool's input schema"
 
 
@@ -152,8 +153,10 @@ def _add_loop_tools(server: MCPServer, service: OncallService) -> None:
         text: Annotated[
             str | None,
             Field(
-                description="The incident in plain words, e.g. 'revenue dashboard wrong'. Give this or urn.",
-                max_length=2000,
+                description="The incident in plain words, e.g. 'revenue dashboard wrong'. Give this or "
+                "urn. Long reports are cut to their first words, as on every door; `degraded` says what "
+                "was dropped.",
+                max_length=MAX_REQUEST_CHARS,
             ),
         ] = None,
         urn: Annotated[

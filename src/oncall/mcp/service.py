@@ -117,13 +117,6 @@ class OncallService:
                 "or copy an URN from a previous result"
             )
 
-    async def _history(self, baseline: Baseline, catalog: Catalog) -> bool:
-        """True when assertions are compared with their own last passing run instead of a twin instance."""
-        if baseline != "auto":
-            return baseline == "history"
-        twins = await asyncio.to_thread(catalog.list_urns, "dataset", self.config.baseline_instance)
-        return not twins
-
     # ------------------------------------------------------------------ the loop
 
     async def investigate(
@@ -145,13 +138,10 @@ class OncallService:
         if not dry_run:
             self.require_writes("investigate_incident with dry_run=false")
         catalog = await self.catalog()
-        incident = text or ""
-        if urn is not None:
+        if urn is not None:  # checked here so an unknown URN is a clear error, not a failed run
             await self._entity_exists(catalog, urn)
-            entity = await asyncio.to_thread(catalog.get, urn)
-            incident = f"{entity.type} {entity.name}"
-        history = await self._history(baseline, catalog)
-        run = self.manager.start(incident, dry_run=dry_run, llm=llm, history=history)
+        incident = text or f"incident on {urn}"
+        run = self.manager.start(incident, dry_run=dry_run, llm=llm, symptom_urn=urn, baseline=baseline)
         if on_event is not None:
             async for event in run.events.subscribe():
                 await on_event(event)
@@ -161,11 +151,7 @@ class OncallService:
         result: RunResult = await asyncio.shield(run.task)
         if result.verdict == "failed":
             raise UserError(f"{result.summary} (run {result.run_id})")
-        view = run_view(result)
-        if urn is not None and (result.symptom is None or result.symptom.urn != urn):
-            found = result.symptom.urn if result.symptom else "nothing"
-            view.hints.insert(0, f"the words {incident!r} for {urn} resolved to {found}")
-        return view
+        return run_view(result)
 
     async def _result(self, run_id: str, still_going: str) -> RunResult:
         try:
@@ -198,16 +184,15 @@ class OncallService:
 
         catalog = await self.catalog()
         await self._entity_exists(catalog, urn)
-        history = await self._history(baseline, catalog)
-        production = self.config.production_instance
-        if history:
-            prod = await asyncio.to_thread(catalog.twin, urn, production) or urn
-            entries = await asyncio.to_thread(quality_diff.diff_history, catalog, [prod])
-        else:
-            entries = await asyncio.to_thread(
-                quality_diff.diff_instances, catalog, [urn], self.config.baseline_instance, production
-            )
-            prod = entries[0].dataset_urn if entries else urn
+        entries = await asyncio.to_thread(
+            quality_diff.diff_datasets,
+            catalog,
+            [urn],
+            mode=baseline,
+            baseline_instance=self.config.baseline_instance,
+            production_instance=self.config.production_instance,
+        )
+        prod = entries[0].dataset_urn if entries else urn
         order = {"regression": 0, "pre-existing": 1, "recovered": 2, "unchanged": 3}
         entries.sort(key=lambda e: (order[e.status], e.native_type))
         shown, total = cut(entries, MAX_ITEMS)
@@ -216,7 +201,7 @@ class OncallService:
             hints.append(f"{total - len(shown)} more entries (unchanged ones last) are not shown")
         return DiffView(
             dataset_urn=prod,
-            baseline="history" if history else "twin",
+            baseline=baseline,
             entries=shown,
             total=total,
             counts=dict(Counter(e.status for e in entries)),

@@ -94,8 +94,9 @@ class RunView(BaseModel):
     """root_cause_found, no_regression (nothing regressed upstream: no cause invented), no_symptom
     (nothing in the catalog matches the words), or failed."""
     summary: str
-    baseline: Literal["twin", "history"]
-    """twin: compared with the clean twin instance; history: with each assertion's last passing run."""
+    baseline: Literal["twin", "history", "auto"]
+    """How the baseline was picked: twin (the clean twin instance), history (each assertion's last
+    passing run), auto (the twin where one exists, else the history); each entry says which it got."""
     dry_run: bool
     symptom: SymptomView | None = None
     origins: list[OriginView] = Field(default_factory=list)
@@ -167,7 +168,7 @@ def run_view(result: RunResult) -> RunView:
         incident=result.incident,
         verdict=result.verdict,
         summary=result.summary,
-        baseline="history" if result.history else "twin",
+        baseline=result.baseline_mode,
         dry_run=result.dry_run,
         symptom=symptom,
         origins=[_cause(rc, names) for rc in result.root_causes if rc.origin],
@@ -212,7 +213,8 @@ class DiffView(BaseModel):
 
     dataset_urn: str
     """The production dataset whose assertions were compared."""
-    baseline: Literal["twin", "history"]
+    baseline: Literal["twin", "history", "auto"]
+    """The mode asked for; each entry's `baseline_kind` says what it was compared with."""
     entries: list[DiffEntry]
     total: int
     counts: dict[str, int]

@@ -7,8 +7,9 @@
     GET  /api/runs/{id}/postmortem.html   the postmortem, rendered and sanitised on the server
     POST /api/reset                   undo what runs wrote to the catalog
     GET  /api/entities/{urn}          the embedded entity page
+    GET  /api/incidents[/{urn}|/stats], POST /api/incidents/{urn}/ack|resolve   the watcher's incidents
     GET  /api/info, /healthz          settings the page needs; liveness
-    GET  /, /entity, /docs            the pages (static, no build step, no CDN)
+    GET  /, /entity, /incidents, /docs   the pages (static, no build step, no CDN)
 
 The incident loop is injected (`runner`), so tests and benches drive the same app with the real loop
 on a seeded world or with anything that honours its contract.
@@ -36,6 +37,7 @@ from oncall.untrusted import MAX_REQUEST_CHARS
 from oncall.web.entities import EntityPage, entity_page
 from oncall.web.errors import ERROR_RESPONSES, install_error_handlers
 from oncall.web.history import RunStore, RunSummary
+from oncall.web.incidents import add_incident_routes
 from oncall.web.markdown import render_markdown
 from oncall.web.runs import BusyError, LiveRun, RunManager, Runner
 from oncall.web.security import LOOPBACK_HOSTS, Guard
@@ -178,6 +180,7 @@ def create_app(
     api = APIRouter(responses=ERROR_RESPONSES)
     _add_run_routes(api, manager, ping_s)
     _add_catalog_routes(api, config, reset or _default_reset)
+    add_incident_routes(api, config)
     app.include_router(api)
     return app
 
@@ -198,6 +201,7 @@ def _add_pages(app: FastAPI) -> None:
 
     app.get("/", include_in_schema=False)(page("index.html"))
     app.get("/entity", include_in_schema=False)(page("entity.html"))
+    app.get("/incidents", include_in_schema=False)(page("incidents.html"))
     app.get("/docs", include_in_schema=False)(page("docs.html"))
 
     @app.get("/healthz", tags=["meta"])

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from oncall.config import Config
 from oncall.errors import NotFoundError, OncallError
 from oncall.events import Event, RunEvents
+from oncall.quality.models import BaselineMode
 from oncall.report.models import RunResult
 from oncall.web.history import RunStore, RunSummary, new_run_id
 
@@ -43,6 +44,8 @@ class Runner(Protocol):
         llm_preset: str | None = None,
         history: bool = False,
         run_id: str | None = None,
+        symptom_urn: str | None = None,
+        baseline: BaselineMode = "auto",
     ) -> Coroutine[Any, Any, RunResult]: ...
 
 
@@ -88,9 +91,20 @@ class RunManager:
         self._pool = ThreadPoolExecutor(max_workers=max_live, thread_name_prefix="oncall-run")
 
     def start(
-        self, incident: str, *, dry_run: bool = False, llm: str | None = None, history: bool = False
+        self,
+        incident: str,
+        *,
+        dry_run: bool = False,
+        llm: str | None = None,
+        history: bool = False,
+        symptom_urn: str | None = None,
+        baseline: BaselineMode | None = None,
     ) -> LiveRun:
-        """Start a run and return at once: the agents go on in their own thread and event loop."""
+        """Start a run and return at once: the agents go on in their own thread and event loop.
+
+        `symptom_urn` skips the Detective's search (the MCP door's `urn`); `baseline` is the loop's
+        baseline mode (twin, history, auto); both are passed to the runner only when given.
+        """
         if len(self.live) >= self.max_live:
             raise BusyError(f"{len(self.live)} runs are already going; wait for one to finish")
         run_id = new_run_id()
@@ -98,10 +112,15 @@ class RunManager:
             run_id = new_run_id()
         run = LiveRun(run_id, incident, RunEvents(run_id), dry_run, time.time())
         self.live[run_id] = run
-        run.task = asyncio.create_task(self._drive(run, llm=llm, history=history), name=f"run-{run_id}")
+        options: dict[str, Any] = {"history": history}
+        if symptom_urn is not None:
+            options["symptom_urn"] = symptom_urn
+        if baseline is not None:
+            options["baseline"] = baseline
+        run.task = asyncio.create_task(self._drive(run, llm=llm, options=options), name=f"run-{run_id}")
         return run
 
-    async def _drive(self, run: LiveRun, *, llm: str | None, history: bool) -> RunResult:
+    async def _drive(self, run: LiveRun, *, llm: str | None, options: dict[str, Any]) -> RunResult:
         try:
             writer = self.store.record(run.events)
         except OSError as exc:  # a read-only or full history folder: the run cannot be kept
@@ -114,7 +133,7 @@ class RunManager:
             )
             return run.result
         try:
-            result = await self._call_runner(run, llm=llm, history=history)
+            result = await self._call_runner(run, llm=llm, options=options)
             if not run.events.closed:  # the loop should say it finished; make sure clients are released
                 run.events.emit(
                     "system", "run_finished", {"verdict": result.verdict, "summary": result.summary}
@@ -126,7 +145,7 @@ class RunManager:
             writer.close()
             self.live.pop(run.run_id, None)
 
-    async def _call_runner(self, run: LiveRun, *, llm: str | None, history: bool) -> RunResult:
+    async def _call_runner(self, run: LiveRun, *, llm: str | None, options: dict[str, Any]) -> RunResult:
         def in_own_loop() -> RunResult:
             return asyncio.run(
                 self.runner(
@@ -135,8 +154,8 @@ class RunManager:
                     events=run.events,
                     dry_run=run.dry_run,
                     llm_preset=llm,
-                    history=history,
                     run_id=run.run_id,
+                    **options,
                 )
             )
 
