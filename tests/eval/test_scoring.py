@@ -310,3 +310,50 @@ def test_summary_is_micro_averaged_and_rendered(tmp_path: Path) -> None:
         "ctl",
         "boom",
     ]
+
+
+def test_model_judgement_is_summed_per_role_and_rendered() -> None:
+    from oncall.report.models import RoleUsage
+
+    def with_roles(**roles: RoleUsage) -> ScenarioScore:
+        res = result(KIT_ORIGINS)
+        res.llm = LLMUsage(
+            preset="local", calls=3, roles=roles, local_server={"started": True, "load_ms": 812.0}
+        )
+        return score(scenario(), res)
+
+    first = with_roles(
+        detective=RoleUsage(
+            model="smol",
+            calls=1,
+            used=0,
+            rejected=1,
+            replaced=1,
+            rejections={"<urn> is not one of the candidate URNs": 2},
+            failures={"rejected": 1},
+            latency_ms=[900.0],
+            tokens_in=400,
+            tokens_out=30,
+        ),
+        coordinator=RoleUsage(
+            model="smol", calls=2, used=2, latency_ms=[300.0, 500.0], tokens_in=100, tokens_out=60
+        ),
+    )
+    second = with_roles(detective=RoleUsage(model="smol", calls=1, used=1, latency_ms=[700.0], tokens_in=380))
+    summary = summarize([first, second])
+    detective = summary.model_roles["detective"]
+    assert (detective.calls, detective.used, detective.rejected, detective.replaced) == (2, 1, 1, 1)
+    assert detective.latency_ms_median == 800.0 and detective.latency_ms_max == 900.0
+    assert detective.rejections == {"<urn> is not one of the candidate URNs": 2}
+    assert summary.model_server_load_ms == 812.0
+    report = EvalReport(
+        started_at=time.time(), total_s=1.0, options={}, worlds=[], scores=[first], summary=summary
+    )
+    markdown = render_markdown(report)
+    assert "### Model judgement per role" in markdown
+    assert "| detective | smol | 2 | 1 | 1 | 1 | 800 ms / 900 ms | 780 / 30 |" in markdown
+    assert (
+        "- detective: 2 x <urn> is not one of the candidate URNs (calls that failed: rejected 1)" in markdown
+    )
+    assert "| local model server load | 812 ms |" in markdown
+    assert "Model judgement per role:" in render_table(report)

@@ -138,6 +138,8 @@ class OpenAIStandin:
         """Streams only: spend a third of the latency before the first chunk and spread the rest over
         the chunks, as a model generating tokens does; otherwise wait, then send everything at once."""
         self.requests: list[Request] = []
+        self.served: list[str] = ["standin-local"]
+        """Model ids `GET /v1/models` lists (what a reusing client learns the model is called)."""
         self.responder: Responder | None = None
         self._queues: dict[str | None, deque[Response]] = {}
         self._lock = threading.Lock()
@@ -149,6 +151,10 @@ class OpenAIStandin:
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.02,), name="openai-standin", daemon=True
         )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
@@ -322,6 +328,14 @@ def _handler_for(standin: OpenAIStandin) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output clean
+
+        def do_GET(self) -> None:
+            # Servers list what they serve; the local preset probes this to reuse a running server.
+            if not self.path.rstrip("/").endswith("/models"):
+                self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+                return
+            models = [{"id": model, "object": "model", "owned_by": "standin"} for model in standin.served]
+            self._send_json(200, {"object": "list", "data": models})
 
         def do_POST(self) -> None:
             received = time.perf_counter()

@@ -114,3 +114,28 @@ def test_a_crashing_model_is_an_llm_error() -> None:
 
     with pytest.raises(LLMError, match="ConnectionResetError: peer went away"):
         asyncio.run(RoleModel.scripted("fixer", FunctionModel(stream_function=crash)).run("s", "p", str))
+
+
+def test_usage_per_role_counts_used_rejected_and_replaced_answers() -> None:
+    from oncall.llm.models import role_usage
+
+    answers = iter(["urn:li:dataset:(urn:li:dataPlatform:sqlite,made_up,PROD)", "olist_products"])
+
+    async def guess(_messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[DeltaToolCalls]:
+        payload = json.dumps({"dataset": next(answers, "nowhere"), "confidence": 0.5})
+        yield {0: DeltaToolCall(name=info.output_tools[0].name, json_args=payload)}
+
+    def real_dataset(origin: Origin) -> None:
+        if origin.dataset not in DATASETS:
+            raise Retry(f"{origin.dataset} is not a dataset in scope")
+
+    model = RoleModel.scripted("detective", FunctionModel(stream_function=guess), retries=1)
+    # first call: a made-up URN is sent back, the retry names a real table (used after a rejection)
+    assert asyncio.run(model.run("s", "p", Origin, validators=[real_dataset])).dataset == "olist_products"
+    # second call: the answers stay wrong until the retries are used up (replaced by the procedure)
+    with pytest.raises(LLMError, match="rejected by verification: nowhere is not a dataset in scope"):
+        asyncio.run(model.run("s", "p", Origin, validators=[real_dataset]))
+    usage = role_usage(model.usage.records)["detective"]
+    assert (usage.calls, usage.used, usage.rejected, usage.replaced) == (2, 1, 2, 1)
+    assert usage.rejections == {"<urn> is not a dataset in scope": 1, "nowhere is not a dataset in scope": 2}
+    assert usage.failures == {"rejected": 1} and len(usage.latency_ms) == 2

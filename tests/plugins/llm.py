@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import socket
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,17 @@ from typing import Any
 import pytest
 
 from oncall.config import Config, load_config
+from oncall.llm.local import LocalServer
 from tests.llm.openai_standin import OpenAIStandin
 
-__all__ = ["STANDIN_KEY_ENV", "openai_standin", "standin_config", "standin_model"]
+__all__ = [
+    "STANDIN_KEY_ENV",
+    "local_config",
+    "local_server",
+    "openai_standin",
+    "standin_config",
+    "standin_model",
+]
 
 STANDIN_KEY_ENV = "ONCALL_TEST_LLM_KEY"
 """The env var the stand-in roles read their key from (given to `load_config` as its environ)."""
@@ -76,3 +86,36 @@ def openai_standin() -> Iterator[OpenAIStandin]:
         yield standin
     finally:
         standin.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """The real llama.cpp server with the packaged small model, started once per test session (loading
+    it and the two shared cores are the cost); skips with the reason when the `local` extra is absent."""
+    from oncall.errors import ConfigError
+    from oncall.llm.local import ensure_server, find_model_file, stop_servers
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python[server] is not installed: pip install -e '.[local]' (.ci/run does)")
+    config = load_config(tmp_path_factory.mktemp("local_llm"), environ={}, llm_local_port=_free_port())
+    try:
+        find_model_file(config)
+    except ConfigError as exc:
+        pytest.skip(str(exc))
+    server = ensure_server(config)
+    try:
+        yield server
+    finally:
+        stop_servers()
+
+
+def local_config(home: Path, server: LocalServer, **llm: Any) -> Config:
+    """A Config on the `local` preset talking to the session's server; `llm` = per-role overrides."""
+    port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
+    return load_config(home, environ={}, llm_preset="local", llm_local_port=port, llm=llm or None)

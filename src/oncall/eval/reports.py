@@ -20,6 +20,7 @@ from oncall.eval.scoring import ScenarioScore
 
 __all__ = [
     "EvalReport",
+    "RoleJudgement",
     "Summary",
     "WorldRun",
     "render_markdown",
@@ -65,6 +66,28 @@ class Summary(BaseModel):
     catalog_calls: int = 0
     catalog_queries: int = 0
     model_calls: int = 0
+    model_roles: dict[str, RoleJudgement] = Field(default_factory=dict)
+    """Per role, over every scenario that ran with a model for it."""
+    model_server_load_ms: float | None = None
+    """Time the local model server took to load (the `local` preset starts it once per eval)."""
+
+
+class RoleJudgement(BaseModel):
+    """One role's model over all scenarios: what became of its answers, latency per call, tokens."""
+
+    model: str = ""
+    calls: int = 0
+    used: int = 0
+    rejected: int = 0
+    """Calls with an answer sent back by verification (some recovered on the retry)."""
+    replaced: int = 0
+    """Calls that failed, so the deterministic procedure produced the result."""
+    rejections: dict[str, int] = Field(default_factory=dict)
+    failures: dict[str, int] = Field(default_factory=dict)
+    latency_ms_median: float | None = None
+    latency_ms_max: float | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 class EvalReport(BaseModel):
@@ -104,7 +127,34 @@ def summarize(scores: Sequence[ScenarioScore]) -> Summary:
         catalog_calls=sum(s.catalog_calls for s in scores),
         catalog_queries=sum(s.catalog_queries for s in scores),
         model_calls=sum(s.model_calls for s in scores),
+        model_roles=_judgement(scores),
+        model_server_load_ms=max(
+            (s.model_server_load_ms for s in scores if s.model_server_load_ms), default=None
+        ),
     )
+
+
+def _judgement(scores: Sequence[ScenarioScore]) -> dict[str, RoleJudgement]:
+    out: dict[str, RoleJudgement] = {}
+    latencies: dict[str, list[float]] = {}
+    for score in scores:
+        for role, usage in score.model_roles.items():
+            total = out.setdefault(role, RoleJudgement(model=usage.model))
+            total.calls += usage.calls
+            total.used += usage.used
+            total.rejected += usage.rejected
+            total.replaced += usage.replaced
+            total.tokens_in += usage.tokens_in
+            total.tokens_out += usage.tokens_out
+            for mine, theirs in ((total.rejections, usage.rejections), (total.failures, usage.failures)):
+                for reason, count in theirs.items():
+                    mine[reason] = mine.get(reason, 0) + count
+            latencies.setdefault(role, []).extend(usage.latency_ms)
+    for role, times in latencies.items():
+        if times:
+            out[role].latency_ms_median = round(statistics.median(times), 1)
+            out[role].latency_ms_max = round(max(times), 1)
+    return out
 
 
 _COLUMNS = (
@@ -154,6 +204,11 @@ def _totals(summary: Summary) -> list[tuple[str, str]]:
         ),
         ("catalog calls (queries)", f"{summary.catalog_calls} ({summary.catalog_queries})"),
         ("model calls", str(summary.model_calls)),
+        *(
+            [("local model server load", _ms(summary.model_server_load_ms))]
+            if summary.model_server_load_ms
+            else []
+        ),
     ]
 
 
@@ -166,6 +221,7 @@ def render_table(report: EvalReport) -> str:
     failures = [f"{s.name}: {f}" for s in report.scores for f in s.failures]
     if failures:
         lines += ["", "Failures:", *(f"  {f}" for f in failures)]
+    lines += _judgement_table(report.summary)
     lines += ["", *(f"{k:<32}{v}" for k, v in _totals(report.summary))]
     lines.append(
         f"{'total time':<32}{report.total_s:.1f} s ({_setup_s(report):.1f} s building and setting up worlds)"
@@ -195,6 +251,7 @@ def render_markdown(report: EvalReport, command: str = "oncall eval") -> str:
     failures = [f"- `{s.name}`: {_md_cell(f)}" for s in report.scores for f in s.failures]
     if failures:
         head += ["", "### Failures", "", *failures]
+    head += _judgement_markdown(report.summary)
     head += [
         "",
         "### Worlds",
@@ -207,6 +264,69 @@ def render_markdown(report: EvalReport, command: str = "oncall eval") -> str:
         faults = _md_cell(_fault_summary(w))
         head.append(f"| {w.label} | {faults} | {len(w.scenarios)} | {build} | {_num(w.setup_s)} |")
     return "\n".join(head) + "\n"
+
+
+_JUDGEMENT_COLUMNS = (
+    "role",
+    "model",
+    "calls",
+    "used",
+    "rejected by verification",
+    "replaced by the procedure",
+    "latency median / max",
+    "tokens in / out",
+)
+
+
+def _judgement_row(role: str, j: RoleJudgement) -> tuple[str, ...]:
+    return (
+        role,
+        j.model,
+        str(j.calls),
+        str(j.used),
+        str(j.rejected),
+        str(j.replaced),
+        f"{_ms(j.latency_ms_median)} / {_ms(j.latency_ms_max)}",
+        f"{j.tokens_in} / {j.tokens_out}",
+    )
+
+
+def _reasons(j: RoleJudgement) -> str:
+    parts = [f"{n} x {reason}" for reason, n in sorted(j.rejections.items(), key=lambda kv: -kv[1])]
+    failed = ", ".join(f"{kind} {n}" for kind, n in sorted(j.failures.items()))
+    return "; ".join(parts) + (f" (calls that failed: {failed})" if failed else "")
+
+
+def _judgement_markdown(summary: Summary) -> list[str]:
+    """The models' judgement per role: how often verification took, sent back or replaced an answer."""
+    if not summary.model_roles:
+        return []
+    lines = [
+        "",
+        "### Model judgement per role",
+        "",
+        "| " + " | ".join(_JUDGEMENT_COLUMNS) + " |",
+        "|" + "---|" * len(_JUDGEMENT_COLUMNS),
+    ]
+    roles = summary.model_roles
+    lines += ["| " + " | ".join(_md_cell(c) for c in _judgement_row(r, j)) + " |" for r, j in roles.items()]
+    why = [f"- {role}: {_md_cell(_reasons(j))}" for role, j in roles.items() if j.rejections or j.failures]
+    if why:
+        lines += ["", "Why answers were sent back or replaced:", "", *why]
+    return lines
+
+
+def _judgement_table(summary: Summary) -> list[str]:
+    if not summary.model_roles:
+        return []
+    rows = [_JUDGEMENT_COLUMNS, *(_judgement_row(r, j) for r, j in summary.model_roles.items())]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_JUDGEMENT_COLUMNS))]
+    lines = ["", "Model judgement per role:"]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    for role, j in summary.model_roles.items():
+        if j.rejections or j.failures:
+            lines.append(f"  {role}: {_reasons(j)}")
+    return lines
 
 
 def write_reports(report: EvalReport, out_dir: Path, command: str = "oncall eval") -> tuple[Path, Path]:

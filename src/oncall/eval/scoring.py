@@ -24,7 +24,7 @@ from oncall.catalog.base import Catalog
 from oncall.catalog.urns import InvalidUrnError, parse_urn
 from oncall.eval.scenarios import ExpectedSymptom, Scenario
 from oncall.events import Event
-from oncall.report.models import RunResult
+from oncall.report.models import RoleUsage, RunResult
 from oncall.world.bi import CHARTS, DASHBOARDS
 from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn, table_in
 
@@ -118,6 +118,10 @@ class ScenarioScore(BaseModel):
     catalog_calls: int = 0
     catalog_queries: int = 0
     model_calls: int = 0
+    model_roles: dict[str, RoleUsage] = Field(default_factory=dict)
+    """Per role with a model: answers used, rejected by verification, replaced by the procedure."""
+    model_server_load_ms: float | None = None
+    """Load time of the local model server when this run started it (later runs reuse it)."""
     degraded: list[str] = Field(default_factory=list)
     failures: list[str] = Field(default_factory=list)
     """Why it did not pass, one line per criterion."""
@@ -251,6 +255,10 @@ def _score_costs(
     score.catalog_calls = len(calls)
     score.catalog_queries = sum(_queries_in(e) for e in calls)
     score.model_calls = result.llm.calls
+    score.model_roles = dict(result.llm.roles)
+    server = result.llm.local_server
+    if server and server.get("started") and server.get("load_ms"):
+        score.model_server_load_ms = float(server["load_ms"])
     score.verdict_ms = _verdict_ms(result, events, wall_ms)
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from openai import AsyncOpenAI
@@ -50,6 +51,7 @@ from pydantic_ai.usage import RunUsage, UsageLimits
 
 from oncall.config import Config
 from oncall.errors import LLMError
+from oncall.llm.local import LOCAL_URL, LocalServer, ensure_server
 from oncall.llm.roles import Endpoint, Role, api_key_for, resolve_endpoints
 from oncall.llm.transport import shared_client
 
@@ -91,6 +93,11 @@ class CallRecord:
     tokens_out: int
     cost_usd: float
     error: str | None = None
+    failure: str | None = None
+    """What ended a failed call: timeout, rejected (verification kept refusing), invalid (output did not
+    validate), http, unreachable, limit, other."""
+    rejections: list[str] = field(default_factory=list)
+    """Why verification sent answers back (URNs masked), in order; a call can recover after one."""
 
     @property
     def elapsed_s(self) -> float:
@@ -223,9 +230,11 @@ class RoleModel:
         usage = RunUsage()
         started = time.perf_counter()
         error: str | None = None
+        failure: str | None = None
+        rejections: list[str] = []
         # Built outside the try: a bad tool or output type is our bug, not a model failure to fall back on.
         model = self._scripted or self._chat_model()
-        agent = self._agent(model, system, output_type, tools, validators)
+        agent = self._agent(model, system, output_type, tools, validators, rejections)
         try:
             run = agent.run(
                 prompt,
@@ -239,13 +248,13 @@ class RoleModel:
             error = f"{self.name} model {self.model} call cancelled"
             raise
         except Exception as exc:
-            error = self._reason(exc)
+            failure, error = self._reason(exc, rejections)
             if isinstance(exc, ModelAPIError | asyncio.TimeoutError | TimeoutError):
                 usage.requests += 1  # the round trip that failed still took its time
             raise LLMError(error) from exc
         finally:
             relay.flush()
-            record = self._record(started, usage, error)
+            record = self._record(started, usage, error, failure, rejections)
             relay.emit("message", {"role": self.name, "model": self.model, "usage": _record_dict(record)})
 
     def _streams(self, emit: Emit | None) -> bool:
@@ -279,10 +288,21 @@ class RoleModel:
         output_type: type[T],
         tools: Sequence[Callable[..., Any]],
         validators: Sequence[Callable[[T], T | None]],
+        rejections: list[str],
     ) -> Agent[None, T]:
         settings: ModelSettings = {}
         if self.endpoint.max_tokens:
             settings["max_tokens"] = self.endpoint.max_tokens
+        if self.endpoint.profile == "llamacpp":
+            settings.update(_LLAMACPP_SETTINGS)
+            if output_type is not str:
+                # llama-cpp-python's server honours only a tool_choice naming one function (it then
+                # constrains the arguments by the schema's grammar): name pydantic-ai's output tool, so
+                # the answer arrives as a forced, schema-valid tool call. (Sent as the body's own field:
+                # pydantic-ai words a lone output tool as 'required', which that server ignores.)
+                settings["extra_body"] = {
+                    "tool_choice": {"type": "function", "function": {"name": _OUTPUT_TOOL}}
+                }
         agent: Agent[None, T] = Agent(
             model,
             output_type=output_type,
@@ -292,10 +312,17 @@ class RoleModel:
             model_settings=settings,
         )
         for check in validators:
-            agent.output_validator(_accepting(check))
+            agent.output_validator(_accepting(check, rejections))
         return agent
 
-    def _record(self, started: float, usage: RunUsage, error: str | None) -> CallRecord:
+    def _record(
+        self,
+        started: float,
+        usage: RunUsage,
+        error: str | None,
+        failure: str | None = None,
+        rejections: Sequence[str] = (),
+    ) -> CallRecord:
         tokens_in, tokens_out = usage.input_tokens, usage.output_tokens
         record = CallRecord(
             role=self.name,
@@ -307,26 +334,35 @@ class RoleModel:
             tokens_out=tokens_out,
             cost_usd=self.endpoint.cost(tokens_in, tokens_out),
             error=error,
+            failure=failure,
+            rejections=list(rejections),
         )
         self.usage.add(record)
         if self._on_record:
             self._on_record(record)
         return record
 
-    def _reason(self, exc: Exception) -> str:
-        """A one-line reason naming the role, the model and what went wrong."""
+    def _reason(self, exc: Exception, rejections: Sequence[str] = ()) -> tuple[str, str]:
+        """What kind of failure (see `CallRecord.failure`) and a one-line reason naming the role, the
+        model and what went wrong."""
         who = f"{self.name} model {self.model}"
         if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-            return f"{who} timed out after {self.endpoint.timeout_s:g}s"
+            return "timeout", f"{who} timed out after {self.endpoint.timeout_s:g}s"
         if isinstance(exc, ModelHTTPError):
-            return f"{who} answered HTTP {exc.status_code}: {_short(_http_message(exc))}"
+            return "http", f"{who} answered HTTP {exc.status_code}: {_short(_http_message(exc))}"
         if isinstance(exc, ModelAPIError):
-            return f"{who} unreachable at {self.endpoint.base_url}: {_short(str(exc))}"
+            return "unreachable", f"{who} unreachable at {self.endpoint.base_url}: {_short(str(exc))}"
         if isinstance(exc, UsageLimitExceeded):
-            return f"{who} needed more than {self.endpoint.max_requests} requests: {_short(str(exc))}"
+            return (
+                "limit",
+                f"{who} needed more than {self.endpoint.max_requests} requests: {_short(str(exc))}",
+            )
         if isinstance(exc, UnexpectedModelBehavior):
-            return f"{who} gave no usable answer: {_short(_behavior_message(exc))}"
-        return f"{who} call failed: {type(exc).__name__}: {_short(str(exc))}"
+            cause = _URN.sub("<urn>", str(exc.__cause__)) if exc.__cause__ is not None else None
+            if rejections and cause == rejections[-1]:  # the last answer was one verification refused
+                return "rejected", f"{who} answer rejected by verification: {_short(str(exc.__cause__))}"
+            return "invalid", f"{who} gave no usable answer: {_short(_behavior_message(exc))}"
+        return "other", f"{who} call failed: {type(exc).__name__}: {_short(str(exc))}"
 
 
 @functools.cache
@@ -335,11 +371,23 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _accepting(check: Callable[[T], T | None]) -> Callable[[T], T]:
-    """A caller's validator that may return None ("fine as is") in pydantic-ai's return-the-output form."""
+_OUTPUT_TOOL = "final_result"
+"""The tool pydantic-ai asks a model to answer through (its default output tool name)."""
+_LLAMACPP_SETTINGS: ModelSettings = {"temperature": 0.0, "seed": 0}
+"""The same question gets the same answer: evals and tests of a local model are repeatable."""
+_URN = re.compile(r"urn:li:\S+")
+
+
+def _accepting(check: Callable[[T], T | None], rejections: list[str]) -> Callable[[T], T]:
+    """A caller's validator that may return None ("fine as is") in pydantic-ai's return-the-output form;
+    each rejection's reason is noted (URNs masked, so reasons count together across runs)."""
 
     def validate(output: T) -> T:
-        replaced = check(output)
+        try:
+            replaced = check(output)
+        except ModelRetry as exc:
+            rejections.append(_URN.sub("<urn>", str(exc.message)))
+            raise
         return output if replaced is None else replaced
 
     return validate
@@ -470,9 +518,13 @@ def _args(args: str | dict[str, Any] | None) -> dict[str, Any] | str:
 class ModelSet:
     """The models of all roles for one preset, with usage summed over them."""
 
-    def __init__(self, preset: str, models: Mapping[Role, RoleModel | None]) -> None:
+    def __init__(
+        self, preset: str, models: Mapping[Role, RoleModel | None], local_server: LocalServer | None = None
+    ) -> None:
         self.preset = preset
         self._models = dict(models)
+        self.local_server = local_server
+        """The local llama.cpp server the roles on `local://` talk to (None when no role does)."""
         self.usage = Usage()
         for model in self._models.values():
             if model is not None:
@@ -504,22 +556,65 @@ class ModelSet:
             tokens_out=self.usage.tokens_out,
             cost_usd=round(self.usage.cost_usd, 6),
             models=self.models,
+            roles=role_usage(self.usage.records),
+            local_server=self.local_server.as_dict() if self.local_server else None,
         )
 
 
-def load_models(config: Config, preset: str | None = None) -> ModelSet:
+def role_usage(records: Sequence[CallRecord]) -> dict[str, Any]:
+    """Per role: calls, answers used / sent back by verification / replaced by the procedure (with the
+    reasons), latency per call and tokens, as `report.models.RoleUsage`."""
+    from oncall.report.models import RoleUsage
+
+    out: dict[str, RoleUsage] = {}
+    for record in records:
+        usage = out.setdefault(record.role, RoleUsage(model=record.model))
+        usage.calls += 1
+        usage.used += record.error is None
+        usage.replaced += record.error is not None
+        usage.rejected += bool(record.rejections)
+        for reason in record.rejections:
+            usage.rejections[reason] = usage.rejections.get(reason, 0) + 1
+        if record.failure:
+            usage.failures[record.failure] = usage.failures.get(record.failure, 0) + 1
+        usage.latency_ms.append(round(record.elapsed_s * 1000, 1))
+        usage.tokens_in += record.tokens_in
+        usage.tokens_out += record.tokens_out
+    return dict(out)
+
+
+def load_models(
+    config: Config, preset: str | None = None, *, say: Callable[[str], None] | None = None
+) -> ModelSet:
     """Build the models of every role from the config (and the `--llm` preset, when given).
 
+    Roles on `local://` (the `local` preset) get the local llama.cpp server, started or reused here;
+    `say` hears about a start (it takes seconds).
+
     Raises:
-        ConfigError: unknown preset or role, incomplete override, or a missing API key.
+        ConfigError: unknown preset or role, incomplete override, a missing API key, or (local) a
+            missing server package, model file or a busy port.
+        LLMError: the local server did not start (its last stderr lines are in the message).
     """
     name = preset or config.llm_preset or "offline"
     endpoints = resolve_endpoints(config, name)
+    server = None
+    if any(e is not None and e.base_url == LOCAL_URL for e in endpoints.values()):
+        server = ensure_server(config, say=say)
+        endpoints = {role: _on_server(e, server) for role, e in endpoints.items()}
     models = {
         role: RoleModel(endpoint, api_key_for(config, endpoint)) if endpoint else None
         for role, endpoint in endpoints.items()
     }
-    return ModelSet(name, models)
+    return ModelSet(name, models, server)
+
+
+def _on_server(endpoint: Endpoint | None, server: LocalServer) -> Endpoint | None:
+    """A `local://` endpoint pointed at the running server; model `local` = the one it serves."""
+    if endpoint is None or endpoint.base_url != LOCAL_URL:
+        return endpoint
+    model = server.model if endpoint.model == "local" else endpoint.model
+    return replace(endpoint, base_url=server.base_url, model=model)
 
 
 def sequential_calls(records: Sequence[CallRecord]) -> int:

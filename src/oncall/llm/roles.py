@@ -14,8 +14,10 @@ from typing import Any, Literal
 
 from oncall.config import Config
 from oncall.errors import ConfigError
+from oncall.llm.local import LOCAL_URL
 
 __all__ = [
+    "LOCAL_URL",
     "NEBIUS_BASE_URL",
     "PRESETS",
     "PROFILES",
@@ -29,8 +31,8 @@ __all__ = [
 Role = Literal["coordinator", "detective", "reality_checker", "fixer"]
 ROLES: tuple[Role, ...] = ("coordinator", "detective", "reality_checker", "fixer")
 
-Profile = Literal["openai", "nebius", "ollama", "vllm", "generic"]
-PROFILES: tuple[str, ...] = ("openai", "nebius", "ollama", "vllm", "generic")
+Profile = Literal["openai", "nebius", "ollama", "vllm", "llamacpp", "generic"]
+PROFILES: tuple[str, ...] = ("openai", "nebius", "ollama", "vllm", "llamacpp", "generic")
 """Wire quirks per kind of server (strict tool schemas, thinking fields); see `llm/models.py`."""
 
 NEBIUS_BASE_URL = "https://api.tokenfactory.nebius.com/v1"
@@ -84,6 +86,8 @@ _OPENAI_BIG = ("gpt-4.1", 2.0, 8.0)
 _OPENAI_SMALL = ("gpt-4.1-mini", 0.4, 1.6)
 _LOCAL = ("llama3.1:8b", 0.0, 0.0)
 _VLLM = ("meta-llama/Llama-3.1-8B-Instruct", 0.0, 0.0)
+_LLAMACPP = ("local", 0.0, 0.0)
+"""`local` = whatever model the local server serves (its id is filled in when the server is up)."""
 
 PRESETS: dict[str, dict[Role, Endpoint]] = {
     "offline": {},
@@ -101,8 +105,16 @@ PRESETS: dict[str, dict[Role, Endpoint]] = {
     ),
     "ollama": _preset(OLLAMA_BASE_URL, None, "ollama", dict.fromkeys(ROLES, _LOCAL)),
     "vllm": _preset(VLLM_BASE_URL, None, "vllm", dict.fromkeys(ROLES, _VLLM)),
+    "local": _preset(LOCAL_URL, None, "llamacpp", dict.fromkeys(ROLES, _LLAMACPP)),
 }
-"""Built-in presets; `offline` (the default) gives no role a model."""
+"""Built-in presets; `offline` (the default) gives no role a model. `local` is a llama.cpp server this
+process starts (or reuses) on loopback, serving a model file from an installed package (`llm/local.py`)."""
+
+# A small model on CPU: short answers (the server's context is 4096 tokens) and a budget that a stuck
+# server still ends. No retries: llama-cpp-python's server refuses the replayed tool turn a retry sends
+# (HTTP 422), so a rejected answer goes straight to the procedure, with the reason recorded.
+for _role in ROLES:
+    PRESETS["local"][_role] = replace(PRESETS["local"][_role], max_tokens=384, timeout_s=90.0, retries=0)
 
 # Kimi thinks before it answers: a small budget ends in reasoning with no answer (the original build hit
 # this with max_tokens=20), and thinking takes longer than a plain reply.

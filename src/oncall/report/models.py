@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ __all__ = [
     "DiffEntry",
     "DiffSide",
     "LLMUsage",
+    "RoleUsage",
     "RootCause",
     "RunResult",
     "Symptom",
@@ -77,6 +78,28 @@ class Write(BaseModel):
     detail: str = ""
 
 
+class RoleUsage(BaseModel):
+    """How one role's model did over the run: what became of its answers, how long, how many tokens."""
+
+    model: str = ""
+    calls: int = 0
+    """Model calls (one per step the role asked; tool turns and retries inside one call count once)."""
+    used: int = 0
+    """Calls whose answer passed verification and was used."""
+    rejected: int = 0
+    """Calls with at least one answer sent back by verification (the call may still have recovered)."""
+    replaced: int = 0
+    """Calls that failed, so the deterministic procedure produced the step's result."""
+    rejections: dict[str, int] = Field(default_factory=dict)
+    """Verification's reasons (URNs masked) -> how often."""
+    failures: dict[str, int] = Field(default_factory=dict)
+    """Why calls failed (timeout, rejected, invalid, http, unreachable, limit, other) -> how often."""
+    latency_ms: list[float] = Field(default_factory=list)
+    """Wall time of each call."""
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
 class LLMUsage(BaseModel):
     """Model usage over the run."""
 
@@ -92,6 +115,11 @@ class LLMUsage(BaseModel):
     critical_path_ms: float = 0.0
     """Time spent waiting on models along the run's critical path (the run's wall time minus this is
     the agents' own overhead)."""
+    roles: dict[str, RoleUsage] = Field(default_factory=dict)
+    """Per role with a model: what became of its answers (used, rejected, replaced), latency, tokens."""
+    local_server: dict[str, Any] | None = None
+    """The `local` preset's llama.cpp server: base_url, model, model_path, load_ms, started (False when
+    an already running server was reused)."""
 
 
 class RunResult(BaseModel):
