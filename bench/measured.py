@@ -37,6 +37,7 @@ BENCHES: dict[str, list[str]] = {
     "web": [sys.executable, "bench/web.py", "--json"],
     "mcp": [sys.executable, "bench/mcp_server.py", "--home", "{home}", "--json"],
     "any_datahub": [sys.executable, "bench/any_datahub.py", "--json"],
+    "semantic": [sys.executable, "bench/semantic.py", "--json"],
     "lifecycle": [sys.executable, "bench/lifecycle.py", "--json"],
     "eval": ["oncall", "eval", "--scale", "0.1", "--json", "--home", "{eval_home}"],
 }
@@ -190,6 +191,7 @@ def render(r: dict[str, Any]) -> str:
         ),
         *_mcp_rows(mcp),
         *_any_datahub_rows(r.get("any_datahub")),
+        *_semantic_rows(r.get("semantic")),
         *_lifecycle_rows(r.get("lifecycle")),
     ]
     acc = [
@@ -200,6 +202,7 @@ def render(r: dict[str, Any]) -> str:
         f"{s['origin_recall']:.0%} | {s['grounded_rate']:.0%} | {s['elsewhere_accuracy']:.0%} | "
         f"{s['control_accuracy']:.0%} | {s['verdict_ms_median']:.0f} ms |",
     ]
+    paraphrases = _paraphrase_lines(r.get("semantic"))
     return "\n".join(
         [
             f"Measured on {r['when']} ({r['machine']}; load average {r['load_before']:.1f} at the start). "
@@ -211,6 +214,7 @@ def render(r: dict[str, Any]) -> str:
             f"{len(ev['worlds'])} fault-spec worlds, offline, {ev['total_s']:.0f} s in total):",
             "",
             *acc,
+            *paraphrases,
         ]
     )
 
@@ -264,6 +268,83 @@ def _any_datahub_rows(big: dict[str, Any] | None) -> list[str]:
             )
         )
     return rows
+def _semantic_rows(sem: dict[str, Any] | None) -> list[str]:
+    """The Detective's semantic ranking: latency of runs with it, and the index's cost."""
+    if not sem:
+        return []
+    runs, big = sem["demo"]["runs"], sem["index_at_scale"]
+    work = big["semantic work per run"]
+    kinds = ("catalog words", "typos", "words the catalog never uses")
+    return [
+        _row(
+            "offline run with semantic ranking, in process, re-run median: catalog words / typos / "
+            "words the catalog never uses",
+            " / ".join(f"{runs[k]['rerun_median_ms']:.0f}" for k in kinds) + " ms",
+            "<= 100 ms",
+            "python bench/semantic.py",
+        ),
+        _row(
+            "the Detective's search + ranking in those runs, median (letters only)",
+            " / ".join(f"{runs[k]['detective_ms']:.0f}" for k in kinds)
+            + " ms ("
+            + " / ".join(f"{runs[k]['detective_letters_only_ms']:.0f}" for k in kinds)
+            + " ms)",
+            "",
+            "python bench/semantic.py",
+        ),
+        _row(
+            "`oncall run --dry-run --json`, whole command, with the semantic index: same three texts",
+            " / ".join(f"{runs[k]['command_wall_ms'] / 1000:.2f}" for k in kinds) + " s",
+            "",
+            "python bench/semantic.py",
+        ),
+        _row(
+            "semantic index, demo catalog: build / size",
+            f"{sem['demo']['vector build s']:.2f} s / {sem['demo']['vector size kB']:.0f} kB",
+            "",
+            "python bench/semantic.py",
+        ),
+        _row(
+            f"semantic index, {big['entities indexed']:,} entities: build / size / load",
+            f"{big['vector build s']:.1f} s / {big['vector size MB']:.0f} MB / "
+            f"{big['load from disk ms']:.0f} ms",
+            "",
+            "python bench/semantic.py",
+        ),
+        _row(
+            f"semantic work of one run at {big['entities indexed']:,} entities (fingerprint + text + "
+            "nearest), median: same three texts",
+            f"{big['fingerprint of the URN list ms']:.0f} + "
+            + " / ".join(f"{work[k]['median_ms']:.0f}" for k in kinds)
+            + " ms",
+            "share of <= 1.5 s",
+            "python bench/semantic.py",
+        ),
+    ]
+
+
+def _paraphrase_lines(sem: dict[str, Any] | None) -> list[str]:
+    """Symptom accuracy on the paraphrase sets, tuning and held-out apart, with every held-out miss."""
+    if not sem:
+        return []
+    acc = sem["accuracy"]
+    tuning, held = acc["tuning"], acc["held_out"]
+    lines = [
+        "",
+        f"The semantic rows were measured on {sem['when']} with load average {sem['load_before']:.1f} on the "
+        "2 cores (other work running): their absolute times are inflated; compare the Detective's time "
+        "with and without meaning, measured side by side.",
+        "",
+        f"**Paraphrases** (`python bench/semantic.py`; tests/agents/paraphrases/): symptom accuracy "
+        f"{tuning['right']}/{tuning['phrasings']} ({tuning['accuracy']:.0%}) on the tuning part, "
+        f"**{held['right']}/{held['phrasings']} ({held['accuracy']:.0%}) on the held-out part** "
+        "(target 90%). Held-out misses:",
+        "",
+    ]
+    lines += [
+        f'- [{m["kind"]}] "{m["text"]}": expected {m["expected"]}, got {m["picked"]}' for m in held["misses"]
+    ]
+    return lines
 
 
 def _lifecycle_rows(lc: dict[str, Any] | None) -> list[str]:

@@ -3,6 +3,7 @@
 1. Build the demo world if it is missing (or rebuild it with `force`).
 2. Ingest both platform instances, the BI layer and the kit metadata into the configured DataHub.
 3. Run the assertion suites on both instances and publish them (`oncall.quality.publish_suites`).
+4. Rebuild the semantic index of the catalog (`oncall.catalog.vectors`), which the Detective reads.
 
 A fresh Lite catalog is built in a temporary file next to the real one and moved into place only when
 every step succeeded, so a failed setup never leaves a half-written catalog behind; re-running setup
@@ -27,7 +28,7 @@ from oncall.world.build import WorldSummary, build_world, load_summary
 from oncall.world.seed import IngestSummary, ingest_world
 from oncall.world.settings import with_demo_settings, write_demo_settings
 
-__all__ = ["SetupSummary", "setup"]
+__all__ = ["SetupSummary", "refresh_vectors", "setup"]
 
 Progress = Callable[[str], None]
 _SIDECARS = ("-wal", "-shm", "-journal")
@@ -108,7 +109,22 @@ def _populate(
 ) -> tuple[IngestSummary, dict[str, Any] | None, str | None]:
     ingest = ingest_world(config.home, catalog, progress=say)
     quality, note = _publish_quality(config, catalog, say)
+    refresh_vectors(config, catalog, say)
     return ingest, quality, note
+
+
+def refresh_vectors(config: Config, catalog: Catalog, say: Progress | None = None) -> None:
+    """Rebuild the Detective's semantic index after the catalog changed (setup, ingest).
+
+    Never fails the caller: without the index the Detective ranks on letters and rebuilds it lazily.
+    """
+    say = say or (lambda _m: None)
+    try:
+        from oncall.catalog.vectors import refresh
+
+        refresh(catalog, config.vectors_dir, progress=say)
+    except (ImportError, OSError, ValueError) as exc:
+        say(f"vectors: not built ({type(exc).__name__}: {exc}); the Detective will retry on its next run")
 
 
 def setup(

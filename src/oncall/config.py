@@ -184,6 +184,11 @@ class Config:
         return self.home / "datahub.db"
 
     @property
+    def vectors_dir(self) -> Path:
+        """The semantic index of the configured catalog (catalog-derived: rebuilt, never edited)."""
+        return self.home / "vectors" / str(self.catalog)
+
+    @property
     def runs_dir(self) -> Path:
         """Run history: one result JSON and one events JSONL per run."""
         return self.home / "runs"

@@ -315,3 +315,25 @@ def test_history_mode_compares_each_check_with_its_own_past(
     ]
     baseline, _ = run_offline(config, "customers table lost rows", dry_run=True)
     assert origin.confidence < baseline.origins[0].confidence
+
+
+def test_a_typo_run_resolves_and_says_how_it_read_the_text(run_offline: RunOffline, dry_home: Path) -> None:
+    result, events = run_offline(dry_home, "the revnue dashbord is broken", dry_run=True)
+    assert result.symptom is not None and result.symptom.urn == dashboard_urn("olist_dirty", "revenue")
+    assert result.symptom.reasons[0].startswith("read 'revnue' as 'revenue'")
+    found = next(e for e in events if e.kind == "tool_result" and e.data.get("tool") == "search")
+    assert found.data["corrected"] == {"revnue": "revenue", "dashbord": "dashboard"}
+
+
+def test_without_the_semantic_index_the_detective_ranks_on_letters_and_says_so(
+    run_offline: RunOffline, dry_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oncall.catalog.vectors as vectors
+
+    def missing(*_a: object, **_k: object) -> None:
+        raise ImportError("No module named 'wordllama'")
+
+    monkeypatch.setattr(vectors, "ensure_index", missing)
+    result, _ = run_offline(dry_home, "revenue dashboard wrong", dry_run=True)
+    assert result.symptom is not None and result.symptom.urn == dashboard_urn("olist_dirty", "revenue")
+    assert any("semantic index unavailable" in d and "letters only" in d for d in result.degraded)

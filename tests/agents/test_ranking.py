@@ -102,5 +102,55 @@ def test_a_description_naming_its_chart_binds_like_a_name() -> None:
 def test_a_word_counts_once_across_name_description_and_columns() -> None:
     sellers = next(e for e in world_entities(("olist_dirty",)) if e.name == "olist_sellers")
     top = rank_entities("seller", [sellers])[0]
-    # name word (2) + whole name covered (2): 'seller' in the description and columns adds nothing
-    assert top.content_score == 4.0, top.reasons
+    # name word (2) + whole one-word name covered (half of 2): 'seller' in the description and columns
+    # adds nothing
+    assert top.content_score == 3.0, top.reasons
+
+
+# ----------------------------------------------------------------------------- meaning (semantic index)
+
+
+@pytest.fixture(scope="module")
+def index():  # type: ignore[no-untyped-def]
+    from oncall.catalog.vectors import SemanticIndex
+
+    return SemanticIndex.from_entities(world_entities())
+
+
+def _meant(text: str, index: object) -> list:  # type: ignore[type-arg]
+    from oncall.agents.ranking import understand
+
+    return rank_entities(text, world_entities(), production_instance=PROD, meaning=understand(text, index))  # type: ignore[arg-type]
+
+
+def test_typos_are_read_as_the_catalog_words_they_are_an_edit_away_from(index: object) -> None:
+    top = _meant("the revnue dashbord is broken", index)[0]
+    assert top.ref.urn == dashboard_urn(PROD, "revenue")
+    assert top.reasons[0] == "read 'revnue' as 'revenue', 'dashbord' as 'dashboard'"
+    # letters alone find nothing
+    assert rank_entities("the revnue dashbord is broken", world_entities())[0].content_score == 0
+
+
+def test_a_word_the_catalog_never_uses_meets_its_closest_catalog_word(index: object) -> None:
+    from oncall.agents.ranking import understand
+
+    meaning = understand("clients table lost rows", index)  # type: ignore[arg-type]
+    assert meaning.aliases["client"][0][0] == "customer"
+    top = _meant("clients table lost rows", index)[0]
+    assert top.ref.urn == dataset_urn(PROD, "olist_customers")
+    assert any("for 'client'" in r for r in top.reasons)
+
+
+def test_a_chart_named_with_its_dashboard_is_the_part_meant(index: object) -> None:
+    # the dashboard shares more of the words (its description lists its charts): the rule decides
+    text = "the delivery times chart in the customer experience dashboard is empty"
+    top = _meant(text, index)[0]
+    assert top.ref.urn == chart_urn(PROD, "delivery_times")
+    assert any("named with 'Customer Experience', which holds it" in r for r in top.reasons)
+    # the dashboard alone stays the dashboard, even though its charts share its words
+    assert _meant("revenue dashboard wrong", index)[0].ref.urn == dashboard_urn(PROD, "revenue")
+
+
+@pytest.mark.parametrize("text", ["the coffee machine is broken", "dashboard broken", "it is all wrong"])
+def test_meaning_does_not_invent_a_match(index: object, text: str) -> None:
+    assert all(r.content_score < MIN_CONTENT_SCORE for r in _meant(text, index))

@@ -4,24 +4,15 @@ None of these texts is a scenario of the bench or a phrasing of test_ranking.py:
 before the ranking was tuned on the bench's misses, to check that a fix generalises instead of fitting
 three sentences. Each runs the Detective's offline procedure: catalog searches for candidates, then the
 deterministic ranking, top candidate wins (as `detective.investigate` does when no model is set).
+The paraphrase sets of test_paraphrases.py extend these with synonyms, jargon and typos.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from oncall.agents.detective import search_candidates
-from oncall.agents.ranking import MIN_CONTENT_SCORE, rank_entities
-from oncall.catalog import open_catalog
-from oncall.catalog.base import Catalog
-from oncall.config import load_config
 from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
-
-PROD = "olist_dirty"
+from tests.plugins.agents import PROD, DetectivePick
 
 HELD_OUT = [
     # dashboards
@@ -81,32 +72,9 @@ HELD_OUT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def catalog(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
-    """A copy of the seeded Lite catalog, opened read-only once for the module.
-
-    A copy, because even a read-only SQLite open may leave -shm files in the shared seeded home.
-    """
-    home = tmp_path_factory.mktemp("heldout") / "home"
-    shutil.copytree(seeded_home, home)
-    cat = open_catalog(load_config(home, environ={}), read_only=True)
-    try:
-        yield cat
-    finally:
-        cat.close()
-
-
-def detective_pick(catalog: Catalog, text: str) -> tuple[str | None, list[tuple[str, float]]]:
-    """The Detective's offline symptom pick for `text`, with the top three for a failure message."""
-    entities, scores = search_candidates(catalog, text, production_instance=PROD)
-    ranked = rank_entities(text, entities, production_instance=PROD, catalog_scores=scores)
-    top = [(r.ref.urn, round(r.score, 2)) for r in ranked[:3]]
-    if not ranked or ranked[0].content_score < MIN_CONTENT_SCORE:
-        return None, top
-    return ranked[0].ref.urn, top
-
-
 @pytest.mark.parametrize(("text", "expected"), HELD_OUT)
-def test_held_out_phrasing_picks_the_entity_people_mean(catalog: Catalog, text: str, expected: str) -> None:
-    pick, top = detective_pick(catalog, text)
+def test_held_out_phrasing_picks_the_entity_people_mean(
+    detective_pick: DetectivePick, text: str, expected: str
+) -> None:
+    pick, top = detective_pick(text)
     assert pick == expected, top

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("datahub", "pydantic_ai", "fastapi", "sqlalchemy")
+HEAVY = ("datahub", "pydantic_ai", "fastapi", "sqlalchemy", "wordllama", "rapidfuzz", "numpy")
 
 _IMPORT = "import oncall.cli"
 _HELP = "from oncall.cli import main\nmain.main({args!r}, prog_name='oncall', standalone_mode=False)"

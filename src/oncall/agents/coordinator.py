@@ -108,6 +108,7 @@ async def _warm_up(ctx: RunContext, text: str, symptom_urn: str | None) -> None:
             ctx.catalog,
             text,
             production_instance=ctx.config.production_instance,
+            vectors_dir=ctx.config.vectors_dir,
         )
     )
     listed = ctx.prefetch(ctx.catalog.list_urns, "dataset", ctx.config.production_instance)

@@ -1,32 +1,45 @@
 """The Detective: from the user's words to the symptom entity, then its upstream closure.
 
-Candidates come from catalog searches (the whole text and each meaningful word); the deterministic
-ranking (`ranking.rank_entities`) scores them on names, descriptions, columns, tags and type words. A
-model, when configured, may pick another candidate, but only one the catalog returned and only one in
-the run's scope (the production instance when one is configured, never the baseline): a description
-that talks the model into the clean baseline twin would otherwise hide the incident. When the model and
-the ranking disagree, the run says so. Nothing matching is a verdict (`no_symptom`), never a guess.
+Candidates come from catalog searches (the whole text and each meaningful word, with misspelt words
+corrected and the catalog's own words for words it never uses), widened by the entities nearest in
+meaning (the semantic index, `catalog.vectors`); the deterministic ranking (`ranking.rank_entities`)
+scores them on names, descriptions, columns, tags, type words and closeness in meaning. A model, when
+configured, may pick another candidate, but only one the catalog returned and only one in the run's
+scope (the production instance when one is configured, never the baseline): a description that talks
+the model into the clean baseline twin would otherwise hide the incident. When the model and the
+ranking disagree, the run says so. Nothing matching is a verdict (`no_symptom`), never a guess.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
 from oncall.agents._runtime import RunContext, fence, reject
 from oncall.agents._text import content_tokens
-from oncall.agents.ranking import MIN_CONTENT_SCORE, Ranked, rank_entities
+from oncall.agents.ranking import MIN_CONTENT_SCORE, Meaning, Ranked, rank_entities, understand
 from oncall.catalog.base import Catalog
 from oncall.catalog.types import Entity, EntityRef, LineageNode, SearchHit
 from oncall.config import Config
 from oncall.errors import NotFoundError, UserError
 from oncall.report.models import Symptom
 
-__all__ = ["DetectiveReport", "SymptomPick", "investigate", "search_candidates"]
+__all__ = [
+    "Candidates",
+    "DetectiveReport",
+    "SymptomPick",
+    "investigate",
+    "procedure_pick",
+    "search_candidates",
+]
 
 _MAX_WORD_SEARCHES = 6
+_MAX_MEANING_SEARCHES = 4
+_NEAREST = 6
 _MAX_CANDIDATES = 20
 _SHOWN_CANDIDATES = 8
 _RUNNERS_UP = 5
@@ -56,15 +69,55 @@ class DetectiveReport:
     message: str = ""
 
 
+class Candidates(NamedTuple):
+    """What the catalog (and the semantic index) offer for an incident text."""
+
+    entities: list[Entity]
+    scores: dict[str, float]
+    """The catalog's best search score per URN (0 for entities found only by meaning)."""
+    meaning: Meaning
+
+
+def _meaning(catalog: Catalog, text: str, vectors_dir: Path | None) -> Meaning:
+    """The text read against the catalog's semantic index; letters only when there is none."""
+    if vectors_dir is None:
+        return Meaning(text=text)
+    try:
+        from oncall.catalog.vectors import ensure_index
+
+        index = ensure_index(catalog, vectors_dir)
+    except (ImportError, OSError, ValueError) as exc:  # no wordllama, unreadable weights, too big to build
+        reason = f"semantic index unavailable ({type(exc).__name__}: {exc}); ranked on letters only"
+        return Meaning(text=text, note=reason)
+    meaning = understand(text, index)
+    if index.stale:
+        meaning.note = (
+            "semantic index is stale (`oncall setup` or `oncall ingest` refreshes it); "
+            "entities added since it was built are found by letters only"
+        )
+    return meaning
+
+
 def search_candidates(
-    catalog: Catalog, text: str, *, production_instance: str | None = None, limit: int = _MAX_CANDIDATES
-) -> tuple[list[Entity], dict[str, float]]:
-    """Entities the catalog finds for the text or any of its meaningful words, with their best score.
+    catalog: Catalog,
+    text: str,
+    *,
+    production_instance: str | None = None,
+    limit: int = _MAX_CANDIDATES,
+    vectors_dir: Path | None = None,
+) -> Candidates:
+    """Entities the catalog finds for the text or any of its meaningful words, with their best score,
+    plus the entities nearest in meaning when a semantic index is kept in `vectors_dir`.
 
     Twins (the same table, chart or dashboard in several platform instances) are read once: the one in
     the production instance when there is one. Reading each candidate is the costly part on a server.
     """
-    queries = [text, *content_tokens(text)[:_MAX_WORD_SEARCHES]]
+    meaning = _meaning(catalog, text, vectors_dir)
+    queries = [
+        meaning.text,
+        *content_tokens(meaning.text)[:_MAX_WORD_SEARCHES],
+        *meaning.searches[:_MAX_MEANING_SEARCHES],
+    ]
     hits: dict[str, SearchHit] = {}
     scores: dict[str, float] = {}
     for query in dict.fromkeys(q for q in queries if q.strip()):
@@ -78,13 +131,26 @@ def search_candidates(
         if key not in chosen or (production_instance and ref.instance == production_instance):
             chosen[key] = urn
     best = sorted(chosen.values(), key=lambda u: (-scores[u], u))[:limit]
-    entities = []
-    for urn in best:
+    near = [u for u in meaning.nearest(_NEAREST) if u not in hits]
+    entities, read = [], set()
+    for urn in [*best, *near]:
         try:
-            entities.append(catalog.get(urn))
+            entity = catalog.get(urn)
         except NotFoundError:  # removed between search and read: not a candidate
             continue
-    return entities, scores
+        key = (entity.type, entity.platform, entity.name)
+        if urn in near and key in read:  # a twin of a candidate already read
+            continue
+        read.add(key)
+        entities.append(entity)
+    return Candidates(entities, scores, meaning)
+
+
+def procedure_pick(ranked: Sequence[Ranked]) -> Ranked | None:
+    """The deterministic symptom: the best-ranked candidate, if its words matched anything at all."""
+    if not ranked or ranked[0].content_score < MIN_CONTENT_SCORE:
+        return None
+    return ranked[0]
 
 
 def _runners_up(ranked: Sequence[Ranked], pick: str) -> list[SearchHit]:
@@ -173,18 +239,26 @@ async def investigate(ctx: RunContext, text: str, *, symptom_urn: str | None = N
     ctx.emit("detective", "agent_started", {"task": "find the entity the incident is about"})
     if symptom_urn is not None:
         return await _given(ctx, symptom_urn)
-    entities_list, scores = await ctx.tool(
+    found = await ctx.tool(
         "detective",
         "search",
         search_candidates,
         ctx.catalog,
         text,
         production_instance=ctx.config.production_instance,
-        summary=lambda found: {"count": len(found[0]), "items": [e.urn for e in found[0][:12]]},
+        vectors_dir=ctx.config.vectors_dir,
+        summary=_found_summary,
     )
+    entities_list, scores, meaning = found
+    if meaning.note:
+        ctx.degraded.append(f"detective/search: {meaning.note}")
     entities = {e.urn: e for e in entities_list}
     ranked = rank_entities(
-        text, entities_list, production_instance=ctx.config.production_instance, catalog_scores=scores
+        text,
+        entities_list,
+        production_instance=ctx.config.production_instance,
+        catalog_scores=scores,
+        meaning=meaning,
     )
     ctx.names.update({e.urn: e.name for e in entities_list})
     pick_urn, reasons, decided = _procedure_pick(ranked)
@@ -243,9 +317,18 @@ async def _upstream(ctx: RunContext, symptom: Symptom) -> list[LineageNode]:
 
 
 def _procedure_pick(ranked: Sequence[Ranked]) -> tuple[str | None, list[str], str]:
-    if not ranked or ranked[0].content_score < MIN_CONTENT_SCORE:
-        return None, [], "procedure"
-    return ranked[0].ref.urn, list(ranked[0].reasons), "procedure"
+    top = procedure_pick(ranked)
+    return (top.ref.urn, list(top.reasons), "procedure") if top else (None, [], "procedure")
+
+
+def _found_summary(found: Candidates) -> dict[str, object]:
+    meaning = found.meaning
+    return {
+        "count": len(found.entities),
+        "items": [e.urn for e in found.entities[:12]],
+        "corrected": meaning.corrected,
+        "stand_ins": {w: [a for a, _ in close] for w, close in meaning.aliases.items() if close},
+    }
 
 
 async def _exists(ctx: RunContext, urn: str) -> bool:

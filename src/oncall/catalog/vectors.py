@@ -1,0 +1,427 @@
+"""The semantic index: word and entity vectors derived from the catalog, stored beside it.
+
+Meaning without a model server: WordLlama's 256-d static token embeddings (shipped inside the
+`wordllama` wheel, loaded strictly offline) give every catalog word a vector, and every entity one
+vector from the words that say what it is (name, title, description, glossary terms, tags). The
+Detective uses them to meet a reporter's words ("merchant", "shipping") with the catalog's own
+("seller", "delivery"), to rank entities by closeness in meaning, and to find the nearest entities when
+the catalog's search finds few. Typos are corrected against the same vocabulary (`rapidfuzz`).
+
+The index is catalog-derived, so it is rebuilt from the catalog, never edited: `refresh` after
+`oncall setup` or `oncall ingest`, and `ensure_index` rebuilds lazily when it is missing or its
+fingerprint (the catalog's set of URNs) no longer matches. Only a query word the catalog never uses
+needs the embedding model itself; it is loaded on first need (about half a second), so a run whose
+words are all catalog words never loads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from oncall.catalog.base import Catalog
+from oncall.catalog.search import STOPWORDS
+from oncall.catalog.types import Entity
+from oncall.errors import NotFoundError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "FORMAT",
+    "LAZY_REBUILD_LIMIT",
+    "IndexUnavailableError",
+    "SemanticIndex",
+    "ensure_index",
+    "entity_words",
+    "fingerprint",
+    "refresh",
+    "urn_digest",
+    "words",
+]
+
+FORMAT = "wordllama-l2_supercat-256/v3"
+"""Model and layout of the stored vectors; a different value means rebuild."""
+
+_WORD = re.compile(r"[a-z0-9]+")
+_NAME_WEIGHT = 2
+"""Name words count twice in an entity's vector: a name says what the entity is more than prose does."""
+_META, _ENTITIES, _VOCAB, _TOKENS = "index.json", "entities.npy", "vocab.npy", "tokens.npy"
+
+Progress = Callable[[str], None]
+
+
+def words(text: str | None) -> list[str]:
+    """Lower-cased words in order, underscores splitting words ('seller_id' -> seller, id); no numbers."""
+    if not text:
+        return []
+    return [w for w in _WORD.findall(text.lower().replace("_", " ")) if len(w) > 1 and not w.isdigit()]
+
+
+def entity_words(entity: Entity) -> tuple[list[str], list[str]]:
+    """(words that say what the entity is, every word of it) for the entity's vector and the vocabulary.
+
+    The first list is the name (twice), description, glossary terms and tags without stopwords; the
+    second adds column names and owning groups, so their words are known words too.
+    """
+    name = words(entity.name)
+    about = [
+        *words(entity.description),
+        *(w for urn in [*entity.terms, *entity.tags] for w in words(urn.rsplit(":", 1)[-1])),
+    ]
+    said = [w for w in name * _NAME_WEIGHT + about if w not in STOPWORDS]
+    columns = [w for f in entity.fields for w in words(f.path)]
+    owners = [w for o in entity.owners for w in words(o.urn.rsplit(":", 1)[-1])]
+    return said, [*name, *about, *columns, *owners]
+
+
+@functools.cache
+def _model() -> Any:
+    """WordLlama from the files inside its wheel; never downloads (a missing file is an error)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    import wordllama  # its import calls logging.basicConfig(INFO): undo that below
+
+    root.handlers[:], root.level = handlers, level
+    return wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+def _token_means(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's mean token vector (not normalised) and its token count.
+
+    WordLlama's sentence vector is the mean of its token vectors, whose lengths act as learnt weights;
+    keeping each word's mean and count lets a bag of words be pooled exactly as one sentence would be.
+    """
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, 256), dtype=np.float32), np.zeros(0, dtype=np.int32)
+    model = _model()
+    means = np.asarray(model.embed(list(texts), norm=False), dtype=np.float32)
+    counts = np.array([sum(e.attention_mask) for e in model.tokenize(list(texts))], dtype=np.int32)
+    return means, counts
+
+
+def _pool(means: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The unit vector of the words' tokens pooled together."""
+    return _unit((means * counts[:, None]).sum(axis=0))
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
+
+
+@dataclass
+class SemanticIndex:
+    """Vectors of a catalog's vocabulary and entities."""
+
+    urns: list[str]
+    entity_vectors: np.ndarray
+    """(len(urns), 256) unit vectors, float16 on disk."""
+    vocab: list[str]
+    """Every word the catalog uses (sorted)."""
+    vocab_vectors: np.ndarray
+    """Each word's mean token vector (not normalised)."""
+    vocab_tokens: np.ndarray
+    """Each word's token count."""
+    fingerprint: str = ""
+    build_seconds: float = 0.0
+    stale: bool = False
+    """The catalog's entities changed since the build (too many to rebuild during a run)."""
+
+    def __post_init__(self) -> None:
+        self._position = {w: i for i, w in enumerate(self.vocab)}
+        self._extra: dict[str, tuple[np.ndarray, int]] = {}
+        self._memo: dict[Any, object] = {}
+
+    @classmethod
+    def from_entities(cls, entities: Iterable[Entity], *, fingerprint: str = "") -> SemanticIndex:
+        """Build the index from entity pages (what `refresh` does with every entity of a catalog)."""
+        import numpy as np
+
+        started = time.perf_counter()
+        urns, said_lists, vocab = [], [], set()
+        for entity in entities:
+            said, every = entity_words(entity)
+            urns.append(entity.urn)
+            said_lists.append(said)
+            vocab.update(every)
+        ordered = sorted(vocab)
+        means, counts = _token_means(ordered)
+        position = {w: i for i, w in enumerate(ordered)}
+        entity_vectors = np.zeros((len(urns), means.shape[1]), dtype=np.float32)
+        for row, said in enumerate(said_lists):
+            if said:
+                rows = [position[w] for w in said]
+                entity_vectors[row] = _pool(means[rows], counts[rows])
+        return cls(
+            urns=urns,
+            entity_vectors=entity_vectors.astype(np.float16),
+            vocab=ordered,
+            vocab_vectors=means.astype(np.float16),
+            vocab_tokens=counts,
+            fingerprint=fingerprint,
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+
+    # ------------------------------------------------------------------------------------- words
+
+    def knows(self, word: str) -> bool:
+        """True if the catalog uses this word somewhere."""
+        return word in self._position
+
+    def _words(self, text_words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean token vectors and token counts of words: stored for catalog words, the model's else."""
+        import numpy as np
+
+        unknown = [w for w in dict.fromkeys(text_words) if w not in self._position and w not in self._extra]
+        if unknown:
+            means, tokens = _token_means(unknown)
+            self._extra.update({w: (m, int(c)) for w, m, c in zip(unknown, means, tokens, strict=True)})
+        rows: list[np.ndarray] = []
+        counts: list[int] = []
+        for w in text_words:
+            if w in self._position:
+                i = self._position[w]
+                rows.append(self.vocab_vectors[i].astype(np.float32))
+                counts.append(int(self.vocab_tokens[i]))
+            else:
+                rows.append(self._extra[w][0])
+                counts.append(self._extra[w][1])
+        dim = self.vocab_vectors.shape[1] if len(self.vocab_vectors.shape) == 2 else 256
+        return np.array(rows, dtype=np.float32).reshape(len(rows), dim), np.array(counts, dtype=np.int32)
+
+    def similar_words(
+        self, text_words: Sequence[str], threshold: float
+    ) -> dict[str, list[tuple[str, float]]]:
+        """For each word, the catalog words at least `threshold` close in meaning (itself excluded)."""
+        import numpy as np
+
+        if not text_words or not self.vocab:
+            return {w: [] for w in text_words}
+        units = self.memo("unit vocab", lambda: _unit(self.vocab_vectors.astype(np.float32)))
+        sims = _unit(self._words(text_words)[0]) @ units.T
+        out: dict[str, list[tuple[str, float]]] = {}
+        for word, row in zip(text_words, sims, strict=True):
+            close = np.flatnonzero(row >= threshold)
+            ranked = sorted(close, key=lambda i: (-row[i], self.vocab[i]))
+            out[word] = [(self.vocab[i], round(float(row[i]), 3)) for i in ranked if self.vocab[i] != word]
+        return out
+
+    def correct(self, word: str, *, also: Iterable[str] = ()) -> str | None:
+        """The catalog word (or one of `also`) a misspelt word most likely means, or None.
+
+        Only for words of 5+ letters the catalog does not use: one edit (a transposition counts as one)
+        for up to 7 letters, two beyond, so 'revnue' -> 'revenue' and 'costumer' -> 'customer' while a
+        short real word ('late', 'map') is never bent into a catalog word.
+        """
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        if len(word) < 5 or word in self._position:
+            return None
+        limit = 1 if len(word) <= 7 else 2
+        found = process.extractOne(
+            word, self._choices(frozenset(also)), scorer=OSA.distance, score_cutoff=limit
+        )
+        return str(found[0]) if found else None
+
+    # ------------------------------------------------------------------------------------- entities
+
+    def query_vector(self, text_words: Sequence[str]) -> np.ndarray | None:
+        """One unit vector for a bag of words (None when there are none)."""
+        if not text_words:
+            return None
+        return _pool(*self._words(text_words))
+
+    def similarity(self, vector: np.ndarray, urns: Iterable[str] | None = None) -> dict[str, float]:
+        """Cosine similarity of `vector` to entities (all, or the given URNs the index has)."""
+        import numpy as np
+
+        if urns is None:
+            rows = np.arange(len(self.urns))
+        else:
+            where = self._rows()
+            rows = np.array([where[u] for u in urns if u in where], dtype=np.int64)
+        if rows.size == 0:
+            return {}
+        sims = self._entity_matrix()[rows] @ vector.astype(np.float32)
+        return {self.urns[r]: round(float(s), 4) for r, s in zip(rows, sims, strict=True)}
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The `k` entities closest in meaning to `vector`, best first (ties by URN)."""
+        import numpy as np
+
+        if not self.urns or k <= 0:
+            return []
+        sims = self._entity_matrix() @ vector.astype(np.float32)
+        top = (
+            np.argpartition(-sims, min(k, len(sims) - 1))[: k + 1] if len(sims) > k else np.arange(len(sims))
+        )
+        ranked = sorted(top, key=lambda i: (-sims[i], self.urns[i]))[:k]
+        return [(self.urns[i], round(float(sims[i]), 4)) for i in ranked]
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A value derived from this index, computed once (e.g. a caller's stemmed vocabulary)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def _entity_matrix(self) -> np.ndarray:
+        """The entity vectors as float32 (BLAS speed), converted once per process."""
+        import numpy as np
+
+        return self.memo("entities f32", lambda: np.ascontiguousarray(self.entity_vectors, dtype=np.float32))
+
+    def _choices(self, also: frozenset[str]) -> list[str]:
+        """Catalog words plus `also` (the caller's own words, e.g. entity-type words), sorted."""
+        return self.memo(("choices", also), lambda: sorted({*self.vocab, *also}))
+
+    def _rows(self) -> dict[str, int]:
+        return self.memo("rows", lambda: {u: i for i, u in enumerate(self.urns)})
+
+    # ------------------------------------------------------------------------------------- storage
+
+    def save(self, directory: Path) -> None:
+        """Write the arrays, then the metadata that names them (a torn write reads as stale)."""
+        import numpy as np
+
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays = (
+            (_ENTITIES, self.entity_vectors),
+            (_VOCAB, self.vocab_vectors),
+            (_TOKENS, self.vocab_tokens),
+        )
+        for name, array in arrays:
+            tmp = directory / f".{name}.{os.getpid()}.tmp.npy"
+            np.save(tmp, array)
+            os.replace(tmp, directory / name)
+        meta = {
+            "format": FORMAT,
+            "fingerprint": self.fingerprint,
+            "build_seconds": self.build_seconds,
+            "urns": self.urns,
+            "vocab": self.vocab,
+        }
+        tmp = directory / f".{_META}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(tmp, directory / _META)
+
+    @classmethod
+    def load(cls, directory: Path) -> SemanticIndex | None:
+        """The stored index, or None if missing, of another format, or torn."""
+        import numpy as np
+
+        try:
+            meta = json.loads((directory / _META).read_text(encoding="utf-8"))
+            entities = np.load(directory / _ENTITIES, mmap_mode="r")
+            vocab = np.load(directory / _VOCAB)
+            counts = np.load(directory / _TOKENS)
+        except (OSError, ValueError):
+            return None
+        if (
+            meta.get("format") != FORMAT
+            or len(meta["urns"]) != len(entities)
+            or len(meta["vocab"]) != len(vocab)
+        ):
+            return None
+        return cls(
+            urns=meta["urns"],
+            entity_vectors=entities,
+            vocab=meta["vocab"],
+            vocab_vectors=vocab,
+            vocab_tokens=counts,
+            fingerprint=meta["fingerprint"],
+            build_seconds=meta.get("build_seconds", 0.0),
+        )
+
+
+def fingerprint(catalog: Catalog) -> str:
+    """What the index depends on, cheaply: the catalog's set of entities (and the vector format)."""
+    return urn_digest(catalog.list_urns())
+
+
+def urn_digest(urns: Iterable[str]) -> str:
+    """The fingerprint of a URN list (what `fingerprint` hashes)."""
+    return hashlib.sha1("\n".join([FORMAT, *urns]).encode()).hexdigest()
+
+
+def _entities(catalog: Catalog, urns: Sequence[str], say: Progress) -> Iterable[Entity]:
+    for done, urn in enumerate(urns, 1):
+        try:
+            yield catalog.get(urn)
+        except NotFoundError:  # removed while we read: not part of the index
+            continue
+        if done % 20000 == 0:
+            say(f"vectors: read {done:,} of {len(urns):,} entities")
+
+
+def refresh(catalog: Catalog, directory: Path, *, progress: Progress | None = None) -> SemanticIndex:
+    """Rebuild the index from every entity of the catalog and store it in `directory`."""
+    say = progress or (lambda _m: None)
+    urns = catalog.list_urns()
+    index = SemanticIndex.from_entities(_entities(catalog, urns, say), fingerprint=urn_digest(urns))
+    try:
+        index.save(directory)
+    except OSError as exc:  # a read-only home still gets an index, for this process
+        say(f"vectors: not stored ({exc})")
+    _cache[str(directory)] = index
+    say(f"vectors: {len(index.urns):,} entities, {len(index.vocab):,} words in {index.build_seconds:.1f} s")
+    return index
+
+
+_cache: dict[str, SemanticIndex] = {}
+
+
+LAZY_REBUILD_LIMIT = 5000
+"""Entities up to which a run rebuilds a missing or stale index itself (a second or two). Beyond it,
+reading every entity page would hold the run up (minutes on a server): the run uses the stale index, or
+none, and the caller says to refresh it (`oncall setup`, `oncall ingest`)."""
+
+
+class IndexUnavailableError(ValueError):
+    """No usable index, and the catalog is too big to build one in the middle of a run."""
+
+
+def ensure_index(
+    catalog: Catalog,
+    directory: Path,
+    *,
+    progress: Progress | None = None,
+    rebuild_limit: int = LAZY_REBUILD_LIMIT,
+) -> SemanticIndex:
+    """The index for this catalog: from memory, else from disk, rebuilt when missing or stale.
+
+    A stale index of a catalog over `rebuild_limit` entities is returned as is, marked `stale`;
+    a missing one raises `IndexUnavailableError`.
+    """
+    urns = catalog.list_urns()
+    current = urn_digest(urns)
+    cached = _cache.get(str(directory))
+    if cached is not None and cached.fingerprint == current:
+        return cached
+    stored = SemanticIndex.load(directory)
+    if stored is not None and stored.fingerprint == current:
+        _cache[str(directory)] = stored
+        return stored
+    if len(urns) > rebuild_limit:
+        if stored is None:
+            raise IndexUnavailableError(
+                f"no semantic index for this catalog of {len(urns):,} entities; "
+                "`oncall setup` or `oncall ingest` builds it"
+            )
+        stored.stale = True
+        return stored
+    return refresh(catalog, directory, progress=progress)

@@ -1,0 +1,141 @@
+"""The semantic index: WordLlama loaded from its wheel only, vectors built from the catalog, stored beside
+it, rebuilt when the catalog's entities change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from oncall.catalog import Entity, SchemaField, open_catalog
+from oncall.catalog.vectors import SemanticIndex, ensure_index, entity_words, fingerprint, refresh, words
+from oncall.config import load_config
+from oncall.world.urns import dataset_urn
+from tests.agents._world_entities import world_entities
+
+
+@pytest.fixture(scope="module")
+def index() -> SemanticIndex:
+    return SemanticIndex.from_entities(world_entities(("olist_dirty",)))
+
+
+def test_the_model_loads_from_the_wheel_with_no_network_and_no_cache(index: SemanticIndex) -> None:
+    import wordllama
+
+    from oncall.catalog.vectors import _model
+
+    # the autouse network guard fails any non-loopback connection; nothing may be fetched or cached
+    model = _model()
+    assert model.embedding.shape == (32000, 256)
+    assert (Path(wordllama.__file__).parent / "weights" / "l2_supercat_256.safetensors").is_file()
+    assert index.vocab_vectors.shape == (len(index.vocab), 256)
+
+
+def test_entity_words_cover_name_description_terms_tags_and_columns() -> None:
+    customers = Entity(
+        urn=dataset_urn("olist_dirty", "olist_customers"),
+        type="dataset",
+        name="olist_customers",
+        platform="sqlite",
+        description="Customers of each order.",
+        fields=[SchemaField(path="customer_zip_code_prefix")],
+        tags=["urn:li:tag:pii"],
+        terms=["urn:li:glossaryTerm:customer_identity"],
+    )
+    said, every = entity_words(customers)
+    assert said.count("customers") >= 2  # the name weighs twice
+    assert {"identity", "pii"} <= set(said)  # glossary term and tag
+    assert "zip" in every and "zip" not in said  # a column word is known, not part of what it is
+    assert words("seller_id 42 x") == ["seller", "id"]
+
+
+def test_meaning_meets_the_catalogs_words(index: SemanticIndex) -> None:
+    close = dict(index.similar_words(["shipping"], 0.45)["shipping"])
+    assert "delivery" in close
+    assert index.correct("revnue") == "revenue"
+    assert index.correct("dashbord", also={"dashboard"}) == "dashboard"
+    assert index.correct("late") is None  # short real words are never bent into catalog words
+    assert index.correct("revenue") is None  # a known word needs no correction
+
+
+def test_nearest_entities_by_meaning(index: SemanticIndex) -> None:
+    vector = index.query_vector(["shipping", "times"])
+    assert vector is not None and abs(float(np.linalg.norm(vector)) - 1) < 1e-3
+    near = [urn for urn, _ in index.nearest(vector, 3)]
+    assert "urn:li:chart:(superset,olist_dirty.delivery_times)" in near
+    sims = index.similarity(vector, near)
+    assert list(sims) == near and sims[near[0]] >= sims[near[-1]]
+
+
+def test_save_and_load_round_trip_and_torn_files(index: SemanticIndex, tmp_path: Path) -> None:
+    index.save(tmp_path)
+    back = SemanticIndex.load(tmp_path)
+    assert back is not None and back.urns == index.urns and back.vocab == index.vocab
+    assert np.allclose(back.entity_vectors, index.entity_vectors)
+    (tmp_path / "vocab.npy").unlink()
+    assert SemanticIndex.load(tmp_path) is None
+    assert SemanticIndex.load(tmp_path / "missing") is None
+
+
+def test_setup_stores_the_index_of_every_entity(seeded_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"  # a copy: even a read-only open leaves -shm files in the shared home
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
+    stored = SemanticIndex.load(config.vectors_dir)
+    catalog = open_catalog(config, read_only=True)
+    try:
+        assert stored is not None and sorted(stored.urns) == catalog.list_urns()
+        assert stored.fingerprint == fingerprint(catalog)
+    finally:
+        catalog.close()
+
+
+def test_ensure_index_reuses_then_rebuilds_when_the_catalog_changes(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    import datahub.metadata.schema_classes as m
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
+    catalog = open_catalog(config)
+    try:
+        first = ensure_index(catalog, config.vectors_dir)
+        assert ensure_index(catalog, config.vectors_dir) is first
+        urn = dataset_urn("olist_dirty", "gross_merchandise_value")
+        props = m.DatasetPropertiesClass(name="gross_merchandise_value", description="GMV per day")
+        catalog.emit([MetadataChangeProposalWrapper(entityUrn=urn, aspect=props)])
+        again = ensure_index(catalog, config.vectors_dir)
+        assert again is not first and urn in again.urns and again.knows("merchandise")
+        assert SemanticIndex.load(config.vectors_dir).fingerprint == again.fingerprint  # type: ignore[union-attr]
+        shutil.rmtree(config.vectors_dir)
+        assert refresh(catalog, config.vectors_dir).fingerprint == again.fingerprint
+    finally:
+        catalog.close()
+
+
+def test_a_big_catalog_is_never_rebuilt_in_the_middle_of_a_run(seeded_home: Path, tmp_path: Path) -> None:
+    from oncall.catalog.vectors import IndexUnavailableError, _cache
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
+    catalog = open_catalog(config, read_only=True)
+    try:
+        stale = SemanticIndex.load(config.vectors_dir)
+        assert stale is not None
+        stale.fingerprint = "older"
+        stale.save(config.vectors_dir)
+        _cache.clear()
+        got = ensure_index(catalog, config.vectors_dir, rebuild_limit=10)
+        assert got.stale and got.fingerprint == "older"  # used as it is, marked stale
+        shutil.rmtree(config.vectors_dir)
+        _cache.clear()
+        with pytest.raises(IndexUnavailableError, match="oncall setup"):
+            ensure_index(catalog, config.vectors_dir, rebuild_limit=10)
+        assert not ensure_index(catalog, config.vectors_dir).stale  # small enough: rebuilt
+    finally:
+        catalog.close()
