@@ -268,6 +268,8 @@ def _any_datahub_rows(big: dict[str, Any] | None) -> list[str]:
             )
         )
     return rows
+
+
 def _semantic_rows(sem: dict[str, Any] | None) -> list[str]:
     """The Detective's semantic ranking: latency of runs with it, and the index's cost."""
     if not sem:
