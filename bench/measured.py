@@ -36,6 +36,7 @@ BENCHES: dict[str, list[str]] = {
     "loop": [sys.executable, "bench/loop.py", "--home", "{home}", "--json"],
     "web": [sys.executable, "bench/web.py", "--json"],
     "mcp": [sys.executable, "bench/mcp_server.py", "--home", "{home}", "--json"],
+    "any_datahub": [sys.executable, "bench/any_datahub.py", "--json"],
     "semantic": [sys.executable, "bench/semantic.py", "--json"],
     "lifecycle": [sys.executable, "bench/lifecycle.py", "--json"],
     "eval": ["oncall", "eval", "--scale", "0.1", "--json", "--home", "{eval_home}"],
@@ -192,6 +193,7 @@ def render(r: dict[str, Any]) -> str:
             "python bench/web.py",
         ),
         *_mcp_rows(mcp),
+        *_any_datahub_rows(r.get("any_datahub")),
         *_semantic_rows(r.get("semantic")),
         *_lifecycle_rows(r.get("lifecycle")),
     ]
@@ -264,6 +266,37 @@ def _mcp_rows(mcp: dict[str, Any] | None) -> list[str]:
             "python bench/mcp_server.py",
         )
     ]
+
+
+def _any_datahub_rows(big: dict[str, Any] | None) -> list[str]:
+    """The multi-platform catalog (bench/any_datahub.py): one Lite run, GraphQL requests on GMS."""
+    if not big:
+        return []
+    lite, gms = big["lite"], big.get("gms")
+    size = big.get("build") or {}
+    what = (
+        f"{size.get('datasets', 0):,} datasets, {size.get('run_events', 0):,} run events, dbt siblings, "
+        "Airflow jobs, Looker: one offline run in process, fresh catalog / re-run"
+    )
+    rows = [
+        _row(
+            what,
+            f"{lite['first_run_ms'] / 1000:.1f} / {lite['run_median_ms'] / 1000:.1f} s "
+            f"(scope {lite['scope']:,}, {lite['diffed_assertions']:,} assertions diffed)",
+            "<= 1 s",
+            "python bench/any_datahub.py",
+        )
+    ]
+    if gms:
+        rows.append(
+            _row(
+                f"the same on the GMS stand-in ({gms['datasets']:,} datasets): GraphQL requests per run",
+                f"{gms['graphql_requests']:,} (sequential)",
+                "<= 12",
+                "python bench/any_datahub.py",
+            )
+        )
+    return rows
 
 
 def _semantic_rows(sem: dict[str, Any] | None) -> list[str]:

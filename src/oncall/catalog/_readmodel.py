@@ -14,7 +14,9 @@ two side tables live in the same file and are maintained by triggers on `metadat
   column, tag, term, subtype) plus its platform `instance` URN.
 
 Triggers fire inside the writer's transaction for every writer of the file (our catalog, the
-`datahub-lite` ingestion sink, the `datahub lite` CLI), so the model can never lag behind a write.
+`datahub-lite` ingestion sink, the `datahub lite` CLI), so the model can never lag behind a write. Each
+also bumps `oncall_meta.generation`, so a reader can keep derived results (sibling groups, lineage,
+pages) until the file changes.
 Lite keeps the latest value of each aspect in the `version = 0` row; only that row feeds the model.
 """
 
@@ -24,7 +26,7 @@ import sqlite3
 
 __all__ = ["MODEL_VERSION", "install", "is_installed"]
 
-MODEL_VERSION = "3"
+MODEL_VERSION = "4"
 
 # Rows derived from one version-0 aspect row; `{row}` is NEW. Plain URN lists may be serialised as
 # unions (`[{"string": urn}]`, e.g. ChartInfo.inputs), hence the `_URN` unwrapping of each element.
@@ -109,6 +111,7 @@ _REFRESH = """
   DELETE FROM oncall_text WHERE urn = NEW.urn AND aspect = NEW.aspect_name;
   INSERT INTO oncall_edge (urn, aspect, kind, target) {edges};
   INSERT INTO oncall_text (urn, aspect, field, text) {texts};
+  UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
 """
 
 _DDL = [
@@ -138,7 +141,8 @@ def _triggers() -> list[str]:
         "CREATE TRIGGER IF NOT EXISTS oncall_after_delete AFTER DELETE ON metadata_aspect_v2 "
         "WHEN OLD.version = 0 BEGIN "
         "DELETE FROM oncall_edge WHERE urn = OLD.urn AND aspect = OLD.aspect_name; "
-        "DELETE FROM oncall_text WHERE urn = OLD.urn AND aspect = OLD.aspect_name; END",
+        "DELETE FROM oncall_text WHERE urn = OLD.urn AND aspect = OLD.aspect_name; "
+        "UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END",
     ]
 
 
@@ -164,6 +168,7 @@ def install(conn: sqlite3.Connection) -> None:
         conn.execute("DROP TABLE IF EXISTS oncall_text")
         for ddl in _DDL:
             conn.execute(ddl)
+        conn.execute("INSERT OR IGNORE INTO oncall_meta (key, value) VALUES ('generation', '0')")
         for trigger in _triggers():
             conn.execute(trigger)
         # Re-fire the update trigger on every current row: one definition of the model, no drift.

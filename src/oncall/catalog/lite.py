@@ -25,9 +25,9 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from oncall.catalog import _readmodel, assertion_info
 from oncall.catalog.base import Direction, record_query
@@ -65,6 +65,8 @@ _SETUP_HINT = "run `oncall setup` first"
 _BATCH = 500
 
 
+T = TypeVar("T")
+
 _FILE_LOCKS: dict[str, threading.Lock] = {}
 _FILE_LOCKS_GUARD = threading.Lock()
 
@@ -85,10 +87,9 @@ def _placeholders(n: int) -> str:
 
 
 class _Groups:
-    """Sibling groups of the URNs read so far: each URN's representative and members."""
+    """Sibling groups: each URN's representative and members (a URN in no group stands alone)."""
 
     def __init__(self) -> None:
-        self.checked: set[str] = set()
         self.flags: dict[str, bool] = {}
         self._group: dict[str, set[str]] = {}
         self._reps: dict[str, str] = {}
@@ -156,6 +157,9 @@ class LiteCatalog:
         self._readers_lock = threading.Lock()
         self._writer: Any = None
         self._closed = False
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._memo_generation: str | None = None
+        self._memo_lock = threading.Lock()
         if not self.path.exists() and not (create and not read_only):
             raise CatalogUnavailableError(f"no DataHub Lite catalog at {self.path}; {_SETUP_HINT}")
         if not create and self.path.is_file() and self.path.stat().st_size == 0:
@@ -254,6 +258,23 @@ class LiteCatalog:
         with self._errors("read"):
             return self._reader().execute(sql, params).fetchall()
 
+    def _memoized(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per read-model generation: any write to the file (by anyone) starts afresh."""
+        with self._errors("read"):
+            row = self._reader().execute("SELECT value FROM oncall_meta WHERE key = 'generation'").fetchone()
+        generation = row[0] if row else None
+        with self._memo_lock:
+            if generation is None or generation != self._memo_generation:
+                self._memo.clear()
+                self._memo_generation = generation
+            if key in self._memo:
+                return self._memo[key]
+        value = compute()
+        with self._memo_lock:
+            if self._memo_generation == generation:
+                self._memo[key] = value
+        return value
+
     # ----------------------------------------------------------------------------- reads
 
     def _aspects(self, urn: str) -> dict[str, Any]:
@@ -264,6 +285,9 @@ class LiteCatalog:
 
     def exists(self, urn: str) -> bool:
         """True if `urn` has any current aspect and is not soft-deleted."""
+        return self._memoized(("exists", urn), lambda: self._exists(urn))
+
+    def _exists(self, urn: str) -> bool:
         rows = self._query(
             "SELECT aspect_name, json_extract(metadata, '$.removed') FROM metadata_aspect_v2 "
             "WHERE urn = ? AND version = 0",
@@ -281,7 +305,10 @@ class LiteCatalog:
     def get(self, urn: str) -> Entity:
         """The entity page of `urn` (NotFoundError if unknown); a sibling group reads as one entity."""
         parse_urn(urn)
-        groups = self._groups([urn])
+        return self._memoized(("get", urn), lambda: self._get(urn))
+
+    def _get(self, urn: str) -> Entity:
+        groups = self._groups()
         members = groups.members(urn)
         pages = {m: page for m in members if (page := self._entity(m)) is not None}
         if not pages:
@@ -290,7 +317,6 @@ class LiteCatalog:
         ordered = sorted(pages, key=lambda m: (m != rep, m))
         base = pages[ordered[0]].model_copy(update={"urn": rep})
         merged = merge_entities(base, [pages[m] for m in ordered[1:]])
-        self._groups([*merged.inputs, *merged.outputs], groups)
         return merged.model_copy(
             update={
                 "siblings": [m for m in members if m != rep],
@@ -378,30 +404,21 @@ class LiteCatalog:
             )
         return refs
 
-    def _groups(self, urns: Iterable[str], groups: _Groups | None = None) -> _Groups:
-        """Load the sibling groups of `urns` (and of every sibling found) into `groups`."""
-        groups = groups or _Groups()
-        pending = [u for u in dict.fromkeys(urns) if u not in groups.checked]
-        while pending:
-            groups.checked.update(pending)
-            found: list[str] = []
-            for i in range(0, len(pending), _BATCH):
-                chunk = pending[i : i + _BATCH]
-                marks = _placeholders(len(chunk))
-                rows = self._query(
-                    "SELECT urn, kind, target FROM oncall_edge WHERE kind IN "
-                    f"('sibling', 'sibling_primary', 'sibling_secondary') AND urn IN ({marks}) "
-                    "UNION SELECT urn, kind, target FROM oncall_edge "
-                    f"WHERE kind = 'sibling' AND target IN ({marks})",
-                    [*chunk, *chunk],
-                )
-                for src, kind, dst in rows:
-                    if kind == "sibling":
-                        groups.join(src, dst)
-                        found += [src, dst]
-                    else:
-                        groups.flag(src, kind == "sibling_primary")
-            pending = [u for u in dict.fromkeys(found) if u not in groups.checked]
+    def _groups(self) -> _Groups:
+        """Every sibling group of the file (one scan of the sibling edges per generation)."""
+        return self._memoized(("groups",), self._load_groups)
+
+    def _load_groups(self) -> _Groups:
+        groups = _Groups()
+        rows = self._query(
+            "SELECT urn, kind, target FROM oncall_edge "
+            "WHERE kind IN ('sibling', 'sibling_primary', 'sibling_secondary')"
+        )
+        for src, kind, dst in rows:
+            if kind == "sibling":
+                groups.join(src, dst)
+            else:
+                groups.flag(src, kind == "sibling_primary")
         return groups
 
     def search(
@@ -438,7 +455,7 @@ class LiteCatalog:
         by_urn: dict[str, list[SearchRow]] = {}
         for urn, field, value in rows:
             by_urn.setdefault(urn, []).append(SearchRow(field, value))
-        groups = self._groups(by_urn)
+        groups = self._groups()
         missing = [m for u in by_urn for m in groups.members(u) if m not in by_urn]
         for i in range(0, len(missing), _BATCH):  # a sibling's words count for the merged node too
             chunk = missing[i : i + _BATCH]
@@ -485,7 +502,12 @@ class LiteCatalog:
         if direction not in ("upstream", "downstream"):
             raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
         self._require(urn)
-        groups = self._groups([urn])
+        return list(
+            self._memoized(("lineage", urn, direction, hops), lambda: self._walk(urn, direction, hops))
+        )
+
+    def _walk(self, urn: str, direction: Direction, hops: int | None) -> list[LineageNode]:
+        groups = self._groups()
         start = groups.rep(urn)
         paths: dict[str, list[str]] = {start: [start]}
         frontier = [start]
@@ -494,7 +516,6 @@ class LiteCatalog:
             depth += 1
             members = {m: rep for rep in frontier for m in groups.members(rep)}
             pairs = self._neighbours(sorted(members), direction)
-            self._groups([dst for _src, dst in pairs], groups)
             nxt: list[str] = []
             for src, dst in pairs:
                 near, far = members[src], groups.rep(dst)
@@ -535,7 +556,14 @@ class LiteCatalog:
 
         Each is filed under the group's URN; see `oncall.catalog.assertion_info` for the mapping.
         """
-        groups = self._groups([dataset_urn])
+        return list(
+            self._memoized(
+                ("assertions", dataset_urn, history), lambda: self._read_assertions(dataset_urn, history)
+            )
+        )
+
+    def _read_assertions(self, dataset_urn: str, history: int) -> list[Assertion]:
+        groups = self._groups()
         members = groups.members(dataset_urn)
         rows = self._query(
             "SELECT a.urn, a.metadata, json_extract(p.metadata, '$.platform') FROM oncall_edge e "
@@ -568,7 +596,7 @@ class LiteCatalog:
             (name,),
         )
         found = assertion_info.closest([r[0] for r in rows], near)
-        return groups.rep(found) if found and self._groups([found], groups) else None
+        return groups.rep(found) if found else None
 
     def _runs(self, assertion_urns: list[str], history: int) -> dict[str, list[AssertionRun]]:
         out: dict[str, list[AssertionRun]] = {}
@@ -657,17 +685,8 @@ class LiteCatalog:
         return [r[0] for r in rows if r[0] not in secondary]
 
     def _secondary_siblings(self) -> set[str]:
-        """Every sibling that is not its group's representative (one scan of the sibling edges)."""
-        groups = _Groups()
-        rows = self._query(
-            "SELECT urn, kind, target FROM oncall_edge "
-            "WHERE kind IN ('sibling', 'sibling_primary', 'sibling_secondary')"
-        )
-        for src, kind, dst in rows:
-            if kind == "sibling":
-                groups.join(src, dst)
-            else:
-                groups.flag(src, kind == "sibling_primary")
+        """Every sibling that is not its group's representative."""
+        groups = self._groups()
         return {u for u in groups.grouped() if groups.rep(u) != u}
 
     def ping(self) -> dict[str, Any]:

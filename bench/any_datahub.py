@@ -1,0 +1,310 @@
+"""Benchmark: the incident loop on a big catalog that is not the demo (any DataHub).
+
+A synthetic multi-platform catalog in DataHub Lite, in the shapes DataHub's sources write, with no
+platform instances: Postgres tables loaded into Snowflake by Airflow tasks (`dataJobInputOutput`), dbt
+models in 15 layers each with its Snowflake table as a sibling (`siblings`, COPY lineage), Looker
+charts and dashboards on the top layer, owners, dbt tests and Snowflake DMFs with four runs each (the
+latest fails for a few). Default size: 100,000 datasets, lineage depth 19 (job and sibling hops
+included), 200,000 assertion run events. It is written straight into the Lite file in one transaction
+(our read-model triggers index it as it goes) and cached under bench/out/.
+
+- Lite: one offline `run_incident` in process on a dashboard of the top layer (median of --runs dry
+  runs after one warm-up; target <= 1 s), with the phases of the last run.
+- GMS: the same run against the loopback GMS stand-in serving a smaller copy (--gms-datasets): GraphQL
+  requests per run and sequential round trips (target <= 12). The stand-in walks its whole store per
+  request, so it is not timed.
+
+    python bench/any_datahub.py [--datasets 100000] [--runs 5] [--gms-datasets 600] [--json] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+LAYERS = 15
+RUNS_PER_ASSERTION = 4
+T0 = 1_793_512_800_000
+DAY = 86_400_000
+FORMAT = 1
+"""Bump when the generated shapes change (the cache file name carries it)."""
+
+
+def ds(platform: str, name: str) -> str:
+    return f"urn:li:dataset:(urn:li:dataPlatform:{platform},{name},PROD)"
+
+
+def _aspects(n_datasets: int, seed: int) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(urn, aspect name, value) of the whole catalog; run events are yielded last."""
+    rng = random.Random(seed)
+    sources = n_datasets // 10
+    models = (n_datasets - 2 * sources) // 2
+    per_layer = models // LAYERS
+    flow = "urn:li:dataFlow:(airflow,load_raw,prod)"
+    yield flow, "dataFlowInfo", {"name": "load_raw", "customProperties": {}}
+    raw = []
+    for i in range(sources):
+        pg, wh = ds("postgres", f"shop.public.t{i:05d}"), ds("snowflake", f"analytics.raw.t{i:05d}")
+        job = f"urn:li:dataJob:({flow},load_t{i:05d})"
+        raw.append(wh)
+        yield pg, "datasetProperties", {"name": f"t{i:05d}", "customProperties": {}, "tags": []}
+        yield wh, "datasetProperties", {"name": f"T{i:05d}", "customProperties": {}, "tags": []}
+        yield job, "dataJobInfo", {"name": f"load_t{i:05d}", "type": "COMMAND", "customProperties": {}}
+        yield job, "dataJobInputOutput", {"inputDatasets": [pg], "outputDatasets": [wh]}
+    previous = raw
+    assertions: list[tuple[str, str, bool]] = []
+    owners = [f"urn:li:corpGroup:team_{k}" for k in range(20)]
+    for layer in range(LAYERS):
+        current = []
+        for i in range(per_layer):
+            name = f"m{layer:02d}_{i:05d}"
+            dbt, wh = (
+                ds("dbt", f"analytics.l{layer:02d}.{name}"),
+                ds("snowflake", f"analytics.l{layer:02d}.{name}"),
+            )
+            current.append(wh)
+            ups = rng.sample(previous, 2)
+            yield (
+                dbt,
+                "datasetProperties",
+                {
+                    "name": name,
+                    "description": f"layer {layer} model {i}",
+                    "customProperties": {},
+                    "tags": [],
+                },
+            )
+            yield dbt, "subTypes", {"typeNames": ["Model"]}
+            yield dbt, "upstreamLineage", {"upstreams": [{"dataset": u, "type": "TRANSFORMED"} for u in ups]}
+            yield dbt, "siblings", {"siblings": [wh], "primary": True}
+            yield dbt, "ownership", {"owners": [{"owner": rng.choice(owners), "type": "TECHNICAL_OWNER"}]}
+            yield wh, "datasetProperties", {"name": name.upper(), "customProperties": {}, "tags": []}
+            yield wh, "siblings", {"siblings": [dbt], "primary": False}
+            yield wh, "upstreamLineage", {"upstreams": [{"dataset": dbt, "type": "COPY"}]}
+            assertions.append((f"urn:li:assertion:dbt-{name}", dbt, rng.random() < 0.01))
+        previous = current
+    for i in range(sources):
+        assertions.append((f"urn:li:assertion:dmf-t{i:05d}", raw[i], rng.random() < 0.01))
+    charts = []
+    for i in range(max(per_layer // 4, 10)):
+        chart = f"urn:li:chart:(looker,dashboard_elements.{i})"
+        charts.append(chart)
+        yield (
+            chart,
+            "chartInfo",
+            {
+                "title": f"Chart {i}",
+                "description": f"metric {i}",
+                "lastModified": {"created": {"time": 0, "actor": "urn:li:corpuser:unknown"}},
+                "inputs": [rng.choice(previous)],
+                "customProperties": {},
+            },
+        )
+    for d in range(0, len(charts), 10):
+        dash = f"urn:li:dashboard:(looker,dashboards.{d // 10})"
+        yield (
+            dash,
+            "dashboardInfo",
+            {
+                "title": f"Sales {d // 10}",
+                "description": "sales numbers",
+                "lastModified": {"created": {"time": 0, "actor": "urn:li:corpuser:unknown"}},
+                "charts": charts[d : d + 10],
+                "customProperties": {},
+            },
+        )
+    for urn, entity, _fails in assertions:
+        dbt = "dbt" in urn
+        info: dict[str, Any] = {"type": "CUSTOM", "customProperties": {}}
+        if dbt:
+            name = "not_null_" + entity.rsplit(".", 1)[1].split(",")[0] + "_id"
+            info["customAssertion"] = {
+                "type": "dbt",
+                "entity": entity,
+                "nativeType": name,
+                "operator": "NOT_NULL",
+            }
+            info["customProperties"] = {"dbt_unique_id": f"test.shop.{name}.0"}
+        else:
+            info["customAssertion"] = {"type": "Snowflake Data Metric Function", "entity": entity}
+            info["customProperties"] = {"snowflake_dmf_name": "NULL_COUNT"}
+        yield urn, "assertionInfo", info
+    for k in range(RUNS_PER_ASSERTION):
+        for urn, entity, fails in assertions:
+            failed = fails and k == RUNS_PER_ASSERTION - 1
+            native = {"failures": "7", "message": "Got 7 results"} if failed else {}
+            yield (
+                urn,
+                "assertionRunEvent",
+                {
+                    "timestampMillis": T0 + k * DAY,
+                    "runId": f"inv-{k}",
+                    "asserteeUrn": entity,
+                    "assertionUrn": urn,
+                    "status": "COMPLETE",
+                    "result": {"type": "FAILURE" if failed else "SUCCESS", "nativeResults": native},
+                },
+            )
+
+
+def build(path: Path, n_datasets: int, seed: int = 7) -> dict[str, Any]:
+    """Write the catalog into a new Lite file in one transaction; returns counts and the time."""
+    from oncall.catalog.lite import LiteCatalog
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    LiteCatalog(tmp, create=True).close()  # Lite's tables plus our read model and its triggers
+    started = time.perf_counter()
+    conn = sqlite3.connect(tmp)
+    versions: dict[tuple[str, str], int] = {}
+    counts = {"aspects": 0, "run_events": 0}
+    system = json.dumps({"lastObserved": T0, "runId": "bench"})
+    with conn:
+        for urn, name, value in _aspects(n_datasets, seed):
+            text = json.dumps(value)
+            if name == "assertionRunEvent":  # timeseries: one version per event, v0 = last written
+                version = versions.get((urn, name), 0) + 1
+                versions[(urn, name)] = version
+                rows = [(urn, name, version, text), (urn, name, 0, text)]
+                counts["run_events"] += 1
+            else:
+                rows = [(urn, name, 1, text), (urn, name, 0, text)]
+                counts["aspects"] += 1
+            conn.executemany(
+                "INSERT OR REPLACE INTO metadata_aspect_v2 (urn, aspect_name, version, metadata, "
+                f"system_metadata, createdon) VALUES (?, ?, ?, ?, '{system}', 0)",
+                rows,
+            )
+    datasets = conn.execute(
+        "SELECT count(DISTINCT urn) FROM metadata_aspect_v2 WHERE urn LIKE 'urn:li:dataset:%'"
+    ).fetchone()[0]
+    conn.close()
+    tmp.replace(path)
+    return {
+        "datasets": datasets,
+        "aspects": counts["aspects"],
+        "run_events": counts["run_events"],
+        "build_s": round(time.perf_counter() - started, 1),
+    }
+
+
+def _config(home: Path, **settings: Any) -> Any:
+    from oncall.config import load_config
+
+    # No platform instances: production is every dataset, the baseline each assertion's history.
+    return load_config(home, environ={}, production_instance="", baseline_instance="", **settings)
+
+
+def lite_run(path: Path, runs: int) -> dict[str, Any]:
+    """Median in-process latency of one offline dry run on the big catalog, and its phases."""
+    from oncall.agents import run_incident
+    from oncall.catalog.lite import LiteCatalog
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = _config(Path(tmp))
+        catalog = LiteCatalog(path, read_only=True)
+        try:
+            walls, result = [], None
+            for _ in range(runs + 1):
+                started = time.perf_counter()
+                result = asyncio.run(
+                    run_incident("sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True)
+                )
+                walls.append(time.perf_counter() - started)
+            assert result is not None and result.symptom is not None, "no symptom found"
+            scope = len(result.scope)
+            return {
+                "run_median_ms": round(statistics.median(walls[1:]) * 1000),
+                "first_run_ms": round(walls[0] * 1000),
+                "symptom": result.symptom.urn,
+                "scope": scope,
+                "diffed_assertions": len(result.diff),
+                "origins": len(result.origins),
+                "phases_ms_last_run": result.timings_ms,
+            }
+        finally:
+            catalog.close()
+
+
+def gms_requests(n_datasets: int) -> dict[str, Any]:
+    """GraphQL requests of one offline dry run against the stand-in serving a smaller catalog."""
+    sys.path.insert(0, str(ROOT))
+    from tests.catalog.gms_standin import GmsStandin, Store, load_schema
+
+    from oncall.agents import run_incident
+    from oncall.catalog.gms import GmsCatalog
+
+    schema = load_schema(ROOT.parent / "shared" / "datahub" / "graphql")
+    with tempfile.TemporaryDirectory() as tmp:
+        small = Path(tmp) / "small.db"
+        build(small, n_datasets)
+        with GmsStandin(schema, Store.from_lite(small)) as server:
+            config = _config(Path(tmp), catalog="gms", gms_url=server.url)
+            catalog = GmsCatalog(server.url, timeout_s=60, write_retries=0)
+            try:
+                server.requests.clear()
+                result = asyncio.run(
+                    run_incident("sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True)
+                )
+            finally:
+                catalog.close()
+            posts = [r for r in server.requests if r.startswith("POST /api/graphql")]
+            by_doc: dict[str, int] = {}
+            for query, _vars in server.documents:
+                name = (
+                    query.split("query ", 1)[1].split("(", 1)[0].split("{", 1)[0].strip()
+                    if "query " in query
+                    else "?"
+                )
+                by_doc[name] = by_doc.get(name, 0) + 1
+    return {
+        "datasets": n_datasets,
+        "graphql_requests": len(posts),
+        "by_document": by_doc,
+        "symptom": result.symptom.urn if result.symptom else None,
+        "diffed_assertions": len(result.diff),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--datasets", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--gms-datasets", type=int, default=600)
+    parser.add_argument("--skip-gms", action="store_true")
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the cached catalog")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    path = OUT / f"any_datahub_{args.datasets}_v{FORMAT}.db"
+    figures: dict[str, Any] = {}
+    if args.rebuild or not path.exists():
+        print(f"building {args.datasets:,} datasets into {path} ...", file=sys.stderr)
+        figures["build"] = build(path, args.datasets)
+    figures["lite"] = lite_run(path, args.runs)
+    if not args.skip_gms:
+        figures["gms"] = gms_requests(args.gms_datasets)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
