@@ -11,6 +11,7 @@ from oncall.cli._common import echo_json, home_option, json_option, make_config,
 
 if TYPE_CHECKING:
     from oncall.catalog.recipes import RecipeSummary
+    from oncall.config import Config
 
 __all__ = ["register"]
 
@@ -50,12 +51,26 @@ def ingest_command(recipe: Path, home: str | None, as_json: bool) -> None:
     """
     from oncall.catalog.recipes import run_recipe
 
-    summary = run_recipe(make_config(home), recipe, progress=progress)
+    config = make_config(home)
+    summary = run_recipe(config, recipe, progress=progress)
+    _refresh_vectors(config)
     if as_json:
         echo_json(summary)
         return
     for line in summary_lines(summary):
         click.echo(line)
+
+
+def _refresh_vectors(config: Config) -> None:
+    """The Detective's semantic index follows the catalog: rebuild it after what ingest changed."""
+    from oncall.bootstrap import refresh_vectors
+    from oncall.catalog import open_catalog
+
+    catalog = open_catalog(config, read_only=True)
+    try:
+        refresh_vectors(config, catalog, progress)
+    finally:
+        catalog.close()
 
 
 def summary_lines(summary: RecipeSummary) -> list[str]:
