@@ -291,7 +291,7 @@ def assertion(
 
 def _number(text: str | None) -> float | None:
     try:
-        return float(text) if text not in (None, "") else None
+        return float(text) if text else None
     except (TypeError, ValueError):
         return None
 
