@@ -77,11 +77,6 @@ def test_the_bench_runs_and_reports_each_catalog(dbt_world: Path) -> None:
     assert report.summary.scenarios == 2
 
 
-@pytest.mark.xfail(
-    reason="issue 10: needs the zero-config baseline with history fallback (core) and dbt test names, "
-    "observed values and siblings as one node (catalog); passes once both have landed",
-    strict=False,
-)
 def test_done_when_a_dbt_only_catalog_gets_the_right_origins(
     dbt_lite_copy: Path, run_offline: RunOffline
 ) -> None:
