@@ -58,9 +58,9 @@ class EntityRef(_Model):
     name: str
     """Short name: table/view name for datasets, title for charts and dashboards."""
     platform: str
-    """Platform id, e.g. 'sqlite' or 'superset'."""
+    """Platform id, e.g. 'snowflake', 'dbt' or 'looker'."""
     instance: str | None = None
-    """Platform instance id, e.g. 'olist_dirty'."""
+    """Platform instance id, e.g. 'prod_eu' (None when the entity has none)."""
     subtype: str | None = None
     """'Table', 'View', 'Chart', 'Dashboard' where known."""
     siblings: list[str] = Field(default_factory=list)
