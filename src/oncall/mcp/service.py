@@ -209,11 +209,11 @@ class OncallService:
         )
 
     async def blast_radius(self, urn: str) -> BlastRadiusView:
-        from oncall.agents.coordinator import _blast_radius
+        from oncall.agents.blast_radius import blast_radius
 
         catalog = await self.catalog()
         await self._entity_exists(catalog, urn)
-        entries, _ = await asyncio.to_thread(_blast_radius, catalog, [urn])
+        entries, _ = await asyncio.to_thread(blast_radius, catalog, [urn])
         shown, total = cut(entries, MAX_ITEMS)
         hints = [f"{total - len(shown)} more entities not shown"] if total > len(shown) else []
         return BlastRadiusView(
