@@ -375,6 +375,22 @@ def _paraphrase_lines(sem: dict[str, Any] | None) -> list[str]:
     lines += [
         f'- [{m["kind"]}] "{m["text"]}": expected {m["expected"]}, got {m["picked"]}' for m in held["misses"]
     ]
+    dbt = sem.get("accuracy_dbt")
+    if dbt:
+        tuning, held = dbt["tuning"], dbt["held_out"]
+        when = f", measured {sem['accuracy_dbt_at']}" if "accuracy_dbt_at" in sem else ""
+        lines += [
+            "",
+            f"On the **dbt world** (a catalog filled only by `oncall ingest` of the dbt project{when}): "
+            f"{tuning['right']}/{tuning['phrasings']} ({tuning['accuracy']:.0%}) on the tuning part, "
+            f"**{held['right']}/{held['phrasings']} ({held['accuracy']:.0%}) on the held-out part**. "
+            "Held-out misses:",
+            "",
+            *(
+                f'- [{m["kind"]}] "{m["text"]}": expected {m["expected"]}, got {m["picked"]}'
+                for m in held["misses"]
+            ),
+        ]
     return lines
 
 

@@ -1,10 +1,12 @@
 """Benchmark of the Detective's semantic ranking: accuracy on the paraphrase sets, latency, index cost.
 
-    python bench/semantic.py [--scale 0.05] [--datasets 100000] [--reps 20] [--json]
+    python bench/semantic.py [--scale 0.05] [--datasets 100000] [--reps 20] [--accuracy-only] [--json]
 
 Prints:
-- symptom accuracy on the paraphrase sets (tests/agents/paraphrases/), the tuning part and the frozen
-  held-out part separately, with every miss (what was expected, what was picked);
+- symptom accuracy on the paraphrase sets (tests/agents/paraphrases/) of both worlds, the Olist demo and
+  the dbt world (built for real with dbt-duckdb and ingested as `oncall ingest` does; `--no-dbt` skips
+  it), the tuning part and the frozen held-out part separately, with every miss (what was expected,
+  what was picked);
 - the offline `run` in process (dry run, so each repetition is the same work) on the demo world with
   semantic ranking: the first run of a process (index from disk; the model loads if a word needs it),
   then the median of re-runs, for a text of catalog words, one with typos and one with words the catalog
@@ -96,18 +98,23 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
-def accuracy(config: Config) -> dict[str, Any]:
-    """Symptom accuracy of the offline procedure on each part of the paraphrase sets."""
+def accuracy(config: Config, world: str = "olist", production: str | None = PROD) -> dict[str, Any]:
+    """Symptom accuracy of the offline procedure on each part of one world's paraphrase sets.
+
+    Olist: the entity of that name in the production instance. dbt: the model of that name, either
+    URN of its sibling pair (the dbt node or its warehouse table).
+    """
     sys.path.insert(0, str(ROOT))  # the paraphrase sets live with the tests
     from tests.agents.paraphrases import load
 
     catalog = open_catalog(config, read_only=True)
     try:
-        names = {urn: catalog.get(urn).name for urn in catalog.list_urns(instance=PROD)}
+        urns = catalog.list_urns(instance=production) if production else catalog.list_urns()
+        names = {urn: _name(catalog.get(urn).name, urn, world) for urn in urns}
         out: dict[str, Any] = {}
         for part in ("tuning", "held_out"):
-            items = load("olist", part)
-            misses = [m for m in (_miss(catalog, config, p, names) for p in items) if m]
+            items = load(world, part)
+            misses = [m for m in (_miss(catalog, config, p, names, production) for p in items) if m]
             out[part] = {
                 "phrasings": len(items),
                 "right": len(items) - len(misses),
@@ -119,16 +126,50 @@ def accuracy(config: Config) -> dict[str, Any]:
         catalog.close()
 
 
-def _miss(catalog: Catalog, config: Config, p: Any, names: dict[str, str]) -> dict[str, str] | None:
-    found = search_candidates(catalog, p.text, production_instance=PROD, vectors_dir=config.vectors_dir)
+def _name(name: str, urn: str, world: str) -> str:
+    if world != "dbt":
+        return name
+    from oncall.eval.dbt_world import node_name
+
+    return node_name(urn)
+
+
+def _miss(
+    catalog: Catalog, config: Config, p: Any, names: dict[str, str], production: str | None
+) -> dict[str, str] | None:
+    found = search_candidates(catalog, p.text, production_instance=production, vectors_dir=config.vectors_dir)
     ranked = rank_entities(
-        p.text, found.entities, production_instance=PROD, catalog_scores=found.scores, meaning=found.meaning
+        p.text,
+        found.entities,
+        production_instance=production,
+        catalog_scores=found.scores,
+        meaning=found.meaning,
     )
     top = procedure_pick(ranked)
     got = f"{top.ref.type} {names.get(top.ref.urn, top.ref.name)}" if top else "nothing"
     if top and top.ref.urn.startswith(f"urn:li:{p.type}:") and names.get(top.ref.urn) == p.name:
         return None
     return {"text": p.text, "kind": p.kind, "expected": f"{p.type} {p.name}", "picked": got}
+
+
+def dbt_accuracy(tmp: Path) -> dict[str, Any]:
+    """The dbt world built for real (dbt-duckdb), both runs ingested as `oncall ingest` does, then its
+    paraphrase sets: the catalog has no platform instance, so no production twin is preferred."""
+    from oncall.bootstrap import refresh_vectors
+    from oncall.catalog.recipes import run_recipe
+    from oncall.world.dbt import build_dbt_world
+
+    home = tmp / "dbt"
+    summary = build_dbt_world(home)
+    config = load_config(home, environ={})
+    for run in summary.runs:
+        run_recipe(config, Path(run.recipe))
+    catalog = open_catalog(config)
+    try:
+        refresh_vectors(config, catalog)
+    finally:
+        catalog.close()
+    return accuracy(config, "dbt", None)
 
 
 def run_latency(config: Config, reps: int) -> dict[str, Any]:
@@ -319,6 +360,14 @@ def main(argv: list[str] | None = None) -> int:
         help="also grow the Lite catalog by this many datasets and time whole runs on it (slow: minutes)",
     )
     parser.add_argument("--reps", type=int, default=20, help="re-runs per text on the demo world")
+    parser.add_argument(
+        "--accuracy-only",
+        action="store_true",
+        help="only the paraphrase accuracy (no timings)",
+    )
+    parser.add_argument(
+        "--no-dbt", action="store_true", help="skip the dbt world (it needs dbt-core and dbt-duckdb)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
@@ -336,13 +385,18 @@ def main(argv: list[str] | None = None) -> int:
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "load_before": round(load_before, 1),
             "accuracy": accuracy(config),
-            "demo": {
-                "entities indexed": len(demo_index.urns),
-                "vocabulary words": len(demo_index.vocab),
-                "vector build s": round(demo_build_s, 3),
-                "vector size kB": round(sum(p.stat().st_size for p in config.vectors_dir.iterdir()) / 1e3, 1),
-                "runs": run_latency(config, args.reps),
-            },
+        }
+        if not args.no_dbt:
+            results["accuracy_dbt"] = dbt_accuracy(Path(tmp))
+        if args.accuracy_only:
+            _report(results, as_json=args.json)
+            return 0
+        results["demo"] = {
+            "entities indexed": len(demo_index.urns),
+            "vocabulary words": len(demo_index.vocab),
+            "vector build s": round(demo_build_s, 3),
+            "vector size kB": round(sum(p.stat().st_size for p in config.vectors_dir.iterdir()) / 1e3, 1),
+            "runs": run_latency(config, args.reps),
         }
         if args.datasets:
             results["index_at_scale"] = index_at_scale(config, args.datasets, args.reps)
@@ -352,20 +406,26 @@ def main(argv: list[str] | None = None) -> int:
             results["run_at_scale"] = run_at_scale(
                 load_config(big, environ={}), args.lite_datasets, args.reps
             )
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        _print(results)
+    _report(results, as_json=args.json)
     return 0
 
 
+def _report(results: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        _print(results)
+
+
 def _print(results: dict[str, Any]) -> None:
-    for part, acc in results["accuracy"].items():
-        print(f"paraphrases, {part}: {acc['right']}/{acc['phrasings']} ({acc['accuracy']:.0%})")
-        for miss in acc["misses"]:
-            print(
-                f"  miss [{miss['kind']}] {miss['text']!r}: expected {miss['expected']}, got {miss['picked']}"
-            )
+    for world, key in (("olist", "accuracy"), ("dbt", "accuracy_dbt")):
+        for part, acc in results.get(key, {}).items():
+            print(f"paraphrases, {world} {part}: {acc['right']}/{acc['phrasings']} ({acc['accuracy']:.0%})")
+            for miss in acc["misses"]:
+                print(
+                    f"  miss [{miss['kind']}] {miss['text']!r}: expected {miss['expected']}, "
+                    f"got {miss['picked']}"
+                )
     if "index_at_scale" in results:
         block = results["index_at_scale"]
         print(
