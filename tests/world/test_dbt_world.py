@@ -23,7 +23,7 @@ def test_generation_is_deterministic() -> None:
     assert all(len(r) == len(t.columns) for t in TABLES for r in rows[t.name])
 
 
-def test_passing_run_then_failing_run(dbt_world: Path) -> None:
+def test_passing_run_then_failing_run_then_fixed_run(dbt_world: Path) -> None:
     summary = load_dbt_summary(dbt_world)
     assert summary is not None
     passing, failing = summary.runs
@@ -31,12 +31,17 @@ def test_passing_run_then_failing_run(dbt_world: Path) -> None:
     assert failing.tests["fail"] == len(FAULTS)  # each fault breaks exactly one test
     assert failing.tests["skipped"] > 0  # tests downstream of a failed test do not run
     assert all(summary.faults[f.name] > 0 for f in FAULTS)
+    fixed = summary.recovery
+    assert fixed is not None and fixed.tests == passing.tests  # the repair brings every test back
+    results = [json.loads((Path(r.artifacts) / "run_results.json").read_text()) for r in (failing, fixed)]
+    assert results[1]["metadata"]["generated_at"] > results[0]["metadata"]["generated_at"]
 
 
 def test_artifacts_of_both_runs_and_their_recipes(dbt_world: Path) -> None:
     summary = load_dbt_summary(dbt_world)
     assert summary is not None
-    for run in summary.runs:
+    assert summary.recovery is not None
+    for run in [*summary.runs, summary.recovery]:
         folder = Path(run.artifacts)
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["metadata"]["dbt_schema_version"].endswith("/manifest/v12.json")
@@ -77,5 +82,6 @@ def test_show_prints_the_runs(dbt_world: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["world", "dbt", "show", "--home", str(dbt_world)])
     assert result.exit_code == 0, result.output
     assert "run 2_fail: tests" in result.output and "accounts_duplicated" in result.output
+    assert "run 3_fixed: tests" in result.output
     missing = CliRunner().invoke(main, ["world", "dbt", "show", "--home", str(tmp_path)])
     assert missing.exit_code == 2 and "oncall world dbt build" in missing.output

@@ -22,8 +22,9 @@ def dbt_group() -> None:
     A subscription business as a real dbt project. Sources, staging views and mart tables with
     unique / not_null / accepted_values / relationships tests, owners and descriptions. `build`
     runs `dbt build` (all tests pass), plants four faults in the raw data, runs `dbt build` again
-    (tests fail, downstream tests are skipped), and writes one DataHub dbt recipe per run under
-    <home>/dbt/recipes/. Needs `pip install 'datahub-oncall[dbt]'`.
+    (tests fail, downstream tests are skipped), repairs the raw data and runs it a third time (all
+    pass again), and writes one DataHub dbt recipe per run under <home>/dbt/recipes/. Needs
+    `pip install 'datahub-oncall[dbt]'`.
 
     \b
     Examples:
@@ -45,11 +46,13 @@ def dbt_group() -> None:
 @json_option
 @oncall_command
 def build(seed: int, force: bool, then_ingest: bool, home: str | None, as_json: bool) -> None:
-    """Build the dbt world: a passing run, faults, a failing run.
+    """Build the dbt world: a passing run, faults, a failing run, a repair, a passing run.
 
     Then writes one DataHub recipe per run.
-    Writes <home>/dbt/ (the project copy, warehouse.duckdb, runs/1_pass and runs/2_fail with
-    manifest.json, catalog.json and run_results.json, recipes/, world.json). dbt runs offline with
+    Writes <home>/dbt/ (the project copy, warehouse.duckdb, runs/1_pass, runs/2_fail and
+    runs/3_fixed with manifest.json, catalog.json and run_results.json, recipes/, world.json).
+    `--ingest` takes the first two (the catalog ends failing); ingest 3_fixed yourself to see
+    `oncall watch` resolve the incidents. dbt runs offline with
     the project's own profiles.yml and anonymous usage statistics off. Nothing is kept unless every
     step succeeded; an existing world is kept unless you pass --force.
 
@@ -76,6 +79,9 @@ def build(seed: int, force: bool, then_ingest: bool, home: str | None, as_json: 
         click.echo("\nNext, into the catalog of this home:")
         for run in summary.runs:
             click.echo(f"  oncall ingest --home {config.home} {run.recipe}")
+    if summary.recovery is not None:
+        click.echo("Later, the repaired run (`oncall watch` then resolves the incidents):")
+        click.echo(f"  oncall ingest --home {config.home} {summary.recovery.recipe}")
 
 
 @dbt_group.command("show")
@@ -83,7 +89,7 @@ def build(seed: int, force: bool, then_ingest: bool, home: str | None, as_json: 
 @json_option
 @oncall_command
 def show(home: str | None, as_json: bool) -> None:
-    """Print the built dbt world: raw rows, faults, both runs.
+    """Print the built dbt world: raw rows, faults, every run.
 
     Reads <home>/dbt/world.json; writes nothing.
 
@@ -116,7 +122,7 @@ def summary_lines(summary: DbtWorldSummary) -> list[str]:
         lines.append(
             f"  {fault.name:<28}{summary.faults.get(fault.name, 0):>6} rows  breaks the {fault.breaks}"
         )
-    for run in summary.runs:
+    for run in [*summary.runs, *([summary.recovery] if summary.recovery else [])]:
         tests = ", ".join(f"{n} {s}" for s, n in run.tests.items())
         lines.append(f"run {run.name}: tests {tests}; recipe {run.recipe}")
     return lines

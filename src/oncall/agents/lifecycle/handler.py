@@ -60,7 +60,8 @@ class BatchReport:
     events: int = 0
     fresh: int = 0
     ignored: int = 0
-    """Duplicates, out-of-order events older than what was seen, baseline-instance runs."""
+    """Duplicates, out-of-order events older than what was seen, baseline-instance runs, and failures
+    of a check the catalog files on another dataset (a dbt relationships test's referenced-side copy)."""
     loops: int = 0
     opened: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -216,6 +217,13 @@ class Handler:
         for e in fresh:
             if e.result == "FAILURE" and e.assertion_urn not in listed:
                 by_dataset.setdefault(e.dataset_urn, []).append(e)
+        for dataset, events in list(by_dataset.items()):
+            kept = await asyncio.to_thread(self._filed_here, dataset, events)
+            report.ignored += len(events) - len(kept)
+            if kept:
+                by_dataset[dataset] = kept
+            else:
+                del by_dataset[dataset]
         depth = {d: await asyncio.to_thread(self._depth, d) for d in by_dataset}
         groups: list[OriginGroup] = []
         answered: list[RunResult] = []
@@ -226,6 +234,23 @@ class Handler:
                 continue
             groups += await self._origins(dataset, by_dataset[dataset], report, answered)
         return merge_groups(groups)
+
+    def _filed_here(self, dataset: str, events: list[RunEvent]) -> list[RunEvent]:
+        """The failures the catalog files on `dataset`.
+
+        DataHub's dbt source writes a test that reads two models (`relationships`) as one assertion per
+        model, each with its own run events; the catalog keeps the copy on the model under test and
+        drops the one on the referenced model. A failure of the dropped copy is the same check failing:
+        the kept copy's own event carries it, so it is not a failure of `dataset`. Events of unknown
+        datasets or deleted assertions stay (their own origin, as before).
+        """
+        try:
+            listed = {a.urn for a in self.catalog.assertions(dataset, history=1)}
+        except NotFoundError:
+            return events
+        if not listed and not self.catalog.exists(dataset):
+            return events
+        return [e for e in events if e.assertion_urn in listed or not self.catalog.exists(e.assertion_urn)]
 
     def _depth(self, dataset: str) -> int:
         try:

@@ -6,7 +6,8 @@ Layout under `<home>/dbt/`::
     warehouse.duckdb    the DuckDB warehouse: schema raw (loaded here) and main (built by dbt)
     runs/1_pass/        manifest.json, catalog.json, run_results.json of the passing run
     runs/2_fail/        the same after the faults were planted: failing and skipped tests
-    recipes/            1_pass.yml and 2_fail.yml: DataHub dbt recipes for `oncall ingest`
+    runs/3_fixed/       the same after the raw tables were repaired: every test passes again
+    recipes/            1_pass.yml, 2_fail.yml, 3_fixed.yml: DataHub dbt recipes for `oncall ingest`
     world.json          what was built (`DbtWorldSummary`)
 
 dbt runs in a subprocess with the project's own profiles.yml, the DuckDB file inside the home and
@@ -35,6 +36,7 @@ from oncall.world.dbt.data import FAULTS, generate, load_raw
 
 __all__ = [
     "PLATFORM",
+    "RECOVERY",
     "RUNS",
     "DbtRun",
     "DbtWorldSummary",
@@ -50,6 +52,10 @@ PLATFORM = "duckdb"
 DATABASE = "warehouse"
 """The DuckDB database name: the warehouse file's stem."""
 RUNS = ("1_pass", "2_fail")
+"""The runs `--ingest` and the eval take, in order: the catalog ends failing."""
+RECOVERY = "3_fixed"
+"""The run after the faults were repaired (the incident lifecycle's "next passing run")."""
+_BACKUP = "raw_backup"
 
 
 class DbtRun(BaseModel):
@@ -73,6 +79,8 @@ class DbtWorldSummary(BaseModel):
     faults: dict[str, int]
     """Fault name -> rows it touched."""
     runs: list[DbtRun]
+    recovery: DbtRun | None = None
+    """The run after the repair (None in a world built before it existed: rebuild with --force)."""
     dbt_version: str
     seconds: float
 
@@ -146,20 +154,37 @@ def _build(work: Path, final: Path, seed: int, version: str, say: Progress) -> D
         rows = load_raw(con, generate(seed), work)
     finally:
         con.close()
-    passing, failing = (work / "runs" / name for name in RUNS)
+    passing, failing, fixed = (work / "runs" / name for name in (*RUNS, RECOVERY))
+    tables = sorted({f.table for f in FAULTS})
+    docs = ["manifest.json", "catalog.json"]
     steps: list[dict[str, Any]] = [
         {"dbt": ["build"], "keep": str(passing), "files": ["run_results.json"]},
-        {"dbt": ["docs", "generate"], "keep": str(passing), "files": ["manifest.json", "catalog.json"]},
+        {"dbt": ["docs", "generate"], "keep": str(passing), "files": docs},
+        {"sql": [f"CREATE SCHEMA {_BACKUP}"] + [_copy("raw", _BACKUP, t) for t in tables]},
         {"sql": [f.sql for f in FAULTS]},
         {"dbt": ["build"], "keep": str(failing), "files": ["run_results.json"]},
         # docs generate compiles every model, also those the failing build skipped (column lineage).
-        {"dbt": ["docs", "generate"], "keep": str(failing), "files": ["manifest.json", "catalog.json"]},
+        {"dbt": ["docs", "generate"], "keep": str(failing), "files": docs},
+        # The repair: the raw tables as they were, and the backup gone (dbt never sees it).
+        {"sql": [_copy(_BACKUP, "raw", t) for t in tables] + [f"DROP SCHEMA {_BACKUP} CASCADE"]},
+        {"dbt": ["build"], "keep": str(fixed), "files": ["run_results.json"]},
+        {"dbt": ["docs", "generate"], "keep": str(fixed), "files": docs},
     ]
-    say(f"dbt world: dbt build, docs generate, {len(FAULTS)} faults planted, again (one dbt process)")
+    say(
+        f"dbt world: dbt build, docs generate, {len(FAULTS)} faults planted, again, repaired, again "
+        "(one dbt process)"
+    )
     results = _drive(work, steps)
-    touched = dict(zip((f.name for f in FAULTS), results[2]["touched"], strict=True))
+    touched = dict(zip((f.name for f in FAULTS), results[3]["touched"], strict=True))
     runs = [_record(work, final, name, say) for name in RUNS]
-    return DbtWorldSummary(seed=seed, rows=rows, faults=touched, runs=runs, dbt_version=version, seconds=0.0)
+    recovery = _record(work, final, RECOVERY, say)
+    return DbtWorldSummary(
+        seed=seed, rows=rows, faults=touched, runs=runs, recovery=recovery, dbt_version=version, seconds=0.0
+    )
+
+
+def _copy(schema: str, into: str, table: str) -> str:
+    return f"CREATE OR REPLACE TABLE {into}.{table} AS SELECT * FROM {schema}.{table}"
 
 
 def _drive(work: Path, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
