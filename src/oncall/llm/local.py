@@ -101,7 +101,7 @@ def ensure_server(config: Config, *, say: Say | None = None) -> LocalServer:
             server package or the model file is missing.
         LLMError: the server process exited or did not answer in time (with its last stderr lines).
     """
-    port = int(config.llm_local_port)
+    port = config.llm_local_port
     with _LOCK:
         running = _SERVERS.get(port)
         if running and (running.process is None or running.process.poll() is None):

@@ -63,7 +63,7 @@ def warehouse_url(config: Config, instance: str) -> str:
 
     The SQLite file is opened read-only (and never created): assertions must not write.
     """
-    configured = (config.warehouses or {}).get(instance)
+    configured = config.warehouses.get(instance)
     if configured:
         return str(configured)
     return f"sqlite:///file:{Path(config.instance_db(instance)).as_posix()}?mode=ro&uri=true"

@@ -7,7 +7,6 @@ A setting already in the file (even one cleared to empty) is left as it is.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -41,4 +40,4 @@ def write_demo_settings(home: Path) -> list[str]:
 
 def with_demo_settings(config: Config) -> Config:
     """`config` with the demo settings filling what no file, environment or flag set."""
-    return dataclasses.replace(config, values={**DEMO_SETTINGS, **config.values})
+    return config.with_fallbacks(DEMO_SETTINGS)

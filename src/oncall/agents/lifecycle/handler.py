@@ -118,7 +118,7 @@ class Handler:
         self.store = store
         self.run_loop = run_loop
         self.clock = clock or (lambda: int(time.time() * 1000))
-        self.window_ms = int(float(config.relapse_window_s) * 1000)
+        self.window_ms = int(config.relapse_window_s * 1000)
         self._announce: list[tuple[TrackedIncident, str]] = []
         self._instances: dict[str, str | None] = {}
 
