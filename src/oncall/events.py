@@ -8,6 +8,7 @@ worker threads while the agents run on the event loop.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-__all__ = ["AGENTS", "KINDS", "Agent", "Event", "EventKind", "RunEvents"]
+__all__ = ["AGENTS", "KINDS", "Agent", "Event", "EventKind", "RunEvents", "new_run_id"]
 
 Agent = Literal["coordinator", "detective", "reality_checker", "fixer", "system"]
 EventKind = Literal[
@@ -33,6 +34,11 @@ EventKind = Literal[
 ]
 AGENTS: tuple[str, ...] = ("coordinator", "detective", "reality_checker", "fixer", "system")
 KINDS: tuple[str, ...] = get_args(EventKind)
+
+
+def new_run_id() -> str:
+    """A sortable, unguessable run id: UTC time then random hex, e.g. `20261126T083411Z-3f9a1c`."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
 class Event(BaseModel):

@@ -83,6 +83,11 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "\u2026"
 
 
+def one_line(text: object, limit: int) -> str:
+    """`text` on one line (every run of white space one space), at most `limit` characters."""
+    return clip(" ".join(str(text).split()), limit)
+
+
 def md_escape(text: str) -> str:
     """Text for Markdown: control characters removed, and every character that could open a link, an
     image, an autolink or HTML (and the backslash itself) escaped with a backslash (CommonMark).

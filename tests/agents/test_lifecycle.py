@@ -9,8 +9,9 @@ import datahub.metadata.schema_classes as m
 import pytest
 
 from oncall.agents.lifecycle import acknowledge, incident_stats, list_incidents, resolve
-from oncall.agents.writeback import ACTOR, incident_urn
+from oncall.agents.writeback import incident_urn
 from oncall.catalog.lite import LiteCatalog
+from oncall.catalog.urns import ACTOR
 from tests.agents._lifecycle import (
     CUSTOMERS,
     ITEMS,

@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from oncall.errors import LLMError
-from oncall.llm import Endpoint, Retry, RoleModel, load_models, sequential_calls
+from oncall.llm import CallRecord, Endpoint, Retry, RoleModel, critical_path_s, load_models, sequential_calls
 from tests.llm.openai_standin import ANSWER_TOOL, Failure, OpenAIStandin, Reply, Stall, ToolCall, answer
 from tests.plugins.llm import standin_config, standin_model
 
@@ -266,6 +266,17 @@ def test_model_set_sums_roles_and_finds_the_critical_path(openai_standin: OpenAI
     assert (summary.calls, summary.tokens_in, summary.tokens_out) == (3, 60, 30)
     assert summary.cost_usd == pytest.approx(90 / 1e6)
     assert summary.models["fixer"] == "standin-fixer"
+
+
+def test_the_critical_path_in_round_trips_and_in_seconds_weighs_each_chain() -> None:
+    # a (0-1 s, 2 round trips) and b (0.5-2 s, 1) overlap; c (2-3 s, 1) starts after both.
+    def call(started: float, finished: float, requests: int) -> CallRecord:
+        return CallRecord("r", "m", started, finished, requests, 0, 0, 0.0)
+
+    records = [call(2.0, 3.0, 1), call(0.0, 1.0, 2), call(0.5, 2.0, 1)]
+    assert sequential_calls(records) == 3  # a then c: the most round trips
+    assert critical_path_s(records) == pytest.approx(2.5)  # b then c: the most seconds
+    assert (sequential_calls([]), critical_path_s([])) == (0, 0.0)
 
 
 def test_one_role_model_serves_runs_on_fresh_event_loops(openai_standin: OpenAIStandin) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from oncall.errors import NotFoundError, UserError
-from oncall.events import RunEvents
+from oncall.events import RunEvents, new_run_id
 from oncall.report.models import RunResult
-from oncall.web.history import RunStore, new_run_id
+from oncall.web.history import RunStore
 from oncall.web.markdown import entity_href, render_markdown
 
 URN = "urn:li:dataset:(urn:li:dataPlatform:sqlite,olist_dirty.main.olist_customers,PROD)"

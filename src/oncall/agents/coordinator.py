@@ -13,7 +13,6 @@ has a deterministic twin; the run records which one produced each result.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import Awaitable
 from typing import TypeVar
@@ -32,7 +31,7 @@ from oncall.agents.usage import llm_usage, load_models
 from oncall.catalog.base import Catalog
 from oncall.config import Config
 from oncall.errors import UserError
-from oncall.events import RunEvents
+from oncall.events import RunEvents, new_run_id
 from oncall.quality.diff import BASELINE_MODES
 from oncall.quality.models import BaselineMode
 from oncall.report.models import RunResult
@@ -44,11 +43,6 @@ from oncall.untrusted import Bounded, bound_incident
 __all__ = ["Plan", "Synthesis", "new_run_id", "reset", "run_incident"]
 
 T = TypeVar("T")
-
-
-def new_run_id() -> str:
-    """A sortable, unguessable run id: UTC time then random hex (the console uses the same shape)."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
 async def _timed(timings: dict[str, float], phase: str, work: Awaitable[T]) -> T:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from oncall.agents._runtime import RunContext
 from oncall.config import Config
@@ -29,20 +28,10 @@ def llm_usage(ctx: RunContext, preset: str) -> LLMUsage:
     """Usage over every model call of the run (the ModelSet sums it as calls finish)."""
     if ctx.models is None:
         return LLMUsage(preset=preset)
-    from oncall.llm import sequential_calls
+    from oncall.llm import critical_path_s, sequential_calls
 
     summary: LLMUsage = ctx.models.summary()
     records = ctx.models.usage.records
     summary.sequential_calls = sequential_calls(records)
-    summary.critical_path_ms = round(_critical_path_s(records) * 1000, 2)
+    summary.critical_path_ms = round(critical_path_s(records) * 1000, 2)
     return summary
-
-
-def _critical_path_s(records: Sequence[Any]) -> float:
-    """The longest chain of model calls that ran one after another (overlapping calls share time)."""
-    ordered = sorted(records, key=lambda r: r.finished)
-    best: list[float] = []
-    for i, rec in enumerate(ordered):
-        before = [best[j] for j in range(i) if ordered[j].finished <= rec.started]
-        best.append(rec.elapsed_s + max(before, default=0.0))
-    return max(best, default=0.0)

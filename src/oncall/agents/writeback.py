@@ -34,6 +34,7 @@ from datahub.metadata import schema_classes as m
 from pydantic import BaseModel, field_validator
 
 from oncall.catalog.base import Catalog
+from oncall.catalog.urns import ACTOR
 from oncall.config import Config
 from oncall.errors import CatalogError
 from oncall.report.models import Write
@@ -42,7 +43,6 @@ from oncall.report.quarantine import QUARANTINE_TAG
 from oncall.untrusted import clip, strip_controls
 
 __all__ = [
-    "ACTOR",
     "DESCRIPTION_MARK",
     "TAG_CONTEXT",
     "IncidentDraft",
@@ -56,7 +56,6 @@ __all__ = [
     "write_incident",
 ]
 
-ACTOR = "urn:li:corpuser:datahub-oncall"
 DESCRIPTION_MARK = "[datahub-oncall]"
 """Our incident descriptions start with this; a description without it was edited by a person."""
 TAG_CONTEXT = "datahub-oncall"

@@ -49,7 +49,7 @@ from oncall.catalog.types import (
 from oncall.catalog.urns import ACTOR, InvalidUrnError, entity_type_of, in_instance, parse_urn
 from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError
 
-__all__ = ["LiteCatalog"]
+__all__ = ["LiteCatalog", "sqlite_config"]
 
 _ENTITY_TYPES: tuple[EntityType, ...] = ("dataset", "chart", "dashboard", "dataJob")
 _SEARCHED: tuple[EntityType, ...] = ("dataset", "chart", "dashboard")
@@ -128,6 +128,13 @@ class _Groups:
         return self._reps[urn]
 
 
+def sqlite_config(path: str | Path, busy_timeout_ms: int = 5000) -> dict[str, Any]:
+    """DataHub Lite's SQLite settings for `path`: the pragmas every writer of the file uses (WAL, so
+    readers never wait; a busy timeout, so a second writer waits instead of failing at once)."""
+    pragmas = {"journal_mode": "WAL", "busy_timeout": busy_timeout_ms, "synchronous": "NORMAL"}
+    return {"type": "sqlite", "config": {"file": str(path), "options": pragmas}}
+
+
 class LiteCatalog:
     """`Catalog` over a DataHub Lite SQLite file.
 
@@ -178,22 +185,15 @@ class LiteCatalog:
 
     # ----------------------------------------------------------------------------- connections
 
-    def _options(self) -> dict[str, Any]:
-        return {"journal_mode": "WAL", "busy_timeout": self.busy_timeout_ms, "synchronous": "NORMAL"}
-
     def ingest_sink(self) -> dict[str, Any]:
         """The DataHub ingestion sink that writes into this file (same pragmas as our own writer)."""
-        return {
-            "type": "datahub-lite",
-            "config": {"type": "sqlite", "config": {"file": str(self.path), "options": self._options()}},
-        }
+        return {"type": "datahub-lite", "config": sqlite_config(self.path, self.busy_timeout_ms)}
 
     def _open_writer(self) -> None:
         from datahub.lite.lite_util import get_datahub_lite
 
-        config = {"type": "sqlite", "config": {"file": str(self.path), "options": self._options()}}
         with self._errors("open"):
-            self._writer = get_datahub_lite(config)
+            self._writer = get_datahub_lite(sqlite_config(self.path, self.busy_timeout_ms))
             conn = self._writer_conn()
             if not _readmodel.is_installed(conn):
                 _readmodel.install(conn)

@@ -551,14 +551,10 @@ def run_recipe(config: Any, path: Path, progress: Progress | None = None) -> Rec
 
 
 def _run_lite(recipe: dict[str, Any], tmp: Path, say: Progress) -> dict[str, Any]:
-    from oncall.catalog.lite import LiteCatalog
+    from oncall.catalog.lite import LiteCatalog, sqlite_config
 
     LiteCatalog(tmp, create=True).close()  # installs the read model, so its triggers see every write
-    options = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
-    sink = {
-        "type": f"{LitePatchSink.__module__}.{LitePatchSink.__name__}",
-        "config": {"type": "sqlite", "config": {"file": str(tmp), "options": options}},
-    }
+    sink = {"type": f"{LitePatchSink.__module__}.{LitePatchSink.__name__}", "config": sqlite_config(tmp)}
     say(f"ingest: running DataHub's {recipe['source']['type']} source into DataHub Lite")
     pipeline = _pipeline({**recipe, "sink": sink})
     pipeline.sink.progress = say

@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 ENV = "PROD"
-ACTOR = "urn:li:corpuser:oncall"
-"""Who the product's own writes are stamped with."""
+ACTOR = "urn:li:corpuser:datahub-oncall"
+"""Who the product's own writes are stamped with: the incidents it raises, the links it adds."""
 
 _DATASET = re.compile(r"^urn:li:dataset:\(urn:li:dataPlatform:([^,]+),(.+),([A-Z]+)\)$")
 _BI = re.compile(r"^urn:li:(chart|dashboard):\(([^,]+),(.+)\)$")

@@ -26,6 +26,7 @@ from oncall.cli._common import (
     require_setup,
 )
 from oncall.config import Config
+from oncall.untrusted import one_line
 
 if TYPE_CHECKING:
     from oncall.events import Event
@@ -46,11 +47,6 @@ _QUERY_CHARS = 150
 _TEXT_CHARS = 220
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
 def _lane(agent: str) -> str:
     label, colour = LANES.get(agent, (agent, "white"))
     return click.style(f"{label:>{_WIDTH}} \u2502", fg=colour, bold=True)
@@ -60,17 +56,17 @@ def _body(event: Event, verbose: bool) -> list[str] | None:
     d = clean(event.data)  # catalog, model and user text: no escape sequence reaches the terminal
     kind = event.kind
     if kind == "thinking":
-        return [click.style(_short(d.get("text", ""), _TEXT_CHARS), dim=True, italic=True)]
+        return [click.style(one_line(d.get("text", ""), _TEXT_CHARS), dim=True, italic=True)]
     if kind == "tool_call":
         ms = f" ({d['ms']:.1f} ms)" if isinstance(d.get("ms"), int | float) else ""
-        args = _short(json.dumps(d.get("args", []), ensure_ascii=False), 90)
+        args = one_line(json.dumps(d.get("args", []), ensure_ascii=False), 90)
         lines = [f"\u25b8 {d.get('tool', '?')} {args}{ms}"]
         if not verbose:
             return lines
         for q in d.get("queries", [])[:3]:
             lines.append(
                 click.style(
-                    f"    {q.get('language', '')}: {_short(q.get('text', ''), _QUERY_CHARS)}", dim=True
+                    f"    {q.get('language', '')}: {one_line(q.get('text', ''), _QUERY_CHARS)}", dim=True
                 )
             )
         extra = len(d.get("queries", [])) - 3
@@ -78,7 +74,7 @@ def _body(event: Event, verbose: bool) -> list[str] | None:
             lines.append(click.style(f"    \u2026 and {extra} more queries", dim=True))
         return lines
     if kind == "tool_result":
-        count = f"{d['count']} results" if "count" in d else _short(str(d.get("value", "")), 80)
+        count = f"{d['count']} results" if "count" in d else one_line(str(d.get("value", "")), 80)
         return [click.style(f"\u25c2 {d.get('tool', '?')}: {count}", dim=True)]
     if kind == "finding":
         return [click.style(_finding(d), bold=True)]
@@ -88,13 +84,13 @@ def _body(event: Event, verbose: bool) -> list[str] | None:
             if d.get("verified")
             else click.style("NOT verified", fg="red")
         )
-        return [f"\u270e {d.get('action')} {d.get('aspect')} on {_short(d.get('urn', ''), 90)} ({ok})"]
+        return [f"\u270e {d.get('action')} {d.get('aspect')} on {one_line(d.get('urn', ''), 90)} ({ok})"]
     if kind == "error":
-        return [click.style(f"! {_short(d.get('message', ''), _TEXT_CHARS)}", fg="red")]
+        return [click.style(f"! {one_line(d.get('message', ''), _TEXT_CHARS)}", fg="red")]
     if kind == "message":
         return _message(d)
     if kind in ("agent_started", "run_started"):
-        return [_short(d.get("task") or d.get("incident") or "started", _TEXT_CHARS)]
+        return [one_line(d.get("task") or d.get("incident") or "started", _TEXT_CHARS)]
     if kind == "run_finished":
         return [click.style(f"finished: {d.get('verdict')}", bold=True)]
     return None  # agent_finished: the next lines say enough
@@ -122,15 +118,15 @@ def _finding(d: dict[str, Any]) -> str:
     if "incident" in d:
         inc = d["incident"]
         return f"incident draft: {inc.get('title')} (priority {inc.get('priority')})"
-    return _short(json.dumps(d, ensure_ascii=False), _TEXT_CHARS)
+    return one_line(json.dumps(d, ensure_ascii=False), _TEXT_CHARS)
 
 
 def _message(d: dict[str, Any]) -> list[str]:
     if "plan" in d:
-        return ["plan:"] + [f"  {i}. {_short(step, _TEXT_CHARS)}" for i, step in enumerate(d["plan"], 1)]
+        return ["plan:"] + [f"  {i}. {one_line(step, _TEXT_CHARS)}" for i, step in enumerate(d["plan"], 1)]
     for key in ("narrative", "summary", "text"):
         if key in d:
-            return [_short(d[key], 400)]
+            return [one_line(d[key], 400)]
     if "slack" in d:
         return [f"slack: {d['slack']}"]
     if "llm_server" in d:
@@ -144,7 +140,7 @@ def _message(d: dict[str, Any]) -> list[str]:
                 f"model call: {u.get('tokens_in', 0)} in / {u.get('tokens_out', 0)} out tokens", dim=True
             )
         ]
-    return [_short(json.dumps(d, ensure_ascii=False), _TEXT_CHARS)]
+    return [one_line(json.dumps(d, ensure_ascii=False), _TEXT_CHARS)]
 
 
 def format_event(event: Event, *, verbose: bool = False) -> str | None:

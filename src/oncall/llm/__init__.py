@@ -16,7 +16,8 @@ and raises `LLMError` on any failure. `emit(kind, data)` receives, per call:
   "elapsed_ms", "error"}}` once at the end, also after a failure.
 
 Usage is summed per role (`RoleModel.usage`) and over all roles (`ModelSet.usage`, `ModelSet.summary()`
-for the run result); `sequential_calls(ModelSet.usage.records)` gives the critical-path round trips.
+for the run result); `sequential_calls(ModelSet.usage.records)` gives the critical-path round trips and
+`critical_path_s` its seconds.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from oncall.llm.models import (
     Retry,
     RoleModel,
     Usage,
+    critical_path_s,
     load_models,
     sequential_calls,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "Role",
     "RoleModel",
     "Usage",
+    "critical_path_s",
     "load_models",
     "resolve_endpoints",
     "sequential_calls",

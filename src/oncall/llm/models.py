@@ -54,11 +54,22 @@ from oncall.errors import LLMError
 from oncall.llm.local import LOCAL_URL, LocalServer, ensure_server
 from oncall.llm.roles import Endpoint, Role, api_key_for, resolve_endpoints
 from oncall.llm.transport import shared_client
+from oncall.untrusted import one_line
 
 if TYPE_CHECKING:
     from oncall.report.models import LLMUsage
 
-__all__ = ["CallRecord", "Emit", "ModelSet", "Retry", "RoleModel", "Usage", "load_models", "sequential_calls"]
+__all__ = [
+    "CallRecord",
+    "Emit",
+    "ModelSet",
+    "Retry",
+    "RoleModel",
+    "Usage",
+    "critical_path_s",
+    "load_models",
+    "sequential_calls",
+]
 
 T = TypeVar("T")
 Emit = Callable[[str, dict[str, Any]], None]
@@ -365,6 +376,10 @@ class RoleModel:
         return "other", f"{who} call failed: {type(exc).__name__}: {_short(str(exc))}"
 
 
+def _short(text: str) -> str:
+    return one_line(text, 200)
+
+
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     """One TLS context for every client: building one costs ~40 ms, and every role needs a client."""
@@ -391,11 +406,6 @@ def _accepting(check: Callable[[T], T | None], rejections: list[str]) -> Callabl
         return output if replaced is None else replaced
 
     return validate
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _http_message(exc: ModelHTTPError) -> str:
@@ -623,9 +633,20 @@ def sequential_calls(records: Sequence[CallRecord]) -> int:
     Calls that overlap in time (e.g. Detective and Reality-Checker under `asyncio.gather`) count once
     along a path, so with a fixed latency per round trip this times the latency bounds the wall time.
     """
+    return int(_heaviest_chain(records, lambda r: r.requests))
+
+
+def critical_path_s(records: Sequence[CallRecord]) -> float:
+    """Seconds on the critical path: the longest chain of calls that ran one after another (calls that
+    overlap in time share it)."""
+    return _heaviest_chain(records, lambda r: r.elapsed_s)
+
+
+def _heaviest_chain(records: Sequence[CallRecord], weight: Callable[[CallRecord], float]) -> float:
+    """The largest total `weight` over a chain of calls each starting after the previous one finished."""
     ordered = sorted(records, key=lambda r: r.finished)
-    best: list[int] = []
+    best: list[float] = []
     for i, record in enumerate(ordered):
         before = [best[j] for j in range(i) if ordered[j].finished <= record.started]
-        best.append(record.requests + max(before, default=0))
+        best.append(weight(record) + max(before, default=0))
     return max(best, default=0)

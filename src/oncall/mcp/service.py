@@ -33,6 +33,7 @@ from oncall.mcp.views import (
     run_view,
 )
 from oncall.report.models import RunResult
+from oncall.untrusted import one_line
 from oncall.web.history import RunStore
 from oncall.web.runs import BusyError, RunManager, Runner
 
@@ -51,11 +52,6 @@ class WritesOffError(UserError):
     http_status = 403
 
 
-def _short(text: str, limit: int = _GIST_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
 def event_line(event: Event) -> str:
     """One line naming an event, for a progress notification: `[seq] agent kind: gist`."""
     gist = next((event.data[k] for k in _GIST_KEYS if event.data.get(k)), None)
@@ -63,7 +59,7 @@ def event_line(event: Event) -> str:
     if gist is None:
         return head
     text = gist if isinstance(gist, str) else json.dumps(gist, ensure_ascii=False)
-    return f"{head}: {_short(text)}"
+    return f"{head}: {one_line(text, _GIST_CHARS)}"
 
 
 def _lazy_runner() -> Runner:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -27,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from oncall import events
 from oncall.config import Config
 from oncall.errors import OncallError, SuiteError, WarehouseError
 from oncall.quality.baseline import BaselineNeeds, BaselineStats, profile_baseline
@@ -54,8 +54,8 @@ ErrorKind = Literal["connection", "timeout", "invalid", "query"]
 
 
 def new_run_id() -> str:
-    """A run id shared by every instance and suite of one run."""
-    return f"oncall-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+    """A run id shared by every instance and suite of one run (an incident run's id, marked as ours)."""
+    return f"oncall-{events.new_run_id()}"
 
 
 def warehouse_url(config: Config, instance: str) -> str:

@@ -17,7 +17,6 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import threading
 import time
 from pathlib import Path
@@ -29,14 +28,9 @@ from oncall.errors import NotFoundError, UserError
 from oncall.events import Event, RunEvents
 from oncall.report.models import RunResult
 
-__all__ = ["RunStore", "RunSummary", "new_run_id"]
+__all__ = ["RunStore", "RunSummary"]
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-
-
-def new_run_id() -> str:
-    """A sortable, unguessable run id: UTC time then random hex, e.g. `20261126T083411Z-3f9a1c`."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
 class RunSummary(BaseModel):

@@ -18,10 +18,10 @@ from typing import Any, Protocol
 
 from oncall.config import Config
 from oncall.errors import NotFoundError, OncallError
-from oncall.events import Event, RunEvents
+from oncall.events import Event, RunEvents, new_run_id
 from oncall.quality.models import BaselineMode
 from oncall.report.models import RunResult
-from oncall.web.history import RunStore, RunSummary, new_run_id
+from oncall.web.history import RunStore, RunSummary
 
 __all__ = ["BusyError", "LiveRun", "RunManager", "Runner"]
 

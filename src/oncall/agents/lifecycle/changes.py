@@ -18,8 +18,9 @@ from typing import Any, Literal
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata import schema_classes as m
 
-from oncall.agents.writeback import ACTOR, DESCRIPTION_MARK
+from oncall.agents.writeback import DESCRIPTION_MARK
 from oncall.catalog.base import Catalog
+from oncall.catalog.urns import ACTOR
 from oncall.report.models import Write
 
 __all__ = ["apply_change", "person_edit", "read_info"]

@@ -35,10 +35,10 @@ from oncall.agents.lifecycle.store import (
     TimelineEntry,
     TrackedIncident,
 )
-from oncall.agents.writeback import ACTOR, DESCRIPTION_MARK, IncidentDraft
+from oncall.agents.writeback import DESCRIPTION_MARK, IncidentDraft
 from oncall.catalog.base import Catalog
 from oncall.catalog.run_events import RunEvent
-from oncall.catalog.urns import InvalidUrnError
+from oncall.catalog.urns import ACTOR, InvalidUrnError
 from oncall.config import Config
 from oncall.errors import CatalogUnavailableError, NotFoundError
 from oncall.report.models import RunResult, Write

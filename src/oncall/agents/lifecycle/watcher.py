@@ -110,7 +110,8 @@ class Watcher:
         return self.catalog
 
     def _loop(self, catalog: Catalog) -> RunLoop:
-        from oncall.agents.coordinator import new_run_id, run_incident
+        from oncall.agents.coordinator import run_incident
+        from oncall.events import new_run_id
 
         async def run(symptom: str) -> RunResult:
             run_id = new_run_id()
