@@ -51,7 +51,9 @@ def test_bad_input_gets_one_line_and_exit_2(seeded_copy: Path, home: Path) -> No
     assert missing.code == 2 and "run `oncall watch` first" in missing.err
     assert invoke("watch", "--once", "--home", str(seeded_copy)).code == 0
     unknown = invoke("incidents", "ack", "urn:li:incident:nope", "--home", str(seeded_copy))
-    assert unknown.code == 2 and "not an incident the watcher opened" in unknown.err
+    assert unknown.code == 2 and "no incident urn:li:incident:nope in DataHub" in unknown.err
+    short = invoke("incidents", "ack", "abcdef12", "--home", str(seeded_copy))
+    assert short.code == 2 and "not an incident the watcher opened" in short.err
     no_setup = invoke("watch", "--once", "--home", str(home))
     assert no_setup.code == 2 and "oncall setup" in no_setup.err
     assert invoke("incidents", "list", "--home", str(home)).out.startswith("No incidents.")

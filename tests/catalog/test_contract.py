@@ -277,6 +277,11 @@ def test_open_incidents_and_tagged_find_a_writer_s_marks(catalog: Catalog) -> No
     assert [i.urn for i in found] == [ours] and found[0].created_by == "urn:li:corpuser:datahub-oncall"
     assert {ours, theirs} <= {i.urn for i in catalog.open_incidents()}
     assert closed not in {i.urn for i in catalog.open_incidents()}
+    every = catalog.all_incidents()
+    assert [i.urn for i in every if i.urn in (ours, theirs, closed)] == [closed, theirs, ours]  # newest first
+    assert closed in {i.urn for i in catalog.all_incidents(state="RESOLVED")}
+    assert {ours, theirs}.isdisjoint(i.urn for i in catalog.all_incidents(state="RESOLVED"))
+    assert {i.urn for i in catalog.all_incidents(state="ACTIVE")} == {i.urn for i in catalog.open_incidents()}
     catalog.add_tags(CUSTOMERS, ["urn:li:tag:quarantined"], context="datahub-oncall")
     catalog.add_tags(ITEMS, ["urn:li:tag:quarantined"])
     assert catalog.tagged("urn:li:tag:quarantined", context="datahub-oncall") == [CUSTOMERS]

@@ -28,7 +28,7 @@ READ_TOOLS = {
     "list_incidents",
     "get_incident",
 }
-WRITE_TOOLS = {"reset"}
+WRITE_TOOLS = {"reset", "acknowledge_incident", "resolve_incident"}
 KIT_ORIGINS = {"olist_order_items", "olist_customers", "olist_products"}
 """The three bugs the kit fault spec plants (DESIGN.md 6b: all three are origins of the revenue dashboard)."""
 

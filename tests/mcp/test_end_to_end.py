@@ -1,5 +1,6 @@
 """The issue's "done when": one MCP client session goes from "revenue dashboard wrong" to the three
 origins with their paths, reads the postmortem, and with writes allowed opens and resolves the incidents.
+The dbt world's session is in test_dbt_world.py.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 import anyio
 from mcp import Client, StdioServerParameters
 
-from tests.mcp._client import KIT_ORIGINS, call, investigate, text_of
+from tests.mcp._client import KIT_ORIGINS, call, error_of, investigate, text_of
 
 
 def test_from_words_to_resolved_incidents(
@@ -42,11 +43,21 @@ def test_from_words_to_resolved_incidents(
                 one = await call(client, "get_incident", urn=incident["urn"])
                 assert one["state"] == "ACTIVE" and one["title"] == incident["title"]
 
-            undone = await call(client, "reset")
-            assert undone["all_verified"]
-            assert {w["urn"] for w in undone["writes"] if w["action"] == "resolve"} == {
-                i["urn"] for i in active
-            }
+            # A person acknowledges one (through the assistant), then resolves them all.
+            first = active[0]["urn"]
+            acked = await call(client, "acknowledge_incident", urn=first, by="alice", note="on it")
+            assert (acked["state"], acked["stage"]) == ("ACTIVE", "INVESTIGATION")
+            assert acked["opened_by"] == "run" and acked["actor"] == "urn:li:corpuser:alice"
+            assert acked["watcher_resolves_it"] and acked["failing_checks"]  # the origin's failing checks
+            for incident in active:
+                done = await call(client, "resolve_incident", urn=incident["urn"], by="alice", note="fixed")
+                assert (done["state"], done["stage"]) == ("RESOLVED", "FIXED")
+                assert not done["watcher_resolves_it"]  # a person's resolve is final
+                one = await call(client, "get_incident", urn=incident["urn"])
+                assert (one["state"], one["stage"]) == ("RESOLVED", "FIXED")  # read back from DataHub
+            again = await error_of(client, "resolve_incident", urn=first)
+            assert "already resolved" in again
+
             assert (await call(client, "list_incidents", state="ACTIVE"))["total"] == 0
             resolved = (await call(client, "list_incidents", state="RESOLVED"))["incidents"]
             assert {i["urn"] for i in resolved} == {i["urn"] for i in active}

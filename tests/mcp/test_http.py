@@ -10,9 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import anyio
+import datahub.metadata.schema_classes as m
 import httpx
 import pytest
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
+from oncall.catalog.lite import LiteCatalog
 from oncall.config import load_config
 from oncall.errors import ConfigError
 from oncall.mcp import http_app
@@ -20,6 +23,7 @@ from oncall.web.history import RunStore
 from tests.mcp._client import (
     READ_TOOLS,
     WRITE_TOOLS,
+    call,
     check_errors,
     check_every_tool,
     check_schemas,
@@ -68,12 +72,42 @@ def test_write_gate(seeded_copy: Path, mcp_http: Callable[..., McpHttp]) -> None
             )
             assert "writes are off" in message
             assert "reset" in await error_of(client, "reset")  # unknown tool
+            assert "acknowledge_incident" in await error_of(
+                client, "acknowledge_incident", urn="urn:li:incident:x"
+            )
         async with http_client(open_.url) as client:
             await check_schemas(client, READ_TOOLS | WRITE_TOOLS)
             result, _ = await investigate(client, text="customers table lost rows", dry_run=False)
             assert result["writes"] and all(w["verified"] for w in result["writes"])
+            (ours,) = [w["urn"] for w in result["writes"] if w["aspect"] == "incidentInfo"]
+            acked = await call(client, "acknowledge_incident", urn=ours)
+            assert acked["actor"] == "urn:li:corpuser:mcp" and acked["stage"] == "INVESTIGATION"
+            assert "not an incident URN" in await error_of(client, "resolve_incident", urn="olist_customers")
+            message = await error_of(client, "resolve_incident", urn="urn:li:incident:nope")
+            assert "no incident" in message
+            message = await error_of(client, "resolve_incident", urn=theirs)
+            assert "not by datahub-oncall" in message and "urn:li:corpuser:bob" in message
+            assert "stage" in await error_of(client, "resolve_incident", urn=ours, stage="DONE")
 
+    theirs = "urn:li:incident:raised-by-a-person"
+    with LiteCatalog(load_config(seeded_copy, environ={}).lite_path) as catalog:
+        catalog.emit([_someone_s_incident(theirs, "urn:li:corpuser:bob")])
     anyio.run(session)
+    with LiteCatalog(load_config(seeded_copy, environ={}).lite_path, read_only=True) as catalog:
+        info = catalog.get_aspect(theirs, m.IncidentInfoClass)
+    assert info is not None and info.status.state == "ACTIVE"  # refused: never touched
+
+
+def _someone_s_incident(urn: str, actor: str) -> MetadataChangeProposalWrapper:
+    stamp = m.AuditStampClass(time=1000, actor=actor)
+    info = m.IncidentInfoClass(
+        type=m.IncidentTypeClass.OPERATIONAL,
+        entities=["urn:li:dataset:(urn:li:dataPlatform:sqlite,olist_dirty.main.olist_customers,PROD)"],
+        status=m.IncidentStatusClass(state=m.IncidentStateClass.ACTIVE, lastUpdated=stamp),
+        created=stamp,
+        title="customers look odd",
+    )
+    return MetadataChangeProposalWrapper(entityUrn=urn, aspect=info)
 
 
 def test_the_setting_allows_writes(seeded_copy: Path, mcp_http: Callable[..., McpHttp]) -> None:

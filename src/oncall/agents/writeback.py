@@ -44,6 +44,7 @@ from oncall.untrusted import clip, strip_controls
 
 __all__ = [
     "DESCRIPTION_MARK",
+    "MAX_GENERATIONS",
     "TAG_CONTEXT",
     "IncidentDraft",
     "Ledger",
@@ -63,7 +64,8 @@ TAG_CONTEXT = "datahub-oncall"
 _TITLE_CHARS = 200
 _DESCRIPTION_CHARS = 8000
 _NAMESPACE = uuid.UUID("5d0c1f3e-8a63-4c57-9d1e-6c1b0d2a7f11")
-_MAX_GENERATIONS = 1000
+MAX_GENERATIONS = 1000
+"""Incidents one origin can have at its stable URNs (generation 0, 1, ...)."""
 
 
 def incident_urn(origin_urn: str, generation: int = 0) -> str:
@@ -157,12 +159,12 @@ def _open_slot(catalog: Catalog, origin: str) -> tuple[str, m.IncidentInfoClass 
     Read by URN from the entity store, not found through the incident search: a DataHub server
     indexes a write only after it has returned, so a search right after a run can miss its incident.
     """
-    for generation in range(_MAX_GENERATIONS):
+    for generation in range(MAX_GENERATIONS):
         urn = incident_urn(origin, generation)
         current = catalog.get_aspect(urn, m.IncidentInfoClass)
         if current is None or current.status.state == m.IncidentStateClass.ACTIVE:
             return urn, current
-    raise CatalogError(f"{origin} has {_MAX_GENERATIONS} resolved incidents of ours; resolve or delete some")
+    raise CatalogError(f"{origin} has {MAX_GENERATIONS} resolved incidents of ours; resolve or delete some")
 
 
 def postmortem_dir_uri(config: Config) -> str:

@@ -23,6 +23,7 @@ from oncall.catalog.types import (
     Incident,
     LineageNode,
     Query,
+    RunEvent,
     SearchHit,
 )
 
@@ -128,6 +129,18 @@ class Catalog(Protocol):
 
     def open_incidents(self, *, created_by: str | None = None) -> list[Incident]:
         """Every ACTIVE incident of the catalog (raised by `created_by` when given), newest first."""
+        ...
+
+    def all_incidents(self, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:
+        """Every incident of the catalog (in `state` when given), newest first."""
+        ...
+
+    def run_events(self, after: int, *, limit: int = 5000) -> tuple[list[RunEvent], int]:
+        """Assertion run events written after feed position `after` (at most `limit`), oldest write
+        first, and the position to read from next (`oncall.catalog.run_events` says what positions are).
+
+        Raises `CatalogUnavailableError` when the catalog is down or locked (nothing is consumed then).
+        """
         ...
 
     def remove_tags(self, urn: str, tag_urns: Sequence[str]) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 from oncall.catalog import assertion_info
+from oncall.catalog import run_events as feed
 from oncall.catalog._telemetry import telemetry_off
 from oncall.catalog.base import Direction, record_query
 from oncall.catalog.search import SearchRow, rank, tokens
@@ -35,6 +36,7 @@ from oncall.catalog.types import (
     LineageNode,
     Link,
     Owner,
+    RunEvent,
     SchemaField,
     SearchHit,
 )
@@ -456,6 +458,34 @@ class GmsCatalog:
                 if created_by is None or incident.created_by == created_by:
                     found.setdefault(incident.urn, incident)
         return sorted(found.values(), key=lambda i: (-(i.created_ms or 0), i.urn))
+
+    def all_incidents(self, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:
+        """Every incident, newest first. GraphQL lists incidents per entity only: ACTIVE ones come from
+        the entities the index flags (`open_incidents`); RESOLVED ones need every entity's list."""
+        if state == "ACTIVE":
+            return self.open_incidents()
+        found: dict[str, Incident] = {}
+        for urn in self.list_urns():
+            for incident in self.incidents(urn, state=state):
+                found.setdefault(incident.urn, incident)
+        return sorted(found.values(), key=lambda i: (-(i.created_ms or 0), i.urn))
+
+    def run_events(self, after: int, *, limit: int = 5000) -> tuple[list[RunEvent], int]:
+        """Run events since `after` less the index-lag overlap, by time (see `oncall.catalog.run_events`)."""
+        since = max(after - feed.GMS_OVERLAP_MS, 0)
+        events: list[RunEvent] = []
+        scroll: str | None = None
+        while True:
+            variables = {"scrollId": scroll, "count": feed.GMS_PAGE, "since": since, "limit": limit}
+            data = self._graphql("assertion_run_events", variables)["scrollAcrossEntities"] or {}
+            for hit in data.get("searchResults") or []:
+                events += feed.entity_events(hit.get("entity") or {})
+            scroll = data.get("nextScrollId")
+            if not scroll:
+                break
+        events.sort(key=lambda e: (e.timestamp_ms, e.assertion_urn))
+        events = events[:limit]
+        return events, max([after, *(e.position for e in events)])
 
     def ping(self) -> dict[str, Any]:
         """GET /config: whether the server answers and which DataHub version it runs.

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from oncall.catalog import _readmodel, assertion_info
+from oncall.catalog import run_events as feed
 from oncall.catalog.base import Direction, record_query
 from oncall.catalog.search import SearchRow, rank, tokens
 from oncall.catalog.siblings import merge_entities, representative
@@ -43,6 +44,7 @@ from oncall.catalog.types import (
     LineageNode,
     Link,
     Owner,
+    RunEvent,
     SchemaField,
     SearchHit,
 )
@@ -647,16 +649,40 @@ class LiteCatalog:
 
     def open_incidents(self, *, created_by: str | None = None) -> list[Incident]:
         """Every ACTIVE incident (raised by `created_by` when given), newest first."""
+        return self._find_incidents("ACTIVE", created_by)
+
+    def all_incidents(self, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:
+        """Every incident (in `state` when given), newest first: one query."""
+        return self._find_incidents(state, None)
+
+    def _find_incidents(self, state: str | None, created_by: str | None) -> list[Incident]:
         sql = (
-            "SELECT urn, metadata FROM metadata_aspect_v2 WHERE aspect_name = 'incidentInfo' "
-            "AND version = 0 AND json_extract(metadata, '$.status.state') = 'ACTIVE'"
+            "SELECT urn, metadata FROM metadata_aspect_v2 WHERE aspect_name = 'incidentInfo' AND version = 0"
         )
         params: list[Any] = []
+        if state is not None:
+            sql += " AND json_extract(metadata, '$.status.state') = ?"
+            params.append(state)
         if created_by is not None:
             sql += " AND json_extract(metadata, '$.created.actor') = ?"
             params.append(created_by)
         found = [_incident(u, json.loads(m)) for u, m in self._query(sql, params)]
         return sorted(found, key=lambda i: (-(i.created_ms or 0), i.urn))
+
+    def run_events(self, after: int, *, limit: int = 5000) -> tuple[list[RunEvent], int]:
+        """Run events by rowid (see `oncall.catalog.run_events`): rowid > `after`, in write order."""
+        last = self._query("SELECT max(rowid) FROM metadata_aspect_v2")[0][0] or 0
+        if after > last:  # the file was rebuilt: its rowids start again
+            after = 0
+        rows = self._query(
+            "SELECT rowid, urn, metadata FROM metadata_aspect_v2 WHERE rowid > ? "
+            "AND aspect_name = 'assertionRunEvent' AND version > 0 ORDER BY rowid LIMIT ?",
+            (after, limit),
+        )
+        events = [feed.stored_event(int(rowid), urn, json.loads(meta)) for rowid, urn, meta in rows]
+        if len(rows) < limit:  # read to the end: nothing up to `last` is left unseen
+            return events, max(last, after)
+        return events, events[-1].position
 
     def get_aspect(self, urn: str, aspect: type[Any]) -> Any | None:
         """The current aspect as its SDK class (timeseries: the newest event by timestamp)."""

@@ -22,6 +22,7 @@ __all__ = [
     "Link",
     "Owner",
     "Query",
+    "RunEvent",
     "SchemaField",
     "SearchHit",
 ]
@@ -232,3 +233,22 @@ class Query(_Model):
     language: Literal["graphql", "sql"]
     text: str
     variables: dict[str, object] = Field(default_factory=dict)
+
+
+class RunEvent(_Model):
+    """One completed assertion run, as the catalog's run-event feed saw it (`Catalog.run_events`)."""
+
+    position: int
+    """Where the feed found it (Lite rowid, GMS timestamp); the next read starts after the largest."""
+    assertion_urn: str
+    dataset_urn: str
+    timestamp_ms: int
+    run_id: str
+    result: str
+    """SUCCESS, FAILURE, ERROR or INIT."""
+    actual_value: float | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Two events with this key are the same run (a rewrite, or a re-read)."""
+        return self.assertion_urn, self.timestamp_ms

@@ -46,7 +46,7 @@ def dbt_group() -> None:
 @json_option
 @oncall_command
 def build(seed: int, force: bool, then_ingest: bool, home: str | None, as_json: bool) -> None:
-    """Build the dbt world: a passing run, faults, a failing run, a repair, a passing run.
+    """Build the dbt world: a passing, a failing, then a repaired run.
 
     Then writes one DataHub recipe per run.
     Writes <home>/dbt/ (the project copy, warehouse.duckdb, runs/1_pass, runs/2_fail and

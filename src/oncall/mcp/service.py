@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from oncall.catalog.base import Catalog
 from oncall.catalog.types import Incident
@@ -23,6 +23,7 @@ from oncall.mcp.views import (
     MAX_ITEMS,
     BlastRadiusView,
     DiffView,
+    IncidentChange,
     IncidentList,
     LineagePath,
     RunList,
@@ -30,6 +31,7 @@ from oncall.mcp.views import (
     RunView,
     WriteList,
     cut,
+    incident_change,
     run_view,
 )
 from oncall.report.models import RunResult
@@ -37,9 +39,15 @@ from oncall.untrusted import one_line
 from oncall.web.history import RunStore
 from oncall.web.runs import BusyError, RunManager, Runner
 
-__all__ = ["Baseline", "OncallService", "WritesOffError", "event_line"]
+if TYPE_CHECKING:
+    from oncall.agents.lifecycle.store import TrackedIncident
+
+__all__ = ["MCP_ACTOR", "Baseline", "OncallService", "WritesOffError", "event_line"]
 
 Baseline = Literal["twin", "history", "auto"]
+IncidentState = Literal["ACTIVE", "RESOLVED"]
+MCP_ACTOR = "urn:li:corpuser:mcp"
+"""Who acknowledges or resolves through MCP when the client names no one."""
 OnEvent = Callable[[Event], Awaitable[None]]
 
 _GIST_KEYS = ("incident", "task", "tool", "symptom", "root_cause", "verdict", "summary", "message", "text")
@@ -241,31 +249,22 @@ class OncallService:
             "in the catalog's lineage"
         )
 
-    async def _all_incidents(self, state: Literal["ACTIVE", "RESOLVED"] | None) -> list[Incident]:
+    async def incidents(self, state: IncidentState | None = "ACTIVE") -> IncidentList:
         catalog = await self.catalog()
-
-        def collect() -> list[Incident]:
-            found: dict[str, Incident] = {}
-            for urn in catalog.list_urns():
-                for incident in catalog.incidents(urn, state=state):
-                    found.setdefault(incident.urn, incident)
-            return sorted(found.values(), key=lambda i: (-(i.created_ms or 0), i.urn))
-
-        return await asyncio.to_thread(collect)
-
-    async def incidents(self, state: Literal["ACTIVE", "RESOLVED"] | None = "ACTIVE") -> IncidentList:
-        found = await self._all_incidents(state)
+        found = await asyncio.to_thread(catalog.all_incidents, state=state)
         shown, total = cut(found, MAX_ITEMS)
         hints = [f"{total - len(shown)} older incidents not shown"] if total > len(shown) else []
         return IncidentList(incidents=shown, total=total, hints=hints)
 
     async def incident(self, urn: str) -> Incident:
-        if not urn.startswith("urn:li:incident:"):
-            raise UserError(f"{urn!r} is not an incident URN (they start with 'urn:li:incident:')")
-        found = next((i for i in await self._all_incidents(None) if i.urn == urn), None)
-        if found is None:
+        import datahub.metadata.schema_classes as m
+
+        _incident_urn(urn)
+        catalog = await self.catalog()
+        info = await asyncio.to_thread(catalog.get_aspect, urn, m.IncidentInfoClass)
+        if info is None:
             raise NotFoundError(f"no incident {urn!r} in the catalog; list them with list_incidents")
-        return found
+        return _incident(urn, info)
 
     # ------------------------------------------------------------------ writes
 
@@ -277,3 +276,64 @@ class OncallService:
 
         writes = await asyncio.to_thread(reset, self.config)
         return WriteList(writes=writes, total=len(writes), all_verified=all(w.verified for w in writes))
+
+    async def change_incident(
+        self,
+        action: Literal["acknowledge", "resolve"],
+        urn: str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        stage: Literal["FIXED", "NO_ACTION_REQUIRED"] = "FIXED",
+    ) -> IncidentChange:
+        """Acknowledge or resolve through the lifecycle's own functions (the CLI's and the console's)."""
+        self.require_writes(f"{action}_incident")
+        _incident_urn(urn)
+        actor = _actor(by)
+
+        def change() -> TrackedIncident:
+            from oncall.agents import lifecycle
+            from oncall.catalog import open_catalog
+
+            catalog = open_catalog(self.config)
+            try:
+                if action == "acknowledge":
+                    return lifecycle.acknowledge(self.config, catalog, urn, by=actor, note=note)
+                return lifecycle.resolve(self.config, catalog, urn, by=actor, stage=stage, note=note)
+            finally:
+                catalog.close()
+
+        return incident_change(await asyncio.to_thread(change))
+
+
+def _incident_urn(urn: str) -> None:
+    if not urn.startswith("urn:li:incident:"):
+        raise UserError(f"{urn!r} is not an incident URN (they start with 'urn:li:incident:')")
+
+
+def _actor(by: str | None) -> str:
+    who = " ".join((by or "").split())
+    if not who:
+        return MCP_ACTOR
+    return who if who.startswith("urn:li:") else f"urn:li:corpuser:{who}"
+
+
+def _incident(urn: str, info: Any) -> Incident:
+    """The domain incident of an IncidentInfo read by URN (from the entity store, not a lagging index)."""
+    source = info.source
+    created = info.created
+    return Incident(
+        urn=urn,
+        title=info.title or "",
+        description=info.description,
+        type=str(info.type),
+        custom_type=info.customType,
+        state="RESOLVED" if info.status.state == "RESOLVED" else "ACTIVE",
+        stage=str(info.status.stage) if info.status.stage else None,
+        priority=info.priority,
+        entities=list(info.entities),
+        source_type=str(source.type) if source else None,
+        source_urn=source.sourceUrn if source else None,
+        created_ms=(created.time if created else None) or info.startedAt,
+        created_by=created.actor if created else None,
+    )

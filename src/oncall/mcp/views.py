@@ -8,7 +8,7 @@ from a `RunResult`, an `Incident` or a diff that the existing code produced.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -17,10 +17,14 @@ from oncall.quality.models import DiffEntry
 from oncall.report.models import BlastRadiusEntry, RootCause, RunResult, Verdict, Write
 from oncall.report.postmortem import display_name
 
+if TYPE_CHECKING:
+    from oncall.agents.lifecycle.store import TrackedIncident
+
 __all__ = [
     "BlastRadiusView",
     "DiffView",
     "Hop",
+    "IncidentChange",
     "IncidentList",
     "LineagePath",
     "OriginView",
@@ -29,6 +33,7 @@ __all__ = [
     "SymptomView",
     "WriteList",
     "cut",
+    "incident_change",
     "run_view",
 ]
 
@@ -259,3 +264,53 @@ class WriteList(BaseModel):
     writes: list[Write]
     total: int
     all_verified: bool
+
+
+class IncidentChange(BaseModel):
+    """An incident after a person acknowledged or resolved it: what DataHub now holds, read back."""
+
+    urn: str
+    title: str
+    state: Literal["ACTIVE", "RESOLVED"]
+    stage: str | None
+    priority: int
+    """0 CRITICAL .. 3 LOW."""
+    origin: Hop
+    opened_by: Literal["watcher", "run"]
+    """Who raised it: the watcher (a failing assertion run) or a run (investigate_incident, oncall run)."""
+    message: str
+    """The status message written with this change."""
+    actor: str
+    assignees: list[str]
+    failing_checks: list[str]
+    """'check on dataset' for each assertion that still fails (what must pass for it to close itself)."""
+    checks_total: int
+    watcher_resolves_it: bool
+    """True while the watcher will resolve it by itself when its checks pass (not after a person's
+    resolve, which is final)."""
+    hints: list[str] = Field(default_factory=list)
+
+
+def incident_change(incident: TrackedIncident) -> IncidentChange:
+    """The bounded view of a changed incident."""
+    names = incident.names
+    last = incident.timeline[-1]
+    failing = [f"{a.native_type} on {display_name(a.dataset_urn, names)}" for a in incident.failing()]
+    shown, total = cut(failing, MAX_CHECKS)
+    hints = _hint("failing checks", len(shown), total, "get_incident(urn) has the description")
+    return IncidentChange(
+        urn=incident.urn,
+        title=incident.title,
+        state=incident.state,
+        stage=incident.stage,
+        priority=incident.priority,
+        origin=Hop(urn=incident.origin, name=incident.origin_name or display_name(incident.origin, names)),
+        opened_by=incident.opened_by,
+        message=last.message,
+        actor=last.actor,
+        assignees=incident.assignees,
+        failing_checks=shown,
+        checks_total=len(incident.assertions),
+        watcher_resolves_it=incident.state == "ACTIVE" and incident.hands_off is None,
+        hints=hints,
+    )

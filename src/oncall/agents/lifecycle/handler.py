@@ -49,7 +49,6 @@ __all__ = ["BatchReport", "Handler", "RunLoop"]
 RunLoop = Callable[[str], Awaitable[RunResult]]
 """Runs the incident loop with a dataset URN as the symptom (dry run) and returns its result."""
 
-_MAX_GENERATIONS = 1000
 _PRIORITY = {0: "CRITICAL", 1: "HIGH", 2: "MEDIUM", 3: "LOW"}
 
 
@@ -87,7 +86,7 @@ class BatchReport:
 
 
 def _generation(origin: str, urn: str) -> int:
-    for g in range(_MAX_GENERATIONS):
+    for g in range(writeback.MAX_GENERATIONS):
         if writeback.incident_urn(origin, g) == urn:
             return g
     return -1
@@ -544,7 +543,9 @@ class Handler:
                 continue
             passing = [a for a in incident.assertions if not a.deleted]
             deleted = [a for a in incident.assertions if a.deleted]
-            if passing:
+            if not passing and not deleted:  # a run's incident, adopted when its origin passed already
+                message, stage = "Resolved: no assertion of its origin fails any more", "FIXED"
+            elif passing:
                 runs = "; ".join(
                     f"{a.native_type} on {_on(a, incident)} (run {a.last_run_id or '?'})" for a in passing
                 )

@@ -4,6 +4,13 @@ The same functions back `oncall incidents ...`, the console's API and the MCP to
 moves the incident to INVESTIGATION (the watcher still resolves it when its checks pass); a person's
 resolve is final for the watcher: it never touches that incident again, and a relapse opens the next.
 Each change is written to DataHub with the person as the actor, read back, and announced on Slack.
+
+An incident a run raised (`oncall run`, `investigate_incident(dry_run=false)`) lives at the same
+stable URN per origin as the watcher's, so it is acknowledged and resolved the same way: the first
+change *adopts* it into the lifecycle store, listing its origin's currently failing assertions. From
+then on it is the watcher's like any other: acknowledged, it still resolves itself when those pass
+again; resolved, it is final. Incidents datahub-oncall did not raise are refused (change them in
+DataHub, where their owners do).
 """
 
 from __future__ import annotations
@@ -12,14 +19,24 @@ import statistics
 import time
 from typing import Any, Literal
 
+import datahub.metadata.schema_classes as m
+
+from oncall.agents import writeback
 from oncall.agents.lifecycle import changes
 from oncall.agents.lifecycle.notify import message_text
-from oncall.agents.lifecycle.store import Store, TimelineEntry, TrackedIncident, store_path
+from oncall.agents.lifecycle.store import (
+    FailingAssertion,
+    Store,
+    TimelineEntry,
+    TrackedIncident,
+    store_path,
+)
+from oncall.agents.writeback import ACTOR
 from oncall.catalog.base import Catalog
 from oncall.config import Config
 from oncall.errors import NotFoundError, UserError
 
-__all__ = ["acknowledge", "incident_stats", "list_incidents", "resolve", "show_incident"]
+__all__ = ["acknowledge", "adopt", "incident_stats", "list_incidents", "resolve", "show_incident"]
 
 Stage = Literal["FIXED", "NO_ACTION_REQUIRED"]
 
@@ -38,16 +55,110 @@ def list_incidents(config: Config, *, state: str | None = None) -> list[TrackedI
         return store.incidents(state=state)
 
 
-def _find(store: Store, urn: str) -> TrackedIncident:
+def _lookup(store: Store, urn: str) -> TrackedIncident | None:
     found = store.incident(urn)
     if found is None:
         matches = [i for i in store.incidents() if i.urn.endswith(urn)] if len(urn) >= 6 else []
         if len(matches) == 1:
             return matches[0]
+    return found
+
+
+def _find(store: Store, urn: str) -> TrackedIncident:
+    found = _lookup(store, urn)
+    if found is None:
         raise NotFoundError(
             f"{urn} is not an incident the watcher opened; list them with `oncall incidents list`"
         )
     return found
+
+
+def _origin_of(urn: str, entities: list[str]) -> tuple[str, int]:
+    """The origin (and generation) whose stable incident URN is `urn`; our URNs name their origin."""
+    for entity in entities:
+        for generation in range(writeback.MAX_GENERATIONS):
+            if writeback.incident_urn(entity, generation) == urn:
+                return entity, generation
+    return (entities[0] if entities else ""), 0
+
+
+def adopt(catalog: Catalog, urn: str) -> TrackedIncident:
+    """A run's incident as the lifecycle tracks it: its origin's failing assertions, owners, timings.
+
+    Raises `NotFoundError` when DataHub has no such incident, `UserError` when datahub-oncall did not
+    raise it.
+    """
+    if not urn.startswith("urn:li:incident:"):
+        raise NotFoundError(
+            f"{urn} is not an incident the watcher opened; list them with `oncall incidents list`"
+        )
+    info = changes.read_info(catalog, urn)
+    if info is None:
+        raise NotFoundError(f"no incident {urn} in DataHub; list them with `oncall incidents list`")
+    creator = info.created.actor if info.created else None
+    if creator != ACTOR:
+        raise UserError(
+            f"{urn} was raised by {creator or 'someone else'}, not by datahub-oncall: change it in DataHub"
+        )
+    origin, generation = _origin_of(urn, list(info.entities))
+    created = (info.created.time if info.created else 0) or int(time.time() * 1000)
+    failing = _failing_assertions(catalog, origin)
+    names = {origin: catalog.get(origin).name} if origin and catalog.exists(origin) else {}
+    stage = str(info.status.stage) if info.status.stage else "TRIAGE"
+    resolved = info.status.state == m.IncidentStateClass.RESOLVED
+    last = info.status.lastUpdated
+    return TrackedIncident(
+        urn=urn,
+        origin=origin,
+        origin_name=names.get(origin, origin),
+        generation=generation,
+        title=info.title or "",
+        state="RESOLVED" if resolved else "ACTIVE",
+        resolved_by=(last.actor if last else None) if resolved else None,
+        stage=stage,
+        priority=info.priority if info.priority is not None else 3,
+        assignees=[a.actor for a in info.assignees or []],
+        assertions=failing,
+        affected=[e for e in info.entities if e != origin],
+        dashboards=[e for e in info.entities if e.startswith("urn:li:dashboard:")],
+        names=names,
+        first_event_ms=min((a.first_failed_ms for a in failing), default=created),
+        seen_ms=created,
+        opened_ms=created,
+        snapshot=info.to_obj(),
+        timeline=[
+            TimelineEntry(
+                ts_ms=created,
+                state="ACTIVE",
+                stage="TRIAGE",
+                message="Raised by a run of datahub-oncall",
+                actor=ACTOR,
+            )
+        ],
+        opened_by="run",
+    )
+
+
+def _failing_assertions(catalog: Catalog, origin: str) -> list[FailingAssertion]:
+    """The origin's assertions whose latest run fails: what must pass again for it to resolve."""
+    if not origin or not catalog.exists(origin):
+        return []
+    out = []
+    for a in catalog.assertions(origin, history=1):
+        run = a.latest
+        if run is not None and run.result == "FAILURE":
+            out.append(
+                FailingAssertion(
+                    urn=a.urn,
+                    dataset_urn=a.dataset_urn,
+                    native_type=a.native_type,
+                    first_failed_ms=run.timestamp_ms,
+                    first_run_id=run.run_id,
+                    last_run_id=run.run_id,
+                    last_ms=run.timestamp_ms,
+                )
+            )
+    return out
 
 
 def show_incident(config: Config, urn: str) -> TrackedIncident:
@@ -68,10 +179,8 @@ def _change(
     state: str,
     stage: str,
 ) -> TrackedIncident:
-    if not store_path(config.home).exists():
-        raise NotFoundError("no incidents yet: run `oncall watch` first")
     with _store(config) as store:
-        incident = _find(store, urn)
+        incident = _lookup(store, urn) or adopt(catalog, urn)
         if incident.state == "RESOLVED":
             raise UserError(f"{incident.urn} is already resolved ({incident.resolved_by}); nothing to do")
         now = int(time.time() * 1000)

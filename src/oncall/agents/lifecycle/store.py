@@ -118,6 +118,8 @@ class TrackedIncident(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     slack_ts: str | None = None
     slack_channel: str | None = None
+    opened_by: Literal["watcher", "run"] = "watcher"
+    """'run': raised by a run (`oncall run`, MCP) and adopted when a person first changed it."""
 
     def failing(self) -> list[FailingAssertion]:
         """Assertions that still fail (not passing again, not deleted)."""
