@@ -12,16 +12,13 @@ on an existing catalog rewrites the same aspects and changes nothing.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
-from oncall.catalog import Catalog, open_catalog
+from oncall.catalog import Catalog, backend_for, open_catalog
 from oncall.config import Config
 from oncall.errors import WorldExistsError
 from oncall.world.build import WorldSummary, build_world, load_summary
@@ -31,7 +28,6 @@ from oncall.world.settings import with_demo_settings, write_demo_settings
 __all__ = ["SetupSummary", "refresh_vectors", "setup"]
 
 Progress = Callable[[str], None]
-_SIDECARS = ("-wal", "-shm", "-journal")
 
 
 class SetupSummary(BaseModel):
@@ -86,24 +82,6 @@ def _publish_quality(
     return None, None
 
 
-@contextlib.contextmanager
-def _fresh_lite(final: Path) -> Iterator[Path]:
-    """A temporary Lite path that replaces `final` only if the block succeeds."""
-    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp{final.suffix}")
-    _remove_db(tmp)
-    try:
-        yield tmp
-        _remove_db(final)  # a stale -wal of the old file must never be replayed into the new one
-        os.replace(tmp, final)
-    finally:
-        _remove_db(tmp)
-
-
-def _remove_db(path: Path) -> None:
-    for p in [path, *(path.with_name(path.name + s) for s in _SIDECARS)]:
-        p.unlink(missing_ok=True)
-
-
 def _populate(
     config: Config, catalog: Catalog, say: Progress
 ) -> tuple[IngestSummary, dict[str, Any] | None, str | None]:
@@ -145,16 +123,10 @@ def setup(
     if written:
         say(f"config: wrote the demo's {', '.join(written)} to {config.home / 'config.yaml'}")
     config = with_demo_settings(config)
-    if config.catalog == "lite" and (force or not config.lite_path.exists()):
-        from oncall.catalog.lite import LiteCatalog
-
-        config.lite_path.parent.mkdir(parents=True, exist_ok=True)
-        with _fresh_lite(config.lite_path) as tmp:
-            catalog: Catalog = LiteCatalog(tmp, create=True)
-            try:
-                ingest, quality, note = _populate(config, catalog, say)
-            finally:
-                catalog.close()
+    backend = backend_for(config)
+    if backend.fresh is not None and (force or not backend.exists(config)):
+        with backend.fresh(config) as catalog:  # replaces the old store only if everything succeeded
+            ingest, quality, note = _populate(config, catalog, say)
     else:
         catalog = open_catalog(config)
         try:
@@ -162,7 +134,7 @@ def setup(
         finally:
             catalog.close()
     seconds = round(time.perf_counter() - started, 3)
-    say(f"setup: done in {seconds:.1f} s ({config.catalog} catalog at {_location(config)})")
+    say(f"setup: done in {seconds:.1f} s ({config.catalog} catalog at {backend.location(config)})")
     return SetupSummary(
         home=str(config.home),
         backend=config.catalog,
@@ -174,7 +146,3 @@ def setup(
         quality_note=note,
         seconds=seconds,
     )
-
-
-def _location(config: Config) -> str:
-    return str(config.lite_path) if config.catalog == "lite" else str(config.gms_url)

@@ -38,11 +38,16 @@ class Setting:
     help: str
     type: str
     """The field's type as written, e.g. `str | None`."""
+    needed_by: str | None = None
+    """The catalog backend that cannot work without this setting (e.g. `gms_url` for `gms`)."""
 
 
-def _setting(env: str | None, default: Any, help: str, *, secret: bool = False) -> Any:
-    """A `Config` field that is a setting; a secret is left out of the repr."""
-    meta = {"env": env, "help": help}
+def _setting(
+    env: str | None, default: Any, help: str, *, secret: bool = False, needed_by: str | None = None
+) -> Any:
+    """A `Config` field that is a setting; a secret is left out of the repr; `needed_by` names the
+    catalog backend that cannot work without it."""
+    meta = {"env": env, "help": help, "needed_by": needed_by}
     if isinstance(default, dict):
         return field(default_factory=lambda: dict(default), metadata=meta, repr=not secret)
     return field(default=default, metadata=meta, repr=not secret)
@@ -56,12 +61,14 @@ class Config:
     catalog: str = _setting(
         "ONCALL_CATALOG",
         "lite",
-        "Which DataHub to use: 'lite' (embedded file in the home) or 'gms' (a DataHub server).",
+        "Which DataHub to use: 'lite' (embedded file in the home), 'gms' (a DataHub server), or the name "
+        "of another registered catalog backend.",
     )
     gms_url: str | None = _setting(
         "DATAHUB_GMS_URL",
         None,
         "DataHub GMS base URL, e.g. http://localhost:8080.",
+        needed_by="gms",
     )
     gms_token: str | None = _setting(
         "DATAHUB_GMS_TOKEN",
@@ -261,7 +268,8 @@ def _read_table() -> tuple[Setting, ...]:
         if "help" not in f.metadata:
             continue  # home, environ, given: not settings
         default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
-        rows.append(Setting(f.name, f.metadata["env"], default, f.metadata["help"], str(f.type)))
+        meta = f.metadata
+        rows.append(Setting(f.name, meta["env"], default, meta["help"], str(f.type), meta["needed_by"]))
         _ACCEPTS[f.name] = _accepts(hints[f.name])
     _BY_NAME.update({s.name: s for s in rows})
     return tuple(rows)
@@ -309,6 +317,15 @@ def _checked(name: str, value: Any, where: str) -> Any:
     if float in accepts and isinstance(value, int):  # a bool was refused above
         return float(value)
     return value
+
+
+def _check_needed(catalog: str, values: Mapping[str, Any]) -> None:
+    """`ConfigError` for a setting the chosen backend cannot work without (whether the backend exists
+    is the catalog registry's to say: `oncall.catalog.backends`)."""
+    for s in SETTINGS:
+        if s.needed_by == catalog and not values.get(s.name):
+            how = f"export {s.env} or set {s.name}" if s.env else f"set {s.name}"
+            raise ConfigError(f"catalog is {catalog!r} but {s.name} is not set: {how} in config.yaml")
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -361,10 +378,5 @@ def load_config(
             raise ConfigError(f"unknown setting {name!r}")
         if value is not None:  # None: not given; "" (e.g. `--production ""`): cleared
             values[name] = _checked(name, value, "")
-    if values.get("catalog", "lite") not in ("lite", "gms"):
-        raise ConfigError(f"catalog must be 'lite' or 'gms', not {values['catalog']!r}")
-    if values.get("catalog") == "gms" and not values.get("gms_url"):
-        raise ConfigError(
-            "catalog is 'gms' but no server is set: export DATAHUB_GMS_URL or set gms_url in config.yaml"
-        )
+    _check_needed(values.get("catalog", _BY_NAME["catalog"].default), values)
     return Config(home=home_path, environ=dict(env), given=frozenset(values), **values)

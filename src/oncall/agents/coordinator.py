@@ -24,10 +24,10 @@ from oncall.agents.delivery import finish_report
 from oncall.agents.investigation import emit_analysis, investigate, join
 from oncall.agents.planning import Plan, plan
 from oncall.agents.prefetch import warm_up
-from oncall.agents.readiness import check_ready
 from oncall.agents.synthesis import Synthesis, synthesise
 from oncall.agents.undo import reset
 from oncall.agents.usage import llm_usage, load_models
+from oncall.catalog.backends import check_ready
 from oncall.catalog.base import Catalog
 from oncall.config import Config
 from oncall.errors import UserError

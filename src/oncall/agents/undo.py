@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from oncall.agents import writeback
-from oncall.agents.readiness import check_ready
+from oncall.catalog.backends import backend_for, check_ready
 from oncall.catalog.base import Catalog
 from oncall.config import Config
 from oncall.report.models import Write
@@ -14,11 +14,7 @@ __all__ = ["reset"]
 def reset(config: Config, *, catalog: Catalog | None = None) -> list[Write]:
     """Undo what runs wrote: resolve their incidents, remove their tags and links (the ledger's, and
     whatever carries our marker in DataHub)."""
-    if (
-        config.catalog == "lite"
-        and not config.lite_path.exists()
-        and not writeback.ledger_path(config).exists()
-    ):
+    if not backend_for(config).exists(config) and not writeback.ledger_path(config).exists():
         return []  # never set up, never written to
     owned = catalog is None
     if owned:

@@ -1,14 +1,15 @@
-"""DataHub as the agents' shared memory: one `Catalog` interface, two adapters (Lite, GMS).
+"""DataHub as the agents' shared memory: one `Catalog` interface, adapters registered by name.
 
-`open_catalog(config)` picks the adapter from `config.catalog`: `lite` (the embedded DataHub Lite file in
-the project home, the default) or `gms` (a DataHub server). Everything downstream talks to the
-`Catalog` protocol and the domain types only.
+`open_catalog(config)` opens the backend `config.catalog` names (`backends.py`): `lite` (the embedded
+DataHub Lite file in the project home, the default), `gms` (a DataHub server), or any backend registered
+with `register_backend`. Everything downstream talks to the `Catalog` protocol and the domain types only.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from oncall.catalog.backends import Backend, backend_for, register_backend
 from oncall.catalog.base import Catalog, Direction, record_query, tracing
 from oncall.catalog.types import (
     Assertion,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Assertion",
     "AssertionRun",
+    "Backend",
     "Catalog",
     "Direction",
     "Entity",
@@ -48,21 +50,17 @@ __all__ = [
     "open_catalog",
     "parse_urn",
     "record_query",
+    "register_backend",
     "table_of",
     "tracing",
 ]
 
 
 def open_catalog(config: Config, *, read_only: bool = False) -> Catalog:
-    """Open the configured catalog; raises `CatalogUnavailableError` if it cannot be reached or opened.
+    """Open the configured catalog; raises `CatalogUnavailableError` if it cannot be reached or opened,
+    `ConfigError` if `config.catalog` names no registered backend.
 
     Lite: the file must exist (`oncall setup` creates it). GMS: the server is not contacted until the
     first call (`ping()` checks it).
     """
-    if config.catalog == "gms":
-        from oncall.catalog.gms import GmsCatalog
-
-        return GmsCatalog.from_config(config, read_only=read_only)
-    from oncall.catalog.lite import LiteCatalog
-
-    return LiteCatalog(config.lite_path, read_only=read_only)
+    return backend_for(config).open(config, read_only)

@@ -14,6 +14,8 @@ dbt source does not read. Then:
   `write_semantics: PATCH` reads back through a server graph; on Lite it is OVERRIDE. Everything is
   written into a temporary copy of the Lite file that replaces it only when the run succeeded.
 - **GMS**: the sink is `datahub-rest` from `gms_url`/`gms_token`; the server applies patches itself.
+- **Any other registered backend** (`oncall.catalog.backends`): its own `ingest`, else the sink its
+  catalog's `ingest_sink()` names.
 
 DataHub's release check is skipped (offline; see `ingest.offline_pipeline`). Re-running a recipe is
 idempotent: identical aspects create no new Lite version, patches re-apply to the same result.
@@ -24,8 +26,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import sqlite3
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -34,12 +34,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from oncall.catalog.backends import backend_for
+from oncall.catalog.lite_files import working_copy
 from oncall.errors import CatalogError, ConfigError, UserError
 
 __all__ = ["LitePatchSink", "RecipeError", "RecipeSummary", "apply_patch", "check_recipe", "run_recipe"]
 
 Progress = Callable[[str], None]
-_SIDECARS = ("-wal", "-shm", "-journal")
 _TOP_LEVEL = {
     "source",
     "sink",
@@ -105,7 +106,7 @@ def load_recipe(path: Path) -> dict[str, Any]:
     return recipe
 
 
-def check_recipe(recipe: dict[str, Any], *, lite: bool) -> dict[str, Any]:
+def check_recipe(recipe: dict[str, Any], *, server: bool) -> dict[str, Any]:
     """Validate a recipe; returns its source config with oncall's defaults for the target applied.
 
     Raises `RecipeError` naming the first bad field (`source.type`, `source.config.<field>`, ...).
@@ -123,7 +124,7 @@ def check_recipe(recipe: dict[str, Any], *, lite: bool) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise RecipeError("recipe: source.config must be a mapping")
     source_class = _source_class(source_type)
-    if lite and source_type == "dbt":
+    if not server and source_type == "dbt":  # nothing to read PATCHes back from
         config = _dbt_on_lite(config, recipe)
     _validate(source_class, config)
     if source_type in ("dbt", "dbt-core") or source_type.endswith("DBTCoreSource"):
@@ -488,30 +489,6 @@ def _dbt_pair(down: str, up: str) -> tuple[str, str] | None:
 # ---------------------------------------------------------------------------------------------- run
 
 
-@contextlib.contextmanager
-def _working_copy(final: Path) -> Iterator[Path]:
-    """A temporary copy of the Lite file (or a new file) that replaces `final` only on success."""
-    tmp = final.with_name(f".{final.stem}.ingest.{os.getpid()}.tmp{final.suffix}")
-    _remove_db(tmp)
-    try:
-        if final.exists():
-            with (
-                contextlib.closing(sqlite3.connect(final)) as src,
-                contextlib.closing(sqlite3.connect(tmp)) as dst,
-            ):
-                src.backup(dst)  # consistent even with a -wal next to it
-        yield tmp
-        _remove_db(final)
-        os.replace(tmp, final)
-    finally:
-        _remove_db(tmp)
-
-
-def _remove_db(path: Path) -> None:
-    for p in [path, *(path.with_name(path.name + s) for s in _SIDECARS)]:
-        p.unlink(missing_ok=True)
-
-
 def run_recipe(config: Any, path: Path, progress: Progress | None = None) -> RecipeSummary:
     """Run the recipe at `path` into the configured catalog (see the module docstring).
 
@@ -521,24 +498,18 @@ def run_recipe(config: Any, path: Path, progress: Progress | None = None) -> Rec
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     recipe = load_recipe(path)
-    lite = config.catalog == "lite"
+    backend = backend_for(config)
     with warnings.catch_warnings(record=True) as caught:  # DataHub's deprecations go in the summary
         warnings.simplefilter("always")
-        source_config = check_recipe(recipe, lite=lite)
+        source_config = check_recipe(recipe, server=backend.server)
     notes = sorted({_first_line(w.message) for w in caught if issubclass(w.category, UserWarning)})
     source_type = str(recipe["source"]["type"])
     recipe = {**recipe, "source": {**recipe["source"], "config": source_config}}
     recipe.setdefault("pipeline_name", f"oncall-ingest-{path.stem}")
     if recipe.get("sink"):
         say(f"ingest: the recipe's sink ({recipe['sink'].get('type')}) is replaced by the configured catalog")
-    if lite:
-        location = str(config.lite_path)
-        config.lite_path.parent.mkdir(parents=True, exist_ok=True)
-        with _working_copy(config.lite_path) as tmp:
-            summary = _run_lite(recipe, tmp, say)
-    else:
-        location = str(config.gms_url)
-        summary = _run_gms(recipe, config, say)
+    location = backend.location(config)
+    summary = (backend.ingest or _run_with_sink)(recipe, config, say)
     summary.update(recipe=str(path), source=source_type, location=location)
     summary["warnings"] = notes + summary["warnings"]
     summary["seconds"] = round(time.perf_counter() - started, 3)
@@ -548,6 +519,14 @@ def run_recipe(config: Any, path: Path, progress: Progress | None = None) -> Rec
         f"{len(result.warnings)} warnings in {result.seconds:.1f} s ({result.backend} at {location})"
     )
     return result
+
+
+def ingest_into_lite(recipe: dict[str, Any], lite_path: Path, say: Progress) -> dict[str, Any]:
+    """Run a checked recipe into the Lite file at `lite_path` through `LitePatchSink`, in a working copy
+    that replaces the file only when the run succeeded; returns the summary's fields."""
+    lite_path.parent.mkdir(parents=True, exist_ok=True)
+    with working_copy(lite_path) as tmp:
+        return _run_lite(recipe, tmp, say)
 
 
 def _run_lite(recipe: dict[str, Any], tmp: Path, say: Progress) -> dict[str, Any]:
@@ -573,23 +552,25 @@ def _run_lite(recipe: dict[str, Any], tmp: Path, say: Progress) -> dict[str, Any
     }
 
 
-def _run_gms(recipe: dict[str, Any], config: Any, say: Progress) -> dict[str, Any]:
+def _run_with_sink(recipe: dict[str, Any], config: Any, say: Progress) -> dict[str, Any]:
+    """Run a checked recipe through the sink the configured catalog names (a server applies patches)."""
     from oncall.catalog import open_catalog
     from oncall.catalog.ingest import sink_for
 
     catalog = open_catalog(config)
     try:
-        sink = sink_for(catalog)
+        sink, backend = sink_for(catalog), catalog.backend
     finally:
         catalog.close()
-    say(f"ingest: running DataHub's {recipe['source']['type']} source into {config.gms_url}")
+    location = backend_for(config).location(config)
+    say(f"ingest: running DataHub's {recipe['source']['type']} source into {location}")
     pipeline = _pipeline({**recipe, "sink": sink})
     warnings, failures = _run(pipeline)
     report = pipeline.source.get_report()
     if failures:
-        raise CatalogError(f"ingestion into {config.gms_url} failed: {failures[0]}")
+        raise CatalogError(f"ingestion into {location} failed: {failures[0]}")
     return {
-        "backend": "gms",
+        "backend": backend,
         "entities": len(getattr(report, "_urns_seen", ()) or ()) or int(report.events_produced),
         "aspects": int(pipeline.sink.get_report().total_records_written),
         "patches": 0,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 
 from oncall.config import Config, load_config
-from oncall.errors import OncallError, UserError
+from oncall.errors import OncallError
 from oncall.untrusted import strip_controls
 
 if TYPE_CHECKING:
@@ -51,18 +51,20 @@ json_option = click.option(
 
 
 def make_config(home: str | None, **overrides: Any) -> Config:
-    """Resolve the config for a command."""
-    return load_config(home, **overrides)
+    """Resolve the config for a command (`ConfigError` for a catalog backend nobody registered)."""
+    from oncall.catalog.backends import backend_for
+
+    config = load_config(home, **overrides)
+    backend_for(config)
+    return config
 
 
 def require_setup(config: Config) -> None:
-    """Refuse early when the Lite catalog was never set up: a step the person skipped (exit 2)."""
-    if config.catalog != "lite":
-        return
-    if not config.lite_path.exists():
-        raise UserError(f"no DataHub Lite catalog at {config.lite_path}; run `oncall setup` first")
-    if config.lite_path.is_file() and config.lite_path.stat().st_size == 0:
-        raise UserError(f"the DataHub Lite catalog {config.lite_path} is empty (0 bytes); run `oncall setup`")
+    """Refuse early when the catalog was never set up (e.g. no Lite file): a step the person skipped
+    (exit 2)."""
+    from oncall.catalog.backends import check_ready
+
+    check_ready(config)
 
 
 def open_setup_catalog(config: Config, *, read_only: bool = True) -> Catalog:

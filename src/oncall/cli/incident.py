@@ -323,10 +323,10 @@ def run_command(
 
 
 def _needs_setup(config: Config) -> bool:
-    if config.catalog == "lite":  # an empty (0-byte) file is no catalog either
-        return not config.lite_path.is_file() or config.lite_path.stat().st_size == 0
-    from oncall.catalog import open_catalog
+    from oncall.catalog import backend_for, open_catalog
 
+    if backend_for(config).missing(config):  # e.g. no Lite file, or an empty (0-byte) one
+        return True
     catalog = open_catalog(config, read_only=True)
     try:
         return not catalog.list_urns("dataset", config.production_instance)

@@ -38,9 +38,9 @@ Say = Callable[[str], None]
 
 def feed_source(config: Config) -> str:
     """The cursor's key: which catalog the positions belong to."""
-    if config.catalog == "gms":
-        return f"gms:{config.gms_url}"
-    return f"lite:{config.lite_path}"
+    from oncall.catalog.backends import backend_for
+
+    return f"{config.catalog}:{backend_for(config).location(config)}"
 
 
 @contextlib.contextmanager
