@@ -2,9 +2,10 @@
 
 Each backend is registered once, by name (`register_backend`). Opening a catalog, `oncall setup`,
 `oncall ingest`, the "is there a catalog yet" checks and the watcher's cursor all ask the registry
-instead of testing names (what a catalog itself can do is a `Catalog` method, e.g. `run_events`), so a third backend joins by registering itself (e.g. from a plugin
-module imported before the command runs) with no edit elsewhere. Built in: `lite` (the embedded DataHub
-Lite file in the home, the default) and `gms` (a DataHub server).
+instead of testing names (what an open catalog can do is a `Catalog` method, e.g. `run_events`), so a
+third backend joins by registering itself (e.g. from a plugin module imported before the command runs)
+with no edit elsewhere. Built in: `lite` (the embedded DataHub Lite file in the home, the default) and
+`gms` (a DataHub server).
 """
 
 from __future__ import annotations
