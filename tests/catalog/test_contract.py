@@ -15,7 +15,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
 from oncall.catalog import Assertion, Catalog, tracing
 from oncall.catalog.urns import InvalidUrnError
-from oncall.errors import NotFoundError
+from oncall.errors import NotFoundError, UserError
 from oncall.world import bi, metadata, schema
 from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 from tests.catalog import multiplatform as mp
@@ -116,6 +116,16 @@ def test_unknown_and_malformed_urns(catalog: Catalog) -> None:
         catalog.lineage(ghost)
     with pytest.raises(InvalidUrnError, match="not a dataset, chart or dashboard URN"):
         catalog.get("olist_customers")
+
+
+def test_bad_arguments_are_user_errors_not_missing_entities(catalog: Catalog) -> None:
+    # HTTP 400 / a one-line CLI error, not the 404 of an entity that does not exist
+    with pytest.raises(UserError, match="direction must be 'upstream' or 'downstream'") as bad:
+        catalog.lineage(CUSTOMERS, direction="sideways")  # type: ignore[arg-type]
+    assert not isinstance(bad.value, NotFoundError) and bad.value.http_status == 400
+    with pytest.raises(UserError, match=r"unknown entity type\(s\) \['table'\]") as bad:
+        catalog.search("orders", types=["table"])  # type: ignore[list-item]
+    assert not isinstance(bad.value, NotFoundError)
 
 
 def test_list_urns_per_type_and_instance(catalog: Catalog) -> None:

@@ -22,6 +22,14 @@ def _one_clear_line(outcome: Outcome, code: int, *needles: str) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [(["world", "show"], "oncall world build"), (["world", "dbt", "show"], "oncall world dbt build")],
+)
+def test_showing_a_world_never_built_says_what_to_run(home: Path, args: list[str], needle: str) -> None:
+    _one_clear_line(invoke(*args, "--home", str(home)), 2, "no ", "world is built", needle)
+
+
 def test_run_before_setup(home: Path) -> None:
     _one_clear_line(
         invoke("run", "x", "--json", "--home", str(home)), 2, "no DataHub Lite catalog", "oncall setup"

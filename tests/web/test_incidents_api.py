@@ -35,6 +35,9 @@ def test_list_show_ack_resolve_and_stats(seeded_copy: Path, console: ServerThrea
         assert again.status_code == 400 and "already resolved" in again.json()["error"]["message"]
         missing = client.get("/api/incidents/urn:li:incident:nope")
         assert missing.status_code == 404
+        not_an_incident = client.post("/api/incidents/urn:li:dataset:x/ack", json={})
+        assert not_an_incident.status_code == 400  # a bad argument, not a missing incident
+        assert "is not an incident URN" in not_an_incident.json()["error"]["message"]
         bad = client.post(f"/api/incidents/{items}/resolve", json={"stage": "DONE"})
         assert bad.status_code == 422
         stats = client.get("/api/incidents/stats").json()

@@ -41,7 +41,7 @@ from oncall.catalog.types import (
     SearchHit,
 )
 from oncall.catalog.urns import ACTOR, in_instance, parse_urn
-from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, NotFoundError
+from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, NotFoundError, UserError
 
 __all__ = ["GmsCatalog", "document", "document_names"]
 
@@ -298,7 +298,7 @@ class GmsCatalog:
         for up to `2 * hops + 1` server hops and cuts after collapsing.
         """
         if direction not in ("upstream", "downstream"):
-            raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+            raise UserError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
         start = self.get(urn)  # NotFoundError for unknown URNs; tells the start's siblings
         server_hops = None if hops is None else 2 * hops + 1
         degrees = (
@@ -673,9 +673,7 @@ def _check_types(types: Sequence[EntityType] | None) -> list[str]:
     wanted: list[str] = list(types) if types else list(_SEARCHED)
     unknown = set(wanted) - set(_TYPES)
     if unknown:
-        raise NotFoundError(
-            f"unknown entity type(s) {sorted(unknown)}; use dataset, chart, dashboard or dataJob"
-        )
+        raise UserError(f"unknown entity type(s) {sorted(unknown)}; use dataset, chart, dashboard or dataJob")
     return wanted
 
 

@@ -49,7 +49,7 @@ from oncall.catalog.types import (
     SearchHit,
 )
 from oncall.catalog.urns import ACTOR, InvalidUrnError, entity_type_of, in_instance, parse_urn
-from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError
+from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError, UserError
 
 __all__ = ["LiteCatalog", "sqlite_config"]
 
@@ -479,7 +479,7 @@ class LiteCatalog:
         wanted = list(types) if types else list(_SEARCHED)
         unknown = set(wanted) - set(_ENTITY_TYPES)
         if unknown:
-            raise NotFoundError(
+            raise UserError(
                 f"unknown entity type(s) {sorted(unknown)}; use dataset, chart, dashboard or dataJob"
             )
         clauses = " OR ".join("t.urn LIKE ?" for _ in wanted)
@@ -502,7 +502,7 @@ class LiteCatalog:
         sits on the dbt model, warehouse lineage on the table), mapped to their groups.
         """
         if direction not in ("upstream", "downstream"):
-            raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+            raise UserError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
         self._require(urn)
         return list(
             self._memoized(("lineage", urn, direction, hops), lambda: self._walk(urn, direction, hops))

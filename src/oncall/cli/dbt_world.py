@@ -97,13 +97,13 @@ def show(home: str | None, as_json: bool) -> None:
     Examples:
       oncall world dbt show --home /tmp/saas --json
     """
-    from oncall.errors import NotFoundError
+    from oncall.errors import UserError
     from oncall.world.dbt import load_dbt_summary
 
     config = make_config(home)
     summary = load_dbt_summary(config.home)
     if summary is None:
-        raise NotFoundError(f"no dbt world is built in {config.home}; run `oncall world dbt build` first")
+        raise UserError(f"no dbt world is built in {config.home}; run `oncall world dbt build` first")
     if as_json:
         echo_json(summary)
         return

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from oncall.cli._common import echo_json, home_option, json_option, make_config, oncall_command, progress
-from oncall.errors import NotFoundError
+from oncall.errors import UserError
 
 if TYPE_CHECKING:
     from oncall.world.build import WorldSummary
@@ -144,7 +144,7 @@ def show(home: str | None, as_json: bool) -> None:
     config = make_config(home)
     summary = load_summary(config.home)
     if summary is None:
-        raise NotFoundError(f"no world is built in {config.home}; run `oncall world build` first")
+        raise UserError(f"no world is built in {config.home}; run `oncall world build` first")
     _print(summary, config.home, as_json)
 
 

@@ -85,10 +85,14 @@ def _origin_of(urn: str, entities: list[str]) -> tuple[str, int]:
 def adopt(catalog: Catalog, urn: str) -> TrackedIncident:
     """A run's incident as the lifecycle tracks it: its origin's failing assertions, owners, timings.
 
-    Raises `NotFoundError` when DataHub has no such incident, `UserError` when datahub-oncall did not
-    raise it.
+    Raises `NotFoundError` when DataHub has no such incident, `UserError` for an URN that is not an
+    incident's or an incident datahub-oncall did not raise.
     """
-    if not urn.startswith("urn:li:incident:"):
+    if urn.startswith("urn:li:") and not urn.startswith("urn:li:incident:"):  # a bad argument
+        raise UserError(
+            f"{urn} is not an incident URN (urn:li:incident:...); list them with `oncall incidents list`"
+        )
+    if not urn.startswith("urn:li:incident:"):  # a short id that matched no incident the watcher tracks
         raise NotFoundError(
             f"{urn} is not an incident the watcher opened; list them with `oncall incidents list`"
         )
