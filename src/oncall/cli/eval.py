@@ -182,12 +182,15 @@ def _lifecycle(
         return
     for w in report.worlds:
         counts = f"{len(w.opened)} incidents for {len(w.expected)} planted origins"
-        status = w.error or f"{counts}, {w.resolved} resolved, {w.reopened} re-opened"
+        status = w.error or (
+            f"{counts}, {w.resolved} resolved, {w.reopened} re-opened; after the window "
+            f"{w.next_opened} opened anew, {w.late_reopened} re-opened"
+        )
         click.echo(f"{w.world:28} {status}")
     click.echo(
         f"grouping precision {report.precision}, recall {report.recall}, duplicates {report.duplicates}; "
         f"auto-resolve {report.auto_resolve}; relapse re-open {report.relapse}; "
-        f"controls quiet {report.controls_quiet}"
+        f"late relapse opens the next {report.late_relapse}; controls quiet {report.controls_quiet}"
     )
     if any(w.error for w in report.worlds):
         sys.exit(1)

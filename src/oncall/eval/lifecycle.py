@@ -1,21 +1,29 @@
 """Lifecycle scenarios: the shipped fault-spec worlds seen by `oncall watch` instead of a person.
 
 Per world (built and set up once, as for the scenario bench): the watcher's first pass opens incidents
-from the failing runs; they are scored against the planted origins (every `origins` and `elsewhere`
-dataset the world's scenarios expect: each is a real regression). Then production gets its clean data
+from the failing runs; they are scored against the planted origins. Then production gets its clean data
 back and a passing run (every incident must resolve itself), then the faults and a failing run again
-(each must re-open, not duplicate). The clean control world must open nothing.
+(each must re-open within the relapse window, not duplicate); then a second repair, and the faults
+once more after the window (each origin must open its next incident, the resolved one left closed).
+The clean control world must open nothing.
+
+A planted origin is a dataset the world's scenarios expect to regress (their `origins` and `elsewhere`)
+*and* that the world's fault spec changed. A dataset that regresses only because another's fault
+reaches it (the kit's orders, whose foreign-key check fails because customers were deleted) is not:
+its failure belongs on that origin's incident, which is what the scenarios say of it too.
 
 - grouping precision: incidents whose origin is a planted origin / incidents;
 - grouping recall: planted origins with an incident / planted origins;
 - duplicates: origins with more than one open incident;
 - auto-resolve: incidents resolved by the passing run / incidents;
-- relapse: incidents re-opened (same URN) by the failing run / incidents resolved.
+- relapse: incidents re-opened (same URN) by the failing run / incidents resolved;
+- late relapse: next incidents opened (new URN, none re-opened) after the window / incidents resolved.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -32,6 +40,8 @@ from oncall.eval.reports import WorldRun
 from oncall.eval.runner import _PRODUCTION, EvalOptions, _config, _group, _prepare
 from oncall.eval.scenarios import LoadedScenario
 from oncall.quality.publish import publish_suites
+from oncall.world.build import load_summary
+from oncall.world.schema import warehouse_schema
 from oncall.world.urns import dataset_urn
 
 __all__ = ["LifecycleReport", "LifecycleWorld", "run_lifecycle_eval"]
@@ -49,6 +59,11 @@ class LifecycleWorld(BaseModel):
     duplicates: int = 0
     resolved: int = 0
     reopened: int = 0
+    resolved_again: int = 0
+    next_opened: int = 0
+    """Incidents the faults opened after the relapse window: a new URN per origin."""
+    late_reopened: int = 0
+    """Resolved incidents the late faults re-opened (must be 0)."""
     error: str | None = None
 
 
@@ -61,6 +76,7 @@ class LifecycleReport(BaseModel):
     duplicates: int = 0
     auto_resolve: float | None = None
     relapse: float | None = None
+    late_relapse: float | None = None
     controls_quiet: bool = True
 
 
@@ -73,18 +89,17 @@ def _once(config: Config) -> Any:
 
 
 def _publish(config: Config) -> None:
+    """A new run of the suites, as `oncall setup` ran them (the world's declared keys included: without
+    them the unique-key checks would not run again, and their incidents could never resolve)."""
     with LiteCatalog(config.lite_path) as catalog:
-        publish_suites(config, catalog)
+        publish_suites(config, catalog, schema=warehouse_schema())
 
 
 def _world(
     home: Path, scenarios: Sequence[LoadedScenario], options: EvalOptions, label: str
 ) -> LifecycleWorld:
     config = _config(home, options)
-    expected = sorted(
-        {dataset_urn(_PRODUCTION, t) for s in scenarios for t in [*s.scenario.origins, *s.scenario.elsewhere]}
-    )
-    out = LifecycleWorld(world=label, expected=expected)
+    out = LifecycleWorld(world=label, expected=_planted(home, scenarios))
     _once(config)
     first = list_incidents(config)
     out.opened = sorted(i.origin for i in first)
@@ -93,13 +108,33 @@ def _world(
         return out
     broken = home / "broken.db"
     shutil.copy(config.dirty_db, broken)
-    shutil.copy(config.source_db, config.dirty_db)
-    _publish(config)
+
+    def repair() -> None:
+        shutil.copy(config.source_db, config.dirty_db)
+        _publish(config)
+
+    def rebreak() -> None:
+        shutil.copy(broken, config.dirty_db)
+        _publish(config)
+
+    repair()
     out.resolved = len(_once(config).resolved)
-    shutil.copy(broken, config.dirty_db)
-    _publish(config)
+    rebreak()
     out.reopened = len(_once(config).reopened)
+    repair()
+    out.resolved_again = len(_once(config).resolved)
+    rebreak()
+    late = _once(dataclasses.replace(config, relapse_window_s=0.0))
+    out.next_opened, out.late_reopened = len(late.opened), len(late.reopened)
     return out
+
+
+def _planted(home: Path, scenarios: Sequence[LoadedScenario]) -> list[str]:
+    """The datasets the scenarios expect to regress that the world's faults changed (module docstring)."""
+    summary = load_summary(home)
+    faulted = {f.table for f in summary.faults if f.rows_touched > 0} if summary else set()
+    named = {t for s in scenarios for t in [*s.scenario.origins, *s.scenario.elsewhere]}
+    return sorted(dataset_urn(_PRODUCTION, t) for t in named & faulted)
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -137,4 +172,6 @@ def run_lifecycle_eval(
     report.duplicates = sum(w.duplicates for w in report.worlds)
     report.auto_resolve = _ratio(sum(w.resolved for w in faulty), sum(len(w.opened) for w in faulty))
     report.relapse = _ratio(sum(w.reopened for w in faulty), sum(w.resolved for w in faulty))
+    late = sum(w.next_opened for w in faulty) - sum(w.late_reopened for w in faulty)
+    report.late_relapse = _ratio(max(late, 0), sum(w.resolved_again for w in faulty))
     return report
