@@ -14,6 +14,10 @@ and the DataHub Actions action (events pushed by DataHub). Per batch:
 4. **Recoveries**: an incident whose every assertion passes again (or was deleted) resolves itself,
    naming the passing runs.
 5. **Commit**: cursor, run states, incidents and their Slack messages in one store transaction.
+
+Every read of a pass that writes nothing (dedupe, grouping, the loops, owners) goes through one catalog
+snapshot (`oncall.catalog.snapshot`): the loops of independent clusters ask the same questions (the
+Reality-Checker diffs every production dataset each time), and the snapshot answers each once.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from oncall.agents.lifecycle.store import (
 from oncall.agents.writeback import DESCRIPTION_MARK, IncidentDraft
 from oncall.catalog.base import Catalog
 from oncall.catalog.run_events import RunEvent
+from oncall.catalog.snapshot import snapshot
 from oncall.catalog.urns import ACTOR, InvalidUrnError
 from oncall.config import Config
 from oncall.errors import CatalogUnavailableError, NotFoundError
@@ -46,8 +51,9 @@ from oncall.report.postmortem import display_name
 
 __all__ = ["BatchReport", "Handler", "RunLoop"]
 
-RunLoop = Callable[[str], Awaitable[RunResult]]
-"""Runs the incident loop with a dataset URN as the symptom (dry run) and returns its result."""
+RunLoop = Callable[[str, Catalog], Awaitable[RunResult]]
+"""Runs the incident loop with a dataset URN as the symptom (dry run) on the given catalog (the pass's
+snapshot) and returns its result."""
 
 _PRIORITY = {0: "CRITICAL", 1: "HIGH", 2: "MEDIUM", 3: "LOW"}
 
@@ -120,6 +126,8 @@ class Handler:
         self.window_ms = int(config.relapse_window_s * 1000)
         self._announce: list[tuple[TrackedIncident, str]] = []
         self._instances: dict[str, str | None] = {}
+        self.reads: Catalog = catalog
+        """The pass's snapshot of `catalog` for reads; writes and their read-backs use `catalog`."""
 
     # ------------------------------------------------------------------ the batch
 
@@ -128,6 +136,7 @@ class Handler:
     ) -> BatchReport:
         """Apply `events`; commit them with the feed position (`source`, `position`) when given."""
         report = BatchReport(events=len(events))
+        self.reads = snapshot(self.catalog)
         seen_ms = self.clock()
         fresh = self._fresh(events, report)
         report.fresh = len(fresh)
@@ -182,7 +191,7 @@ class Handler:
             return False
         if dataset not in self._instances:  # the catalog's word, never guessed from the name
             try:
-                self._instances[dataset] = self.catalog.get(dataset).instance
+                self._instances[dataset] = self.reads.get(dataset).instance
             except (NotFoundError, InvalidUrnError):
                 self._instances[dataset] = None
         return self._instances[dataset] == base
@@ -244,16 +253,16 @@ class Handler:
         datasets or deleted assertions stay (their own origin, as before).
         """
         try:
-            listed = {a.urn for a in self.catalog.assertions(dataset, history=1)}
+            listed = {a.urn for a in self.reads.assertions(dataset, history=1)}
         except NotFoundError:
             return events
-        if not listed and not self.catalog.exists(dataset):
+        if not listed and not self.reads.exists(dataset):
             return events
-        return [e for e in events if e.assertion_urn in listed or not self.catalog.exists(e.assertion_urn)]
+        return [e for e in events if e.assertion_urn in listed or not self.reads.exists(e.assertion_urn)]
 
     def _depth(self, dataset: str) -> int:
         try:
-            return len(self.catalog.lineage(dataset, direction="upstream"))
+            return len(self.reads.lineage(dataset, direction="upstream"))
         except NotFoundError:
             return 0
 
@@ -262,7 +271,7 @@ class Handler:
     ) -> list[OriginGroup]:
         report.loops += 1
         try:
-            result = await self.run_loop(dataset)
+            result = await self.run_loop(dataset, self.reads)
             answered.append(result)
         except CatalogUnavailableError:
             raise  # the whole batch waits for the catalog
@@ -275,7 +284,7 @@ class Handler:
         downstream: list[tuple[str, str]] = []
         if not result.origins:
             downstream = [
-                (n.ref.urn, n.ref.type) for n in self.catalog.lineage(dataset, direction="downstream")
+                (n.ref.urn, n.ref.type) for n in self.reads.lineage(dataset, direction="downstream")
             ]
         return group_failures(dataset, failing, result, downstream=downstream)
 
@@ -322,7 +331,7 @@ class Handler:
 
     def _owners(self, origin: str) -> list[str]:
         try:
-            return [o.urn for o in self.catalog.get(origin).owners]
+            return [o.urn for o in self.reads.get(origin).owners]
         except NotFoundError:
             return []
 
@@ -526,7 +535,7 @@ class Handler:
             if incident.hands_off:
                 continue
             for a in incident.failing():
-                if not self.catalog.exists(a.urn):
+                if not self.reads.exists(a.urn):
                     a.deleted = True
                     self._note(
                         incident,

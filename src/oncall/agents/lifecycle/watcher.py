@@ -109,11 +109,11 @@ class Watcher:
             self.catalog = self._open_catalog()
         return self.catalog
 
-    def _loop(self, catalog: Catalog) -> RunLoop:
+    def _loop(self) -> RunLoop:
         from oncall.agents.coordinator import run_incident
         from oncall.events import new_run_id
 
-        async def run(symptom: str) -> RunResult:
+        async def run(symptom: str, catalog: Catalog) -> RunResult:
             run_id = new_run_id()
             events = RunEvents(run_id)
             result = await run_incident(
@@ -134,7 +134,7 @@ class Watcher:
     async def handle_events(self, events: list[RunEvent]) -> BatchReport:
         """Handle pushed events (the DataHub Actions door: no feed, no cursor), then deliver Slack."""
         catalog = self._catalog()
-        report = await Handler(self.config, catalog, self.store, self._loop(catalog)).handle(events)
+        report = await Handler(self.config, catalog, self.store, self._loop()).handle(events)
         if self.notifier is not None:
             report.log += self.notifier.deliver(self.store)
         return report
@@ -142,7 +142,7 @@ class Watcher:
     async def step(self) -> BatchReport:
         """Handle everything new (batch by batch), then deliver Slack; raises on a catalog outage."""
         catalog = self._catalog()
-        handler = Handler(self.config, catalog, self.store, self._loop(catalog))
+        handler = Handler(self.config, catalog, self.store, self._loop())
         total = BatchReport()
         while True:
             after = self.store.cursor(self.source)
