@@ -1,7 +1,8 @@
 """The MCP tools on the dbt world: a catalog filled only by `oncall ingest` of real dbt artifacts.
 
 Over stdio (a real `oncall mcp` subprocess) every read tool; over HTTP, with writes allowed, the
-incidents the watcher opened from the failing dbt run, acknowledged and resolved through the tools.
+incidents the watcher opened from the failing dbt run, acknowledged and resolved through the tools, a
+run that finds them, and `reset`.
 """
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ def test_the_watcher_s_dbt_incidents_through_the_tools_over_http(
             assert write["urn"] == subscriptions and write["action"] != "create"
             active = await call(client, "list_incidents", state="ACTIVE")
             assert {i["urn"] for i in active["incidents"]} == set(opened.values()) - {opened["stg_payments"]}
+
+            # reset undoes what datahub-oncall wrote, the watcher's incidents included (they are in the
+            # ledger and carry our actor): every open one resolves; the one a person resolved is left.
+            undone = await call(client, "reset")
+            assert undone["all_verified"]
+            resolved = {w["urn"] for w in undone["writes"] if w["action"] == "resolve"}
+            assert resolved == set(opened.values()) - {opened["stg_payments"]}
+            assert (await call(client, "list_incidents", state="ACTIVE"))["total"] == 0
+            payments = await call(client, "get_incident", urn=opened["stg_payments"])
+            assert payments["stage"] == "NO_ACTION_REQUIRED"  # the person's resolution stands
 
     anyio.run(session)
     tracked = {i.urn: i for i in list_incidents(config)}
