@@ -26,6 +26,7 @@ from tests.agents._lifecycle import (
     repair,
     watch_once,
 )
+from tests.plugins.agents import RunOffline
 
 
 def test_failing_runs_open_one_incident_per_origin(seeded_copy: Path) -> None:
@@ -161,3 +162,23 @@ def test_a_dataset_with_no_owner_is_unassigned(seeded_copy: Path) -> None:
     assert tracked.assignees == []
     info = incident_info(config, tracked.urn)
     assert not info.assignees and "no owner" in (info.status.message or "")
+
+
+def test_a_run_s_incident_is_adopted_when_acknowledged_and_then_resolves_itself(
+    seeded_copy: Path, run_offline: RunOffline
+) -> None:
+    config = config_of(seeded_copy)
+    result, _ = run_offline(config, "customers table lost rows", dry_run=False)
+    (ours,) = [w.urn for w in result.writes if w.aspect == "incidentInfo"]
+    assert ours == incident_urn(CUSTOMERS, 0) and list_incidents(config) == []  # a run's, not the watcher's
+    with LiteCatalog(config.lite_path) as catalog:
+        acked = acknowledge(config, catalog, ours, by="urn:li:corpuser:alice")
+    assert acked.opened_by == "run" and acked.origin == CUSTOMERS and acked.stage == "INVESTIGATION"
+    assert acked.failing() and all(a.dataset_urn == CUSTOMERS for a in acked.failing())
+    assert [i.urn for i in list_incidents(config)] == [ours]  # the watcher's from now on
+    repair(config)
+    report = watch_once(config)
+    assert ours in report.resolved
+    info = incident_info(config, ours)
+    assert (info.status.state, info.status.stage) == ("RESOLVED", "FIXED")
+    assert (info.status.message or "").startswith("Resolved: every assertion passes again")
