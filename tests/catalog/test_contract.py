@@ -229,6 +229,10 @@ def test_latest_run_is_newest_by_timestamp_not_last_written(catalog: Catalog) ->
     assert again.latest is not None
     assert (again.latest.timestamp_ms, again.latest.result) == (now, "FAILURE")
     assert len(catalog.assertions(CUSTOMERS, history=1)[0].runs) == 1
+    # The bulk scan for failures takes the same run as the latest.
+    assert assertion.urn in catalog.failing_assertions(DIRTY)[CUSTOMERS]
+    catalog.emit([event(now + 1000, "SUCCESS")])
+    assert assertion.urn not in catalog.failing_assertions(DIRTY).get(CUSTOMERS, [])
 
 
 # -------------------------------------------------------------------------------------- incidents
@@ -502,3 +506,66 @@ def test_assertions_of_every_datahub_type_and_source(mp_catalog: Catalog) -> Non
         "great_expectations",
     )
     assert ge.latest is not None and ge.latest.actual_value == 0.0 and ge.latest.row_count == 124
+
+
+# ----------------------------------------------------------------- bulk reads: the same answers at once
+
+
+def test_get_many_is_get_of_each(mp_catalog: Catalog) -> None:
+    ghost = mp.ds("snowflake", "analytics.raw.nope")
+    urns = [mp.DASHBOARD, mp.MART_WH["orders"], mp.MART["orders"], mp.LOAD["orders"], mp.CHART, ghost]
+    found = mp_catalog.get_many(urns)
+    assert list(found) == urns[:-1]  # the order asked, unknown URNs left out
+    for urn, entity in found.items():
+        assert entity == mp_catalog.get(urn)
+    assert found[mp.MART_WH["orders"]].urn == mp.MART["orders"]
+    with pytest.raises(InvalidUrnError):
+        mp_catalog.get_many([mp.DASHBOARD, "not-an-urn"])
+
+
+def test_assertions_many_is_assertions_of_each(mp_catalog: Catalog) -> None:
+    urns = [mp.MART["orders"], mp.MART_WH["orders"], mp.SRC["orders"], mp.STG["payments"], mp.LOOKER_VIEW]
+    for history in (20, 1):
+        found = mp_catalog.assertions_many(urns, history=history)
+        assert list(found) == urns
+        for urn in urns:
+            assert found[urn] == mp_catalog.assertions(urn, history=history)
+    assert found[mp.LOOKER_VIEW] == [] and all(len(a.runs) <= 1 for a in found[mp.MART["orders"]])
+    skipped = next(a for a in found[mp.STG["payments"]] if a.urn == mp.SKIPPED)
+    assert skipped.latest is not None and skipped.latest.stale  # judged with its node's other tests
+
+
+def test_failing_assertions_are_those_whose_latest_run_fails(mp_catalog: Catalog) -> None:
+    expected = {}
+    for node in mp_catalog.list_urns("dataset"):
+        failing = [a.urn for a in mp_catalog.assertions(node) if a.runs and a.runs[0].result == "FAILURE"]
+        if failing:
+            expected[node] = sorted(failing)
+    found = mp_catalog.failing_assertions()
+    # The same, plus the copy of a failing dbt `relationships` test that DataHub files on the model it
+    # references (`assertions` leaves that copy out: it is the referencing model's check).
+    assert set(found) == set(expected)
+    assert {n: [u for u in urns if u != mp.REL_CUSTOMERS] for n, urns in found.items()} == expected
+    assert mp.REL_CUSTOMERS in found[mp.MART["customers"]]
+    assert mp.ACCEPTED in found[mp.MART["orders"]] and mp.DMF in found[mp.SRC["orders"]]
+    assert mp.FRESHNESS not in found[mp.MART["orders"]]  # its latest run is an ERROR, not a failure
+    assert not _secondaries() & set(found)
+    assert mp_catalog.failing_assertions("nowhere") == {}
+
+
+@pytest.mark.parametrize("direction", ["upstream", "downstream"])
+def test_lineage_graph_reaches_what_lineage_lists(mp_catalog: Catalog, direction: str) -> None:
+    starts = [mp.DASHBOARD, mp.MART_WH["orders"], mp.STG["customers"], mp.PG_ORDERS, mp.LOAD["payments"]]
+    graph = mp_catalog.lineage_graph(starts, direction=direction)  # type: ignore[arg-type]
+    walks = {u: mp_catalog.lineage(u, direction=direction) for u in starts}  # type: ignore[arg-type]
+    assert graph.node(mp.MART_WH["orders"]) == mp.MART["orders"]
+    for urn, nodes in walks.items():
+        assert graph.reach(urn) == {n.ref.urn for n in nodes}, urn
+        for n in nodes:
+            assert graph.refs[n.ref.urn].name == n.ref.name and graph.refs[n.ref.urn].type == n.ref.type
+    reached = graph.reached_by(starts)
+    assert set(reached) == {n.ref.urn for nodes in walks.values() for n in nodes}
+    for node, by in reached.items():
+        assert by == [u for u in starts if node in graph.reach(u)]
+    with pytest.raises(NotFoundError):
+        mp_catalog.lineage_graph([mp.DASHBOARD, mp.ds("snowflake", "analytics.raw.nope")])

@@ -27,9 +27,10 @@ def test_every_graphql_document_validates_against_datahubs_schema(
     names = document_names()
     assert {
         "search_entities",
-        "get_entity",
+        "get_entities",
         "scroll_lineage",
-        "dataset_assertions",
+        "datasets_assertions",
+        "scroll_latest_results",
         "entity_incidents",
     } <= set(names)
     for name in names:

@@ -12,6 +12,11 @@ two side tables live in the same file and are maintained by triggers on `metadat
   `sibling_secondary` (urn -> itself: the `primary` flag it declares).
 - `oncall_text(urn, aspect, field, text)`: the searchable words of an entity (name, description,
   column, tag, term, subtype) plus its platform `instance` URN.
+- `oncall_run(urn, ts, version, result)`: the latest `assertionRunEvent` of each assertion, newest by
+  `timestampMillis` (the highest version among equal timestamps), so "every failing assertion" is one
+  indexed lookup instead of a sort of every run event. Run events live in versions > 0 (REFERENCE.md
+  C2), so these triggers watch those rows: an insert is an upsert that keeps the newer run, an update
+  or delete recomputes the assertion's row.
 
 Triggers fire inside the writer's transaction for every writer of the file (our catalog, the
 `datahub-lite` ingestion sink, the `datahub lite` CLI), so the model can never lag behind a write. Each
@@ -26,7 +31,7 @@ import sqlite3
 
 __all__ = ["MODEL_VERSION", "install", "is_installed"]
 
-MODEL_VERSION = "4"
+MODEL_VERSION = "5"
 
 # Rows derived from one version-0 aspect row; `{row}` is NEW. Plain URN lists may be serialised as
 # unions (`[{"string": urn}]`, e.g. ChartInfo.inputs), hence the `_URN` unwrapping of each element.
@@ -124,9 +129,44 @@ _DDL = [
     " text TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS oncall_text_by_urn ON oncall_text (urn, field)",
     "CREATE INDEX IF NOT EXISTS oncall_text_by_field ON oncall_text (field)",
+    "CREATE TABLE IF NOT EXISTS oncall_run (urn TEXT PRIMARY KEY, ts INTEGER, version INTEGER NOT NULL,"
+    " result TEXT)",
+    "CREATE INDEX IF NOT EXISTS oncall_run_by_result ON oncall_run (result)",
     # Lite's own index is (urn, aspect_name, version); scans by aspect name need this one.
     "CREATE INDEX IF NOT EXISTS oncall_aspect_by_name ON metadata_aspect_v2 (aspect_name, version)",
 ]
+
+
+_RUN = "NEW.aspect_name = 'assertionRunEvent' AND NEW.version > 0"
+_RUN_LATEST = """
+  INSERT INTO oncall_run (urn, ts, version, result)
+    SELECT urn, json_extract(metadata, '$.timestampMillis') AS ts, version,
+           json_extract(metadata, '$.result.type')
+    FROM metadata_aspect_v2 WHERE urn = {row}.urn AND aspect_name = 'assertionRunEvent' AND version > 0
+    ORDER BY ts IS NULL, ts DESC, version DESC LIMIT 1;
+"""
+# The newer of the stored run and NEW: a later timestamp, or the same one written later (NULLs last).
+_RUN_UPSERT = """
+  INSERT INTO oncall_run (urn, ts, version, result) VALUES (NEW.urn,
+      json_extract(NEW.metadata, '$.timestampMillis'), NEW.version,
+      json_extract(NEW.metadata, '$.result.type'))
+    ON CONFLICT (urn) DO UPDATE SET ts = excluded.ts, version = excluded.version, result = excluded.result
+    WHERE (excluded.ts IS NOT NULL AND (oncall_run.ts IS NULL OR excluded.ts > oncall_run.ts))
+       OR (excluded.ts IS oncall_run.ts AND excluded.version > oncall_run.version);
+"""
+
+
+def _run_triggers() -> list[str]:
+    recompute = "DELETE FROM oncall_run WHERE urn = {row}.urn;" + _RUN_LATEST
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS oncall_run_after_insert AFTER INSERT ON metadata_aspect_v2 "
+        f"WHEN {_RUN} BEGIN {_RUN_UPSERT} END",
+        f"CREATE TRIGGER IF NOT EXISTS oncall_run_after_update AFTER UPDATE OF metadata ON "
+        f"metadata_aspect_v2 WHEN {_RUN} BEGIN {recompute.format(row='NEW')} END",
+        "CREATE TRIGGER IF NOT EXISTS oncall_run_after_delete AFTER DELETE ON metadata_aspect_v2 "
+        "WHEN OLD.aspect_name = 'assertionRunEvent' AND OLD.version > 0 "
+        f"BEGIN {recompute.format(row='OLD')} END",
+    ]
 
 
 def _triggers() -> list[str]:
@@ -143,13 +183,26 @@ def _triggers() -> list[str]:
         "DELETE FROM oncall_edge WHERE urn = OLD.urn AND aspect = OLD.aspect_name; "
         "DELETE FROM oncall_text WHERE urn = OLD.urn AND aspect = OLD.aspect_name; "
         "UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END",
+        *_run_triggers(),
     ]
+
+
+_BACKFILL_RUNS = """
+INSERT INTO oncall_run (urn, ts, version, result)
+SELECT urn, ts, version, result FROM (
+  SELECT urn, version, json_extract(metadata, '$.timestampMillis') AS ts,
+         json_extract(metadata, '$.result.type') AS result,
+         ROW_NUMBER() OVER (PARTITION BY urn ORDER BY json_extract(metadata, '$.timestampMillis') IS NULL,
+                            json_extract(metadata, '$.timestampMillis') DESC, version DESC) AS rn
+  FROM metadata_aspect_v2 WHERE aspect_name = 'assertionRunEvent' AND version > 0
+) WHERE rn = 1
+"""
 
 
 def is_installed(conn: sqlite3.Connection) -> bool:
     """True if this file carries the current read model (tables, triggers and version)."""
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'oncall_%'")}
-    if not {"oncall_meta", "oncall_edge", "oncall_text", "oncall_after_insert"} <= names:
+    if not {"oncall_meta", "oncall_edge", "oncall_text", "oncall_run", "oncall_after_insert"} <= names:
         return False
     row = conn.execute("SELECT value FROM oncall_meta WHERE key = 'model_version'").fetchone()
     return row is not None and row[0] == MODEL_VERSION
@@ -164,8 +217,11 @@ def install(conn: sqlite3.Connection) -> None:
         conn.execute("DROP TRIGGER IF EXISTS oncall_after_insert")
         conn.execute("DROP TRIGGER IF EXISTS oncall_after_update")
         conn.execute("DROP TRIGGER IF EXISTS oncall_after_delete")
+        for name in ("insert", "update", "delete"):
+            conn.execute(f"DROP TRIGGER IF EXISTS oncall_run_after_{name}")
         conn.execute("DROP TABLE IF EXISTS oncall_edge")
         conn.execute("DROP TABLE IF EXISTS oncall_text")
+        conn.execute("DROP TABLE IF EXISTS oncall_run")
         for ddl in _DDL:
             conn.execute(ddl)
         conn.execute("INSERT OR IGNORE INTO oncall_meta (key, value) VALUES ('generation', '0')")
@@ -173,6 +229,7 @@ def install(conn: sqlite3.Connection) -> None:
             conn.execute(trigger)
         # Re-fire the update trigger on every current row: one definition of the model, no drift.
         conn.execute("UPDATE metadata_aspect_v2 SET metadata = metadata WHERE version = 0")
+        conn.execute(_BACKFILL_RUNS)
         conn.execute(
             "INSERT OR REPLACE INTO oncall_meta (key, value) VALUES ('model_version', ?)", (MODEL_VERSION,)
         )

@@ -16,6 +16,7 @@ import contextvars
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from oncall.catalog.graph import LineageGraph
 from oncall.catalog.types import (
     Assertion,
     Entity,
@@ -81,6 +82,11 @@ class Catalog(Protocol):
         """The entity page of `urn`; raises `NotFoundError` if it does not exist."""
         ...
 
+    def get_many(self, urns: Sequence[str]) -> dict[str, Entity]:
+        """`get` of many URNs in a bounded number of reads, keyed by the URN given; unknown URNs are
+        left out (a malformed one raises `InvalidUrnError`)."""
+        ...
+
     def exists(self, urn: str) -> bool:
         """True if the entity exists in the catalog."""
         ...
@@ -95,6 +101,12 @@ class Catalog(Protocol):
         """
         ...
 
+    def lineage_graph(self, urns: Sequence[str], *, direction: Direction = "upstream") -> LineageGraph:
+        """Everything `lineage(u, direction=direction)` reaches for every `u` in `urns`, with the edges,
+        read in one pass over their union (not one walk per URN); `NotFoundError` for an unknown URN.
+        `LineageGraph.reach(u)` then gives the URNs `lineage(u)` lists."""
+        ...
+
     def twin(self, urn: str, instance: str | None) -> str | None:
         """The same dataset (or chart/dashboard) in another platform instance (None: the one without an
         instance), if it exists. The entity's own instance comes from its `dataPlatformInstance`."""
@@ -102,6 +114,20 @@ class Catalog(Protocol):
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
         """Assertions on a dataset, each with up to `history` runs, newest first by timestamp."""
+        ...
+
+    def assertions_many(
+        self, dataset_urns: Sequence[str], *, history: int = 20
+    ) -> dict[str, list[Assertion]]:
+        """`assertions(u, history=history)` of every URN (keyed by the URN given), read in bulk."""
+        ...
+
+    def failing_assertions(self, instance: str | None = None) -> dict[str, list[str]]:
+        """Every assertion of the catalog whose latest run is a FAILURE, in one query where the backend
+        allows: the dataset node it is filed under (as `assertions` and `list_urns("dataset",
+        instance)` name it; datasets `list_urns` does not list are left out) -> those assertions' URNs,
+        sorted. The latest run is the one `assertions` puts first. It may also name the copy of a dbt
+        `relationships` test on the model it references, which `assertions` leaves out."""
         ...
 
     def incidents(self, urn: str, *, state: Literal["ACTIVE", "RESOLVED"] | None = None) -> list[Incident]:

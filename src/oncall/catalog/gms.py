@@ -12,11 +12,14 @@ other HTTP or GraphQL error -> `CatalogError` naming the status and the server's
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib.resources
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -25,6 +28,7 @@ from oncall.catalog import assertion_info
 from oncall.catalog import run_events as feed
 from oncall.catalog._telemetry import telemetry_off
 from oncall.catalog.base import Direction, record_query
+from oncall.catalog.graph import LineageGraph
 from oncall.catalog.search import SearchRow, rank, tokens
 from oncall.catalog.siblings import merge_entities, representative
 from oncall.catalog.types import (
@@ -56,6 +60,12 @@ _SEARCHED = ("dataset", "chart", "dashboard")
 _TYPE_OF = {v: k for k, v in _TYPES.items()}
 _PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 _PAGE = 1000
+_ENTITIES_BATCH = 100
+"""URNs per `entities(urns:)` request for pages."""
+_ASSERTIONS_BATCH = 50
+"""Datasets per `entities(urns:)` request for assertions with their run history."""
+_PARALLEL = 4
+"""Requests in flight at once when a read is split into independent requests."""
 _FIRST_POLL_S = 0.05
 _MAX_POLL_S = 1.0
 
@@ -170,6 +180,16 @@ class GmsCatalog:
             raise CatalogError(f"DataHub GMS rejected GraphQL {name}: {messages}")
         return payload.get("data") or {}
 
+    def _parallel(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """Run independent reads side by side (at most `_PARALLEL` at once), results in order: one
+        round trip's wait instead of one per call. Each runs in a copy of this context, so query
+        tracing sees them."""
+        if len(calls) <= 1:
+            return [call() for call in calls]
+        with ThreadPoolExecutor(max_workers=min(_PARALLEL, len(calls))) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
+            return [f.result() for f in futures]
+
     def _sdk(self) -> Any:
         """The SDK client for writes and full-aspect reads (created on first use; checks /config)."""
         if self._graph is None:
@@ -223,27 +243,31 @@ class GmsCatalog:
 
     def get(self, urn: str) -> Entity:
         """The entity page of `urn` (NotFoundError if unknown); a sibling group reads as one entity."""
-        parse_urn(urn)
-        data = self._graphql("get_entity", {"urn": urn}).get("entity")
-        if not _present(data):
+        found = self.get_many([urn]).get(urn)
+        if found is None:
             raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
-        assert data is not None
-        flags = _flags(data)
-        rep = _rep(flags)
-        pages = {urn: data} | {
-            s["urn"]: s for s in ((data.get("siblings") or {}).get("siblings") or []) if _present(s)
-        }
-        ordered = sorted(pages, key=lambda m: (m != rep, m))
-        entities = [_entity_page(pages[m]) for m in ordered]
-        merged = merge_entities(entities[0].model_copy(update={"urn": rep}), entities[1:])
-        reps = _reps_of(_relationship_entities(data, "inputs") + _relationship_entities(data, "outputs"))
-        return merged.model_copy(
-            update={
-                "siblings": sorted(m for m in flags if m != rep),
-                "inputs": list(dict.fromkeys(reps.get(u, u) for u in merged.inputs)),
-                "outputs": list(dict.fromkeys(reps.get(u, u) for u in merged.outputs)),
-            }
-        )
+        return found
+
+    def get_many(self, urns: Sequence[str]) -> dict[str, Entity]:
+        """`entities(urns:)` in batches of 100, sent side by side; unknown URNs are left out."""
+        wanted = list(dict.fromkeys(urns))
+        for urn in wanted:
+            parse_urn(urn)
+        batches = [wanted[i : i + _ENTITIES_BATCH] for i in range(0, len(wanted), _ENTITIES_BATCH)]
+        pages = self._parallel([functools.partial(self._entities, "get_entities", b, {}) for b in batches])
+        found = {}
+        for batch, datas in zip(batches, pages, strict=True):
+            for urn, data in zip(batch, datas, strict=True):
+                if _present(data):
+                    assert data is not None
+                    found[urn] = _group_entity(data)
+        return found
+
+    def _entities(self, name: str, urns: list[str], variables: dict[str, Any]) -> list[dict[str, Any] | None]:
+        """One `entities(urns:)` document: the server's answer for each URN, in order."""
+        data = self._graphql(name, {"urns": urns, **variables}).get("entities") or []
+        by_urn = {d["urn"]: d for d in data if d and d.get("urn")}
+        return [by_urn.get(u) for u in urns]
 
     def search(
         self,
@@ -265,16 +289,23 @@ class GmsCatalog:
             return []
         wanted = _check_types(types)
         candidates: dict[str, tuple[EntityRef, list[SearchRow]]] = {}
-        # One server query per content word (at most 4): the union does not depend on whether the
-        # server ANDs or ORs the words of one query; ranking then happens here.
-        for words in [[w] for w in query.words[:4]] or [["*"]]:
-            variables: dict[str, Any] = {
-                "query": " ".join(words),
-                "types": [_TYPES[t] for t in wanted],
-                "count": min(max(limit * 3, 30), 200),
-                "orFilters": _instance_filter(instance),
-            }
-            data = self._graphql("search_entities", variables)["searchAcrossEntities"] or {}
+        # One server query per content word (at most 4, sent side by side): the union does not depend
+        # on whether the server ANDs or ORs the words of one query; ranking then happens here.
+        calls = [
+            functools.partial(
+                self._graphql,
+                "search_entities",
+                {
+                    "query": " ".join(words),
+                    "types": [_TYPES[t] for t in wanted],
+                    "count": min(max(limit * 3, 30), 200),
+                    "orFilters": _instance_filter(instance),
+                },
+            )
+            for words in [[w] for w in query.words[:4]] or [["*"]]
+        ]
+        for answer in self._parallel(calls):
+            data = answer["searchAcrossEntities"] or {}
             for result in data.get("searchResults") or []:
                 entity = result["entity"]
                 if _TYPE_OF.get(entity.get("type", "")) is None or (entity.get("status") or {}).get(
@@ -312,14 +343,56 @@ class GmsCatalog:
         reps: dict[str, str] = dict.fromkeys([start.urn, *start.siblings], start.urn)
         reps |= _reps_of([r.get("entity") or {} for r in results])
         nodes: dict[str, LineageNode] = {}
+        own: dict[str, EntityRef] = {}
         for result in results:
             node = _lineage_node(start.urn, result, reps)
             if node is None or node.ref.urn == start.urn or (hops is not None and node.hops > hops):
                 continue
+            mine = node.ref.urn == result["entity"]["urn"]
+            if mine:
+                own[node.ref.urn] = node.ref
             known = nodes.get(node.ref.urn)
-            if known is None or (node.hops, node.ref.urn != result["entity"]["urn"]) < (known.hops, False):
+            if known is None or (node.hops, not mine) < (known.hops, False):
                 nodes[node.ref.urn] = node
-        return sorted(nodes.values(), key=lambda n: (n.hops, n.ref.urn))
+        # A merged node is named as its representative names itself, whichever member was nearer.
+        merged = [n.model_copy(update={"ref": own.get(n.ref.urn, n.ref)}) for n in nodes.values()]
+        return sorted(merged, key=lambda n: (n.hops, n.ref.urn))
+
+    def lineage_graph(self, urns: Sequence[str], *, direction: Direction = "upstream") -> LineageGraph:
+        """The starts' pages in one request, then one `scrollAcrossLineage` per sibling-group member,
+        sent side by side; the graph is the union of the returned paths, collapsed onto groups (every
+        node `lineage` lists for a start lies on one of its paths)."""
+        if direction not in ("upstream", "downstream"):
+            raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+        wanted = list(dict.fromkeys(urns))
+        starts = self.get_many(wanted)
+        for urn in wanted:
+            if urn not in starts:
+                raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        nodes = {e.urn: e for e in starts.values()}
+        members = {m: node for node, e in nodes.items() for m in [node, *e.siblings]}
+        scrolls = self._parallel(
+            [functools.partial(self._scroll_lineage, m, direction, ["1", "2", "3+"]) for m in members]
+        )
+        graph = LineageGraph(direction=direction, starts={u: starts[u].urn for u in wanted})
+        reps = dict(members)
+        for results in scrolls:
+            reps |= _reps_of([r.get("entity") or {} for r in results])
+        edges: dict[str, dict[str, None]] = {node: {} for node in nodes}
+        for start, results in zip(members.values(), scrolls, strict=True):
+            for result in results:
+                node = _lineage_node(start, result, reps)
+                if node is None:
+                    continue
+                own = result["entity"]["urn"] == node.ref.urn
+                if node.ref.urn != start and (own or node.ref.urn not in graph.refs):
+                    graph.refs[node.ref.urn] = node.ref
+                for path in _collapsed_paths(start, result, reps):
+                    for near, far in itertools.pairwise(path):
+                        edges.setdefault(near, {})[far] = None
+                        edges.setdefault(far, {})
+        graph.edges = {node: list(far) for node, far in edges.items()}
+        return graph
 
     def _scroll_lineage(self, urn: str, direction: str, degrees: list[str]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
@@ -341,15 +414,32 @@ class GmsCatalog:
     def twin(self, urn: str, instance: str | None) -> str | None:
         """The same table/chart/dashboard in `instance` (None: no instance), if the server has it."""
         parse_urn(urn)
-        data = self._graphql("get_entity", {"urn": urn}).get("entity")
+        (data,) = self._entities("get_entities", [urn], {})
         current = _ref(data).instance if data and _present(data) else None
         other = in_instance(urn, instance, current=current)
         return other if other is not None and self.exists(other) else None
 
     def assertions(self, dataset_urn: str, *, history: int = 20) -> list[Assertion]:
         """Assertions on a node (the dataset and its siblings) with their newest `history` runs."""
-        data = self._graphql("dataset_assertions", {"urn": dataset_urn, "history": max(history, 1)})
-        dataset = data.get("dataset") or {}
+        return self.assertions_many([dataset_urn], history=history)[dataset_urn]
+
+    def assertions_many(
+        self, dataset_urns: Sequence[str], *, history: int = 20
+    ) -> dict[str, list[Assertion]]:
+        """`entities(urns:)` with assertions and runs, 50 datasets a request, sent side by side."""
+        wanted = list(dict.fromkeys(dataset_urns))
+        batches = [wanted[i : i + _ASSERTIONS_BATCH] for i in range(0, len(wanted), _ASSERTIONS_BATCH)]
+        variables = {"history": max(history, 1)}
+        answers = self._parallel(
+            [functools.partial(self._entities, "datasets_assertions", b, variables) for b in batches]
+        )
+        out: dict[str, list[Assertion]] = {}
+        for batch, datas in zip(batches, answers, strict=True):
+            for urn, data in zip(batch, datas, strict=True):
+                out[urn] = self._node_assertions(data or {}, history)
+        return out
+
+    def _node_assertions(self, dataset: dict[str, Any], history: int) -> list[Assertion]:
         if not dataset:
             return []
         rep = _rep(_flags(dataset))
@@ -370,6 +460,33 @@ class GmsCatalog:
                 )
         resolved = assertion_info.resolve_references(sorted(found.values(), key=lambda x: x.urn), self._named)
         return assertion_info.mark_stale(resolved)
+
+    def failing_assertions(self, instance: str | None = None) -> dict[str, list[str]]:
+        """A scroll over the datasets (of `instance`) with each assertion's latest completed result:
+        one request per 1000 datasets. DataHub's `hasFailingAssertions` index flag is not used: its
+        hook skips CUSTOM assertions (dbt tests, Snowflake DMFs) and keeps the last *written* result."""
+        found: dict[str, list[str]] = {}
+        scroll: str | None = None
+        while True:
+            variables = {"scrollId": scroll, "count": _PAGE, "orFilters": _instance_filter(instance)}
+            data = self._graphql("scroll_latest_results", variables)["scrollAcrossEntities"] or {}
+            for result in data.get("searchResults") or []:
+                entity = result["entity"]
+                got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
+                if _rep(_flags(entity)) != entity["urn"] or (instance is not None and got != instance):
+                    continue  # a group is listed once, as its representative (as list_urns does)
+                members = [entity, *((entity.get("siblings") or {}).get("siblings") or [])]
+                failing = sorted(
+                    a["urn"]
+                    for member in members
+                    for a in ((member or {}).get("assertions") or {}).get("assertions") or []
+                    if _latest_result(a) == "FAILURE"
+                )
+                if failing:
+                    found[entity["urn"]] = failing
+            scroll = data.get("nextScrollId")
+            if not scroll:
+                return dict(sorted(found.items()))
 
     def _named(self, near: str, name: str) -> str | None:
         """The node of the dataset called `name` next to `near` (same platform, env and schema), else
@@ -818,16 +935,7 @@ def _lineage_node(start: str, result: dict[str, Any], reps: dict[str, str]) -> L
         return None
     urn = entity["urn"]
     rep = reps.get(urn, urn)
-    paths = [[e["urn"] for e in p.get("path") or [] if e] for p in result.get("paths") or [] if p]
-    paths = [p for p in paths if p] or [[start, urn]]
-    collapsed = []
-    for path in paths:
-        steps = [start]
-        for step in [reps.get(u, u) for u in path] + [rep]:
-            if step != steps[-1]:
-                steps.append(step)
-        collapsed.append(steps)
-    best = min(collapsed, key=len)
+    best = min(_collapsed_paths(start, result, reps), key=len)
     ref = _ref(entity).model_copy(
         update={"urn": rep, "siblings": sorted(u for u, r in reps.items() if r == rep and u != rep)}
     )
@@ -903,3 +1011,45 @@ def _incident(i: dict[str, Any]) -> Incident:
         created_ms=(i.get("created") or {}).get("time"),
         created_by=(i.get("created") or {}).get("actor"),
     )
+
+
+def _group_entity(data: dict[str, Any]) -> Entity:
+    """A server entity and its sibling pages as the one node of their group."""
+    flags = _flags(data)
+    rep = _rep(flags)
+    pages = {data["urn"]: data} | {
+        s["urn"]: s for s in ((data.get("siblings") or {}).get("siblings") or []) if _present(s)
+    }
+    ordered = sorted(pages, key=lambda m: (m != rep, m))
+    entities = [_entity_page(pages[m]) for m in ordered]
+    merged = merge_entities(entities[0].model_copy(update={"urn": rep}), entities[1:])
+    reps = _reps_of(_relationship_entities(data, "inputs") + _relationship_entities(data, "outputs"))
+    return merged.model_copy(
+        update={
+            "siblings": sorted(m for m in flags if m != rep),
+            "inputs": list(dict.fromkeys(reps.get(u, u) for u in merged.inputs)),
+            "outputs": list(dict.fromkeys(reps.get(u, u) for u in merged.outputs)),
+        }
+    )
+
+
+def _latest_result(assertion: dict[str, Any]) -> str | None:
+    """The result type of an assertion's newest run among those the server returned."""
+    events = (assertion.get("runEvents") or {}).get("runEvents") or []
+    newest = max(events, key=lambda e: e.get("timestampMillis") or 0, default=None)
+    return ((newest or {}).get("result") or {}).get("type")
+
+
+def _collapsed_paths(start: str, result: dict[str, Any], reps: dict[str, str]) -> list[list[str]]:
+    """Every path of a lineage result from `start`, with members mapped onto their groups."""
+    entity = result.get("entity") or {}
+    urn = entity.get("urn", "")
+    paths = [[e["urn"] for e in p.get("path") or [] if e] for p in result.get("paths") or [] if p]
+    out = []
+    for path in [p for p in paths if p] or [[start, urn]]:
+        steps = [start]
+        for step in [reps.get(u, u) for u in path] + [reps.get(urn, urn)]:
+            if step != steps[-1]:
+                steps.append(step)
+        out.append(steps)
+    return out

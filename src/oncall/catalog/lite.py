@@ -32,6 +32,7 @@ from typing import Any, Literal, TypeVar
 from oncall.catalog import _readmodel, assertion_info
 from oncall.catalog import run_events as feed
 from oncall.catalog.base import Direction, record_query
+from oncall.catalog.graph import LineageGraph
 from oncall.catalog.search import SearchRow, rank, tokens
 from oncall.catalog.siblings import merge_entities, representative
 from oncall.catalog.types import (
@@ -86,6 +87,12 @@ def _like_escape(text: str) -> str:
 
 def _placeholders(n: int) -> str:
     return ",".join("?" * n)
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """Batches small enough for one `IN (...)` list."""
+    for i in range(0, len(items), _BATCH):
+        yield items[i : i + _BATCH]
 
 
 class _Groups:
@@ -260,8 +267,8 @@ class LiteCatalog:
         with self._errors("read"):
             return self._reader().execute(sql, params).fetchall()
 
-    def _memoized(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """`compute()` once per read-model generation: any write to the file (by anyone) starts afresh."""
+    def _generation(self) -> str | None:
+        """The read model's generation, after dropping the memo if the file changed since."""
         with self._errors("read"):
             row = self._reader().execute("SELECT value FROM oncall_meta WHERE key = 'generation'").fetchone()
         generation = row[0] if row else None
@@ -269,6 +276,12 @@ class LiteCatalog:
             if generation is None or generation != self._memo_generation:
                 self._memo.clear()
                 self._memo_generation = generation
+        return generation
+
+    def _memoized(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per read-model generation: any write to the file (by anyone) starts afresh."""
+        generation = self._generation()
+        with self._memo_lock:
             if key in self._memo:
                 return self._memo[key]
         value = compute()
@@ -277,13 +290,23 @@ class LiteCatalog:
                 self._memo[key] = value
         return value
 
-    # ----------------------------------------------------------------------------- reads
+    def _memoized_many(
+        self, kind: tuple[Any, ...], keys: Sequence[str], compute: Callable[[list[str]], dict[str, T]]
+    ) -> dict[str, T]:
+        """`_memoized` for many keys at once: `compute(missing)` reads only those not remembered."""
+        generation = self._generation()
+        with self._memo_lock:
+            found = {k: self._memo[(*kind, k)] for k in keys if (*kind, k) in self._memo}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            computed = compute(missing)
+            with self._memo_lock:
+                if self._memo_generation == generation:
+                    self._memo.update({(*kind, k): v for k, v in computed.items()})
+            found.update(computed)
+        return found
 
-    def _aspects(self, urn: str) -> dict[str, Any]:
-        rows = self._query(
-            "SELECT aspect_name, metadata FROM metadata_aspect_v2 WHERE urn = ? AND version = 0", (urn,)
-        )
-        return {name: json.loads(meta) for name, meta in rows}
+    # ----------------------------------------------------------------------------- reads
 
     def exists(self, urn: str) -> bool:
         """True if `urn` has any current aspect and is not soft-deleted."""
@@ -306,15 +329,31 @@ class LiteCatalog:
 
     def get(self, urn: str) -> Entity:
         """The entity page of `urn` (NotFoundError if unknown); a sibling group reads as one entity."""
-        parse_urn(urn)
-        return self._memoized(("get", urn), lambda: self._get(urn))
-
-    def _get(self, urn: str) -> Entity:
-        groups = self._groups()
-        members = groups.members(urn)
-        pages = {m: page for m in members if (page := self._entity(m)) is not None}
-        if not pages:
+        found = self.get_many([urn]).get(urn)
+        if found is None:
             raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        return found
+
+    def get_many(self, urns: Sequence[str]) -> dict[str, Entity]:
+        """`get` of many URNs with a few queries per batch of 500; unknown URNs are left out."""
+        wanted = list(dict.fromkeys(urns))
+        for urn in wanted:
+            parse_urn(urn)
+        found = self._memoized_many(("get",), wanted, self._get_many)
+        return {u: e for u in wanted if (e := found[u]) is not None}
+
+    def _get_many(self, urns: list[str]) -> dict[str, Entity | None]:
+        groups = self._groups()
+        members = {u: groups.members(u) for u in urns}
+        pages = self._pages(sorted({m for ms in members.values() for m in ms}))
+        out: dict[str, Entity | None] = {}
+        for urn, ms in members.items():
+            have = {m: pages[m] for m in ms if m in pages}
+            out[urn] = self._merged(urn, ms, have, groups) if have else None
+        return out
+
+    def _merged(self, urn: str, members: list[str], pages: dict[str, Entity], groups: _Groups) -> Entity:
+        """The sibling group of `urn` as one entity: the representative's page with the others' merged."""
         rep = groups.rep(urn)
         ordered = sorted(pages, key=lambda m: (m != rep, m))
         base = pages[ordered[0]].model_copy(update={"urn": rep})
@@ -327,13 +366,39 @@ class LiteCatalog:
             }
         )
 
-    def _entity(self, urn: str) -> Entity | None:
-        """The page of one URN as stored (None if it is absent or soft-deleted)."""
+    def _pages(self, urns: Sequence[str]) -> dict[str, Entity]:
+        """The pages of these URNs as stored (absent and soft-deleted ones left out), in bulk."""
+        aspects: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(urns):
+            rows = self._query(
+                "SELECT urn, aspect_name, metadata FROM metadata_aspect_v2 WHERE version = 0 "
+                f"AND urn IN ({_placeholders(len(chunk))})",
+                chunk,
+            )
+            for urn, name, meta in rows:
+                aspects.setdefault(urn, {})[name] = json.loads(meta)
+        live = [u for u in urns if u in aspects and not (aspects[u].get("status") or {}).get("removed")]
+        incidents = self._active_incidents(live)
+        return {u: self._entity(u, aspects[u], incidents.get(u, [])) for u in live}
+
+    def _active_incidents(self, urns: Sequence[str]) -> dict[str, list[Incident]]:
+        """`incidents(u, state="ACTIVE")` of every URN, in bulk."""
+        out: dict[str, list[Incident]] = {}
+        for chunk in _chunks(urns):
+            rows = self._query(
+                "SELECT e.target, a.urn, a.metadata FROM oncall_edge e JOIN metadata_aspect_v2 a "
+                "ON a.urn = e.urn AND a.aspect_name = 'incidentInfo' AND a.version = 0 "
+                f"WHERE e.target IN ({_placeholders(len(chunk))}) AND e.kind = 'incident' "
+                "AND json_extract(a.metadata, '$.status.state') = 'ACTIVE'",
+                chunk,
+            )
+            for target, urn, meta in rows:
+                out.setdefault(target, []).append(_incident(urn, json.loads(meta)))
+        return {u: sorted(found, key=lambda i: (-(i.created_ms or 0), i.urn)) for u, found in out.items()}
+
+    def _entity(self, urn: str, aspects: dict[str, Any], incidents: list[Incident]) -> Entity:
+        """The page of one URN from its current aspects."""
         parts = parse_urn(urn)
-        aspects = self._aspects(urn)
-        status = aspects.get("status") or {}
-        if not aspects or status.get("removed"):
-            return None
         info: dict[str, Any] = next((aspects[a] for a in _INFO_ASPECTS if aspects.get(a)), {})
         editable: dict[str, Any] = next((aspects[a] for a in _EDITABLE_ASPECTS if aspects.get(a)), {})
         io = aspects.get("dataJobInputOutput") or {}
@@ -351,7 +416,7 @@ class LiteCatalog:
                 Link(url=e["url"], label=e.get("description") or e["url"])
                 for e in (aspects.get("institutionalMemory") or {}).get("elements", [])
             ],
-            incidents=self.incidents(urn, state="ACTIVE"),
+            incidents=incidents,
             inputs=_inputs(parts.entity_type, info)
             if parts.entity_type != "dataJob"
             else _job_io(io, "input"),
@@ -532,6 +597,34 @@ class LiteCatalog:
         ]
         return sorted(nodes, key=lambda n: (n.hops, n.ref.urn))
 
+    def lineage_graph(self, urns: Sequence[str], *, direction: Direction = "upstream") -> LineageGraph:
+        """One breadth-first walk from all of `urns` at once: each node's edges are read once, in
+        batches of 500 per level, whatever number of starts reach it."""
+        if direction not in ("upstream", "downstream"):
+            raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+        wanted = list(dict.fromkeys(urns))
+        for urn in wanted:
+            self._require(urn)
+        return self._memoized(
+            ("lineage_graph", tuple(sorted(wanted)), direction), lambda: self._graph(wanted, direction)
+        )
+
+    def _graph(self, urns: list[str], direction: Direction) -> LineageGraph:
+        groups = self._groups()
+        graph = LineageGraph(direction=direction, starts={u: groups.rep(u) for u in urns})
+        frontier = sorted(set(graph.starts.values()))
+        while frontier:
+            members = {m: rep for rep in frontier for m in groups.members(rep)}
+            found: dict[str, dict[str, None]] = {rep: {} for rep in frontier}
+            for src, dst in self._neighbours(sorted(members), direction):
+                near, far = members[src], groups.rep(dst)
+                if far != near:
+                    found[near][far] = None
+            graph.edges.update({rep: list(far) for rep, far in found.items()})
+            frontier = sorted({f for far in found.values() for f in far if f not in graph.edges})
+        graph.refs = self._refs(graph.edges, groups)
+        return graph
+
     def _neighbours(self, urns: list[str], direction: Direction) -> list[tuple[str, str]]:
         """(one of `urns`, its neighbour) pairs; a data job reads its inputs and `produces` its outputs."""
         near, far = ("urn", "target") if direction == "upstream" else ("target", "urn")
@@ -558,37 +651,61 @@ class LiteCatalog:
 
         Each is filed under the group's URN; see `oncall.catalog.assertion_info` for the mapping.
         """
-        return list(
-            self._memoized(
-                ("assertions", dataset_urn, history), lambda: self._read_assertions(dataset_urn, history)
-            )
-        )
+        return self.assertions_many([dataset_urn], history=history)[dataset_urn]
 
-    def _read_assertions(self, dataset_urn: str, history: int) -> list[Assertion]:
-        groups = self._groups()
-        members = groups.members(dataset_urn)
-        rows = self._query(
-            "SELECT a.urn, a.metadata, json_extract(p.metadata, '$.platform') FROM oncall_edge e "
-            "JOIN metadata_aspect_v2 a ON a.urn = e.urn AND a.aspect_name = 'assertionInfo' "
-            "AND a.version = 0 "
-            "LEFT JOIN metadata_aspect_v2 p ON p.urn = a.urn AND p.aspect_name = 'dataPlatformInstance' "
-            f"AND p.version = 0 WHERE e.target IN ({_placeholders(len(members))}) AND e.kind = 'asserts' "
-            "ORDER BY a.urn",
-            members,
+    def assertions_many(
+        self, dataset_urns: Sequence[str], *, history: int = 20
+    ) -> dict[str, list[Assertion]]:
+        """`assertions` of many nodes: one query per 500 members for the assertions, one per 500
+        assertions for their runs."""
+        wanted = list(dict.fromkeys(dataset_urns))
+        found = self._memoized_many(
+            ("assertions", history), wanted, lambda missing: self._read_assertions(missing, history)
         )
-        runs = self._runs([u for u, _m, _p in rows], history)
-        found = [
-            assertion_info.assertion(
-                u,
-                json.loads(meta),
-                runs.get(u, []),
-                dataset_urn=groups.rep(dataset_urn),
-                platform=_platform_id(platform),
-            )
-            for u, meta, platform in rows
-        ]
-        found = assertion_info.resolve_references(found, lambda a, name: self._named(a, name, groups))
-        return assertion_info.mark_stale(found)
+        return {u: list(found[u]) for u in wanted}
+
+    def _read_assertions(self, dataset_urns: list[str], history: int) -> dict[str, list[Assertion]]:
+        groups = self._groups()
+        members = {u: groups.members(u) for u in dataset_urns}
+        rows: dict[str, list[tuple[str, str, str | None]]] = {}
+        for chunk in _chunks(sorted({m for ms in members.values() for m in ms})):
+            for target, urn, meta, platform in self._query(
+                "SELECT e.target, a.urn, a.metadata, json_extract(p.metadata, '$.platform') "
+                "FROM oncall_edge e JOIN metadata_aspect_v2 a ON a.urn = e.urn "
+                "AND a.aspect_name = 'assertionInfo' AND a.version = 0 "
+                "LEFT JOIN metadata_aspect_v2 p ON p.urn = a.urn AND p.aspect_name = 'dataPlatformInstance' "
+                f"AND p.version = 0 WHERE e.target IN ({_placeholders(len(chunk))}) AND e.kind = 'asserts'",
+                chunk,
+            ):
+                rows.setdefault(target, []).append((urn, meta, platform))
+        runs = self._runs(sorted({r[0] for found in rows.values() for r in found}), history)
+        out: dict[str, list[Assertion]] = {}
+        for dataset_urn, ms in members.items():
+            node = groups.rep(dataset_urn)
+            found = [
+                assertion_info.assertion(
+                    u, json.loads(meta), runs.get(u, []), dataset_urn=node, platform=_platform_id(platform)
+                )
+                for u, meta, platform in sorted((r for m in ms for r in rows.get(m, [])), key=lambda r: r[0])
+            ]
+            found = assertion_info.resolve_references(found, lambda a, name: self._named(a, name, groups))
+            out[dataset_urn] = assertion_info.mark_stale(found)
+        return out
+
+    def failing_assertions(self, instance: str | None = None) -> dict[str, list[str]]:
+        """Assertions whose latest run fails, from the read model's latest-run table (one indexed query)."""
+        return dict(self._memoized(("failing", instance), lambda: self._failing(instance)))
+
+    def _failing(self, instance: str | None) -> dict[str, list[str]]:
+        groups = self._groups()
+        by_node: dict[str, set[str]] = {}
+        for target, urn in self._query(
+            "SELECT e.target, r.urn FROM oncall_run r JOIN oncall_edge e ON e.urn = r.urn "
+            "AND e.kind = 'asserts' WHERE r.result = 'FAILURE'"
+        ):
+            by_node.setdefault(groups.rep(target), set()).add(urn)
+        listed = self._listed("dataset", instance, among=sorted(by_node))
+        return {node: sorted(by_node[node]) for node in listed}
 
     def _named(self, near: str, name: str, groups: _Groups) -> str | None:
         """The dataset called `name` that an FK check on `near` refers to, as its group's URN."""
@@ -701,14 +818,25 @@ class LiteCatalog:
 
     def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
         """Every URN of a type (and instance), sorted."""
+        return self._listed(entity_type, instance)
+
+    def _listed(
+        self, entity_type: EntityType | None, instance: str | None, among: Sequence[str] | None = None
+    ) -> list[str]:
+        """`list_urns`, or the part of it among some URNs (one query per 500 of them)."""
         where, params = self._search_filters([entity_type] if entity_type else None, instance)
-        rows = self._query(
+        sql = (
             f"SELECT DISTINCT t.urn FROM oncall_text t WHERE t.field = 'name'{where} "
-            "AND t.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed') ORDER BY t.urn",
-            params,
+            "AND t.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed')"
         )
+        if among is None:
+            rows = self._query(sql + " ORDER BY t.urn", params)
+        else:
+            rows = []
+            for chunk in _chunks(among):
+                rows += self._query(f"{sql} AND t.urn IN ({_placeholders(len(chunk))})", [*params, *chunk])
         secondary = self._secondary_siblings()
-        return [r[0] for r in rows if r[0] not in secondary]
+        return sorted(r[0] for r in rows if r[0] not in secondary)
 
     def _secondary_siblings(self) -> set[str]:
         """Every sibling that is not its group's representative."""
