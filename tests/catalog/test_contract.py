@@ -521,6 +521,9 @@ def test_get_many_is_get_of_each(mp_catalog: Catalog) -> None:
     assert found[mp.MART_WH["orders"]].urn == mp.MART["orders"]
     with pytest.raises(InvalidUrnError):
         mp_catalog.get_many([mp.DASHBOARD, "not-an-urn"])
+    owners = mp_catalog.owners_many(urns)
+    assert owners == {u: [o.urn for o in found[u].owners] if u in found else [] for u in urns}
+    assert owners[mp.MART_WH["orders"]] and owners[ghost] == []
 
 
 def test_assertions_many_is_assertions_of_each(mp_catalog: Catalog) -> None:

@@ -87,6 +87,11 @@ class Catalog(Protocol):
         left out (a malformed one raises `InvalidUrnError`)."""
         ...
 
+    def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
+        """`[o.urn for o in get(u).owners]` of every URN (a sibling group's members' owners merged), read
+        in bulk without the rest of the pages; [] for an unknown URN."""
+        ...
+
     def exists(self, urn: str) -> bool:
         """True if the entity exists in the catalog."""
         ...

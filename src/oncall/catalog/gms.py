@@ -263,6 +263,11 @@ class GmsCatalog:
                     found[urn] = _group_entity(data)
         return found
 
+    def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
+        """The owners on the entity pages (`get_many`)."""
+        pages = self.get_many(urns)
+        return {u: [o.urn for o in pages[u].owners] if u in pages else [] for u in dict.fromkeys(urns)}
+
     def _entities(self, name: str, urns: list[str], variables: dict[str, Any]) -> list[dict[str, Any] | None]:
         """One `entities(urns:)` document: the server's answer for each URN, in order."""
         data = self._graphql(name, {"urns": urns, **variables}).get("entities") or []

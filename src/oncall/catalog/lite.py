@@ -352,6 +352,37 @@ class LiteCatalog:
             out[urn] = self._merged(urn, ms, have, groups) if have else None
         return out
 
+    def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
+        """Owners straight from the `ownership` aspects (SQLite unpacks the lists), one query per 500."""
+        wanted = list(dict.fromkeys(urns))
+        found = self._memoized_many(("owners",), wanted, self._owners)
+        return {u: list(found[u]) for u in wanted}
+
+    def _owners(self, urns: list[str]) -> dict[str, list[str]]:
+        groups = self._groups()
+        members = {u: groups.members(u) for u in urns}
+        owned: dict[str, list[str]] = {}
+        removed: set[str] = set()
+        for chunk in _chunks(sorted({m for ms in members.values() for m in ms})):
+            marks = _placeholders(len(chunk))
+            for urn, owner in self._query(
+                "SELECT a.urn, json_extract(o.value, '$.owner') FROM metadata_aspect_v2 a, "
+                "json_each(a.metadata, '$.owners') o WHERE a.aspect_name = 'ownership' AND a.version = 0 "
+                f"AND a.urn IN ({marks}) ORDER BY a.urn, o.key",
+                chunk,
+            ):
+                owned.setdefault(urn, []).append(owner)
+            rows = self._query(
+                f"SELECT urn FROM oncall_text WHERE field = 'removed' AND urn IN ({marks})", chunk
+            )
+            removed.update(r[0] for r in rows)
+        out = {}
+        for urn, ms in members.items():
+            rep = groups.rep(urn)
+            ordered = sorted((m for m in ms if m not in removed), key=lambda m: (m != rep, m))
+            out[urn] = list(dict.fromkeys(o for m in ordered for o in owned.get(m, [])))
+        return out
+
     def _merged(self, urn: str, members: list[str], pages: dict[str, Entity], groups: _Groups) -> Entity:
         """The sibling group of `urn` as one entity: the representative's page with the others' merged."""
         rep = groups.rep(urn)
@@ -441,8 +472,16 @@ class LiteCatalog:
     def _refs(self, urns: Iterable[str], groups: _Groups | None = None) -> dict[str, EntityRef]:
         """EntityRefs for many URNs with one query per batch (ghost URNs get names from the URN).
 
-        With `groups`, each ref lists the siblings merged into it."""
-        wanted = [u for u in dict.fromkeys(urns) if entity_type_of(u) in _ENTITY_TYPES]
+        With `groups`, each ref lists the siblings merged into it (those are remembered per generation).
+        """
+        if groups is None:
+            return {u: ref for u, ref in self._read_refs(urns, None).items() if ref is not None}
+        found = self._memoized_many(("ref",), list(dict.fromkeys(urns)), lambda m: self._read_refs(m, groups))
+        return {u: ref for u, ref in found.items() if ref is not None}
+
+    def _read_refs(self, urns: Iterable[str], groups: _Groups | None) -> dict[str, EntityRef | None]:
+        asked = list(dict.fromkeys(urns))
+        wanted = [u for u in asked if entity_type_of(u) in _ENTITY_TYPES]
         texts: dict[str, dict[str, str]] = {u: {} for u in wanted}
         for i in range(0, len(wanted), _BATCH):
             chunk = wanted[i : i + _BATCH]
@@ -453,7 +492,7 @@ class LiteCatalog:
             )
             for urn, field, text in rows:
                 texts[urn].setdefault(field, text)
-        refs = {}
+        refs: dict[str, EntityRef | None] = dict.fromkeys(asked)  # None: not an entity `lineage` lists
         for urn in wanted:
             try:
                 parts = parse_urn(urn)
@@ -582,7 +621,7 @@ class LiteCatalog:
         while frontier and (hops is None or depth < hops):
             depth += 1
             members = {m: rep for rep in frontier for m in groups.members(rep)}
-            pairs = self._neighbours(sorted(members), direction)
+            pairs = self._adjacent(sorted(members), direction)
             nxt: list[str] = []
             for src, dst in pairs:
                 near, far = members[src], groups.rep(dst)
@@ -616,7 +655,7 @@ class LiteCatalog:
         while frontier:
             members = {m: rep for rep in frontier for m in groups.members(rep)}
             found: dict[str, dict[str, None]] = {rep: {} for rep in frontier}
-            for src, dst in self._neighbours(sorted(members), direction):
+            for src, dst in self._adjacent(sorted(members), direction):
                 near, far = members[src], groups.rep(dst)
                 if far != near:
                     found[near][far] = None
@@ -624,6 +663,14 @@ class LiteCatalog:
             frontier = sorted({f for far in found.values() for f in far if f not in graph.edges})
         graph.refs = self._refs(graph.edges, groups)
         return graph
+
+    def _adjacent(self, urns: list[str], direction: Direction) -> list[tuple[str, str]]:
+        """`_neighbours`, each URN's read once per generation: later walks over the same part of the
+        graph (the Detective's, then the origin test's) cost no query."""
+        found = self._memoized_many(
+            ("adjacent", direction), urns, lambda missing: _by_source(self._neighbours(missing, direction))
+        )
+        return [(u, far) for u in sorted(urns) for far in found.get(u, ())]
 
     def _neighbours(self, urns: list[str], direction: Direction) -> list[tuple[str, str]]:
         """(one of `urns`, its neighbour) pairs; a data job reads its inputs and `produces` its outputs."""
@@ -818,7 +865,9 @@ class LiteCatalog:
 
     def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
         """Every URN of a type (and instance), sorted."""
-        return self._listed(entity_type, instance)
+        return list(
+            self._memoized(("list", entity_type, instance), lambda: self._listed(entity_type, instance))
+        )
 
     def _listed(
         self, entity_type: EntityType | None, instance: str | None, among: Sequence[str] | None = None
@@ -840,8 +889,12 @@ class LiteCatalog:
 
     def _secondary_siblings(self) -> set[str]:
         """Every sibling that is not its group's representative."""
-        groups = self._groups()
-        return {u for u in groups.grouped() if groups.rep(u) != u}
+
+        def secondary() -> set[str]:
+            groups = self._groups()
+            return {u for u in groups.grouped() if groups.rep(u) != u}
+
+        return self._memoized(("secondary",), secondary)
 
     def ping(self) -> dict[str, Any]:
         """Lite answers when its file opens and reads; reports the SDK version and size."""
@@ -1034,6 +1087,14 @@ class LiteCatalog:
 
 
 # --------------------------------------------------------------------------------- aspect mapping
+
+
+def _by_source(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(source, target) pairs (sorted) as source -> its targets."""
+    out: dict[str, list[str]] = {}
+    for src, dst in pairs:
+        out.setdefault(src, []).append(dst)
+    return out
 
 
 def _platform_id(platform_urn: str | None) -> str | None:
