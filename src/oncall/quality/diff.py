@@ -158,14 +158,22 @@ def diff_datasets(
             "baseline 'twin' needs a baseline instance: set baseline_instance (ONCALL_BASELINE), "
             "or use --baseline history"
         )
+    urns = _production_urns(catalog, dataset_urns, production_instance)
+    production = catalog.assertions_many(urns, history=_HISTORY)  # bulk: one read for all, not one each
+    twins: dict[str, str] = {}
+    if mode != "history" and baseline_instance:
+        for urn in urns:
+            twin = catalog.twin(urn, baseline_instance) if production[urn] else None
+            if twin is not None and twin != urn:
+                twins[urn] = twin
+    baselines = catalog.assertions_many(list(dict.fromkeys(twins.values())), history=1) if twins else {}
     entries: list[DiffEntry] = []
-    for urn in _production_urns(catalog, dataset_urns, production_instance):
-        prod = catalog.assertions(urn, history=_HISTORY)
+    for urn in urns:
+        prod = production[urn]
         if not prod:
             continue
-        twin = catalog.twin(urn, baseline_instance) if mode != "history" and baseline_instance else None
-        if twin is not None and twin != urn:
-            entries += diff_assertions(prod, catalog.assertions(twin, history=1), strict=mode == "twin")
+        if urn in twins:
+            entries += diff_assertions(prod, baselines[twins[urn]], strict=mode == "twin")
         elif mode == "twin":
             entries += diff_assertions(prod, [], strict=True)
         else:
