@@ -4,11 +4,11 @@ into root causes and origins (each with its lineage path)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from oncall.agents import detective, reality_checker
 from oncall.agents._runtime import RunContext
-from oncall.agents.root_cause import Analysis, analyse
+from oncall.agents.root_cause import Analysis, analyse, closure
 from oncall.catalog.base import Catalog
 from oncall.report.models import DiffEntry
 
@@ -32,27 +32,51 @@ async def investigate(
     return found, reality
 
 
-def _ancestors(catalog: Catalog, urns: Sequence[str]) -> dict[str, set[str]]:
-    """Full upstream lineage of each dataset (for the origin test)."""
-    return {urn: {n.ref.urn for n in catalog.lineage(urn, direction="upstream")} for urn in urns}
+def _ancestors(
+    catalog: Catalog, urns: Sequence[str], regressed: Sequence[str], fk_edges: Mapping[str, set[str]]
+) -> dict[str, set[str]]:
+    """Full upstream lineage of the regressed datasets the origin test can meet from `urns`: those, and
+    any other regressed dataset a failing FK check leads to from there. One walk per round, over all of
+    them at once (a round only when an FK check leads outside what was walked)."""
+    wanted, known = set(urns), set(regressed)
+    found: dict[str, set[str]] = {}
+    while wanted - set(found):
+        todo = sorted(wanted - set(found))
+        graph = catalog.lineage_graph(todo, direction="upstream")
+        found |= {urn: graph.reach(urn) for urn in todo}
+        seen = set(found).union(*found.values())
+        wanted |= {t for u in seen for t in fk_edges.get(u, ()) if t in known}
+    return found
 
 
 async def join(
     ctx: RunContext, found: detective.DetectiveReport, reality: reality_checker.RealityReport
 ) -> tuple[Analysis, list[DiffEntry]]:
-    """The analysis and the whole diff it used: the Reality-Checker's, plus the symptom itself and its
-    upstream datasets when they lie outside the production datasets it covered."""
+    """The analysis and the whole diff it used: the Reality-Checker's, plus the symptom's own assertions
+    and those of its upstream datasets that lie outside the production datasets it checked."""
     assert found.symptom is not None
     diff = list(reality.diff)
     covered = set(reality.covered)
-    scope = [found.symptom.urn] if found.symptom.type == "dataset" else []
-    scope += [n.ref.urn for n in found.upstream if n.ref.type == "dataset"]
-    extra = [u for u in dict.fromkeys(scope) if u not in covered]
+    diffed = {e.dataset_urn for e in diff}
+    symptom = [found.symptom.urn] if found.symptom.type == "dataset" else []
+    upstream = [n.ref.urn for n in found.upstream if n.ref.type == "dataset"]
+    extra = [u for u in symptom if u not in diffed] + [u for u in upstream if u not in covered]
     if extra:
         seen = {e.assertion_urn for e in diff}
-        diff += [e for e in await reality_checker.diff_scope(ctx, extra) if e.assertion_urn not in seen]
-    regressed = sorted({e.dataset_urn for e in diff if e.status == "regression"})
-    ancestors = await ctx.tool("coordinator", "upstream_of_regressed", _ancestors, ctx.catalog, regressed)
+        more = await reality_checker.diff_scope(ctx, list(dict.fromkeys(extra)))
+        diff += [e for e in more if e.assertion_urn not in seen]
+    # Only regressed datasets in the scope need their full upstream (the origin test); the others are
+    # reported elsewhere whatever lies above them.
+    regressions = [e for e in diff if e.status == "regression"]
+    regressed = sorted({e.dataset_urn for e in regressions})
+    in_scope = sorted(set(regressed) & set(closure(found.symptom.urn, found.upstream, diff)))
+    fk_edges: dict[str, set[str]] = {}
+    for e in regressions:
+        if e.referenced_dataset:
+            fk_edges.setdefault(e.dataset_urn, set()).add(e.referenced_dataset)
+    ancestors = await ctx.tool(
+        "coordinator", "upstream_of_regressed", _ancestors, ctx.catalog, in_scope, regressed, fk_edges
+    )
     return analyse(found.symptom.urn, found.upstream, diff, ancestors), diff
 
 

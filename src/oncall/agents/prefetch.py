@@ -29,9 +29,11 @@ async def warm_up(ctx: RunContext, text: str, symptom_urn: str | None) -> None:
             vectors_dir=ctx.config.vectors_dir,
         )
     )
-    listed = ctx.prefetch(ctx.catalog.list_urns, "dataset", ctx.config.production_instance)
+    ctx.prefetch(ctx.catalog.list_urns, "dataset", ctx.config.production_instance)
+    scan, *scan_args = reality_checker.failing_call(ctx)
+    failing = ctx.prefetch(scan, *scan_args)
     try:
-        urns = list(await listed.value())
+        urns = sorted(await failing.value())
     except Exception:
         urns = []
     if urns:

@@ -1,11 +1,14 @@
 """The Reality-Checker: what do the quality assertions say, production against its baseline?
 
-It runs while the Detective is still resolving the symptom, so it cannot wait for the scope: it diffs
+It runs while the Detective is still resolving the symptom, so it cannot wait for the scope: it checks
 every production dataset (those of the production instance, or every dataset when none is configured;
-that is also what lets the Coordinator report regressions *elsewhere*). The baseline is picked per
-dataset (`oncall.quality.diff.diff_datasets`): the twin in the baseline instance when there is one,
-else each assertion's own history. The diff is deterministic; a model, when configured, only narrates
-it, and its narration may not name an URN the diff does not contain.
+that is also what lets the Coordinator report regressions *elsewhere*). Only a check whose latest run
+fails can be a regression or already failing, so one catalog query finds every such assertion
+(`Catalog.failing_assertions`) and only their datasets are diffed, each whole; the Coordinator adds the
+symptom's own. The baseline is picked per dataset (`oncall.quality.diff.diff_datasets`): the twin in
+the baseline instance when there is one, else each assertion's own history. The diff is deterministic;
+a model, when configured, only narrates it, and its narration may not name an URN the diff does not
+contain.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ class RealityReport:
 
     diff: list[DiffEntry] = field(default_factory=list)
     covered: list[str] = field(default_factory=list)
-    """Production datasets the diff covered."""
+    """Production datasets checked: those absent from the diff have no assertion whose latest run fails
+    (so nothing there regressed or already failed)."""
     narrative: str = ""
 
 
@@ -83,15 +87,26 @@ def _against(diff: Sequence[DiffEntry]) -> str:
     return "the clean baseline where a twin exists, else its own last passing run"
 
 
-def narrate(diff: Sequence[DiffEntry]) -> str:
-    """The deterministic narration: counts by status, then each regression with its numbers."""
+def narrate(diff: Sequence[DiffEntry], checked: int | None = None) -> str:
+    """The deterministic narration: counts by status, then each regression with its numbers.
+
+    `checked`: how many production datasets were checked for failing runs (the diff holds only those
+    with one), when the diff came from that check.
+    """
     if not diff:
+        if checked:
+            return f"No assertion fails its latest run on the {checked} production datasets checked."
         return "No assertions found for the datasets in production; nothing to compare."
     counts = Counter(e.status for e in diff)
     against = _against(diff)
     datasets = len({e.dataset_urn for e in diff})
+    where = (
+        f"the {datasets} of {checked} production datasets with a failing latest run"
+        if checked is not None
+        else f"{datasets} production datasets"
+    )
     parts = [
-        f"Compared {len(diff)} assertions on {datasets} production datasets against {against}: "
+        f"Compared {len(diff)} assertions on {where} against {against}: "
         f"{counts['regression']} regressed, {counts['pre-existing']} already failing, "
         f"{counts['recovered']} recovered, {counts['unchanged']} unchanged."
     ]
@@ -110,12 +125,18 @@ def _num(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+def failing_call(ctx: RunContext) -> tuple[Any, ...]:
+    """The scan for failing assertions as (function, *args): shared with the prefetch, as `diff_call`."""
+    return (ctx.catalog.failing_assertions, ctx.config.production_instance)
+
+
 async def check(ctx: RunContext) -> RealityReport:
-    """Diff every production dataset and narrate the result."""
+    """Check every production dataset, diff those with a failing assertion and narrate the result."""
     ctx.emit("reality_checker", "agent_started", {"task": "diff the assertions, production vs baseline"})
     instance = ctx.config.production_instance
     urns = await ctx.tool("reality_checker", "list_datasets", ctx.catalog.list_urns, "dataset", instance)
-    diff = await diff_scope(ctx, urns)
+    failing = await ctx.tool("reality_checker", "failing_assertions", *failing_call(ctx))
+    diff = await diff_scope(ctx, sorted(failing))
     regressions = [e for e in diff if e.status == "regression"]
     ctx.emit(
         "reality_checker",
@@ -135,14 +156,14 @@ async def check(ctx: RunContext) -> RealityReport:
             ],
         },
     )
-    narrative = await narrate_with_model(ctx, diff)
+    narrative = await narrate_with_model(ctx, diff, checked=len(urns))
     ctx.emit("reality_checker", "agent_finished", {"regressions": len(regressions)})
     return RealityReport(diff=diff, covered=list(urns), narrative=narrative)
 
 
-async def narrate_with_model(ctx: RunContext, diff: Sequence[DiffEntry]) -> str:
+async def narrate_with_model(ctx: RunContext, diff: Sequence[DiffEntry], checked: int | None = None) -> str:
     """The model's narration when it passes the checks, else the deterministic one."""
-    fallback = narrate(diff)
+    fallback = narrate(diff, checked)
     known = {e.dataset_urn for e in diff} | {e.assertion_urn for e in diff}
 
     def only_known_urns(answer: Narration) -> None:

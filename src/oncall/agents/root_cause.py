@@ -22,7 +22,7 @@ from oncall.catalog.types import LineageNode
 from oncall.quality.models import BaselineKind
 from oncall.report.models import DiffEntry, RootCause
 
-__all__ = ["Analysis", "analyse", "baseline_kind", "confidence", "regressed_ancestors"]
+__all__ = ["Analysis", "analyse", "baseline_kind", "closure", "confidence", "regressed_ancestors"]
 
 
 class Analysis(BaseModel):
@@ -59,6 +59,14 @@ def _closure(
                 via_fk[ref] = entry.dataset_urn
                 grew = True
     return paths, via_fk
+
+
+def closure(
+    symptom_urn: str, upstream: Sequence[LineageNode], diff: Sequence[DiffEntry]
+) -> dict[str, list[str]]:
+    """Every URN in scope -> its path from the symptom: the upstream lineage, extended by the datasets
+    failing foreign-key checks reference (what `analyse` joins the diff with)."""
+    return _closure(symptom_urn, upstream, [e for e in diff if e.status == "regression"])[0]
 
 
 def regressed_ancestors(
