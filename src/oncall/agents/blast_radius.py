@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from oncall.catalog.base import Catalog
-from oncall.catalog.types import Entity, LineageNode
-from oncall.errors import NotFoundError
 from oncall.report.models import BlastRadiusEntry
 
 __all__ = ["blast_radius"]
@@ -18,24 +16,20 @@ _TYPE_ORDER = {"dataset": 0, "chart": 1, "dashboard": 2}
 def blast_radius(catalog: Catalog, origins: Sequence[str]) -> tuple[list[BlastRadiusEntry], dict[str, str]]:
     """Downstream closure of every origin, each entity once, with owners and the origins reaching it.
 
-    Returns the entries (datasets, then charts, then dashboards, by name) and each entry's name by URN.
+    One downstream walk from all origins at once (not one per origin), then every reached entity's
+    owners in bulk. Returns the entries (datasets, then charts, then dashboards, by name) and each
+    entry's name by URN.
     """
-    reached: dict[str, tuple[LineageNode, list[str]]] = {}
-    for origin in origins:
-        for node in catalog.lineage(origin, direction="downstream"):
-            entry = reached.setdefault(node.ref.urn, (node, []))
-            entry[1].append(origin)
+    if not origins:
+        return [], {}
+    graph = catalog.lineage_graph(origins, direction="downstream")
+    reached = graph.reached_by(origins)
+    owners = catalog.owners_many(list(reached))
     out: list[BlastRadiusEntry] = []
     names: dict[str, str] = {}
-    for urn, (node, via) in reached.items():
-        try:
-            entity: Entity | None = catalog.get(urn)
-        except NotFoundError:
-            entity = None
-        owners = [o.urn for o in entity.owners] if entity else []
-        names[urn] = node.ref.name
-        out.append(
-            BlastRadiusEntry(urn=urn, type=node.ref.type, name=node.ref.name, owners=owners, origins=via)
-        )
+    for urn, via in reached.items():
+        ref = graph.refs[urn]
+        names[urn] = ref.name
+        out.append(BlastRadiusEntry(urn=urn, type=ref.type, name=ref.name, owners=owners[urn], origins=via))
     out.sort(key=lambda b: (_TYPE_ORDER.get(b.type, 3), b.name, b.urn))
     return out, names
