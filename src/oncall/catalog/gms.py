@@ -368,7 +368,7 @@ class GmsCatalog:
         sent side by side; the graph is the union of the returned paths, collapsed onto groups (every
         node `lineage` lists for a start lies on one of its paths)."""
         if direction not in ("upstream", "downstream"):
-            raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+            raise UserError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
         wanted = list(dict.fromkeys(urns))
         starts = self.get_many(wanted)
         for urn in wanted:

@@ -640,7 +640,7 @@ class LiteCatalog:
         """One breadth-first walk from all of `urns` at once: each node's edges are read once, in
         batches of 500 per level, whatever number of starts reach it."""
         if direction not in ("upstream", "downstream"):
-            raise NotFoundError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+            raise UserError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
         wanted = list(dict.fromkeys(urns))
         for urn in wanted:
             self._require(urn)
