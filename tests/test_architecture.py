@@ -26,6 +26,7 @@ RANK = {
     "eval": 8,
     "web": 8,
     "mcp": 9,  # the MCP server reuses the console's run manager, history and security rules
+    "train": 9,  # the Detective's own model: pairs from the catalog and the eval scenarios, a LoRA
     "cli": 10,
 }
 

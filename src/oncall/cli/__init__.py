@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from oncall.cli import assertions, catalog, eval, incident, incidents, ingest, mcp, watch, web, world
+from oncall.cli import assertions, catalog, eval, incident, incidents, ingest, mcp, train, watch, web, world
 
 __all__ = ["main"]
 
@@ -31,5 +31,5 @@ def main() -> None:
     """
 
 
-for _module in (world, catalog, ingest, assertions, incident, watch, incidents, web, mcp, eval):
+for _module in (world, catalog, ingest, assertions, incident, watch, incidents, web, mcp, eval, train):
     _module.register(main)
