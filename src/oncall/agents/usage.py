@@ -17,7 +17,9 @@ __all__ = ["llm_usage", "load_models"]
 def load_models(config: Config, preset: str) -> ModelSet | None:
     """The run's models, or None when no role can have one (plain offline: skip loading the model stack,
     which takes seconds to import and is not needed)."""
-    if preset == "offline" and not config.llm and not config.llm_models and not config.llm_base_url:
+    if preset == "offline" and not (
+        config.llm or config.llm_models or config.llm_base_url or config.llm_detective_lora
+    ):
         return None
     from oncall.llm import load_models as load
 

@@ -93,34 +93,72 @@ _SERVERS: dict[int, _Running] = {}
 _LOCK = threading.Lock()
 
 
-def ensure_server(config: Config, *, say: Say | None = None) -> LocalServer:
+def ensure_server(
+    config: Config,
+    *,
+    say: Say | None = None,
+    model_path: str | Path | None = None,
+    lora_path: str | Path | None = None,
+) -> LocalServer:
     """The local server on `config.llm_local_port`: reused when one answers there, else started.
 
+    A role's own model file or LoRA adapter (`model_path`, `lora_path`) gets a server of its own on the
+    next port (`llm_local_port + 1`), reused only while it serves that same model and adapter.
+
     Raises:
-        ConfigError: the port is taken by something that is not an OpenAI-compatible server, the
-            server package or the model file is missing.
+        ConfigError: the port is taken by something that is not an OpenAI-compatible server (or, for a
+            role's own server, one serving something else), the server package, the model file or the
+            adapter is missing.
         LLMError: the server process exited or did not answer in time (with its last stderr lines).
     """
-    port = config.llm_local_port
+    own = model_path is not None or lora_path is not None
+    port = config.llm_local_port + (1 if own else 0)
     with _LOCK:
         running = _SERVERS.get(port)
         if running and (running.process is None or running.process.poll() is None):
             return running.server
+        model = _model_file(config, model_path) if own else None
+        lora = _lora_file(lora_path) if lora_path is not None else None
         served = _served_model(port)
-        if served is not None:
+        if served is not None and (not own or served == _alias(model, lora)):
             server = LocalServer(f"http://{_HOST}:{port}/v1", served, None, 0.0, started=False)
             _SERVERS[port] = _Running(server, None, None)
             return server
-        if _port_taken(port):
+        if served is not None or _port_taken(port):
+            what = f"a server of {served}" if served else "something that is not an OpenAI-compatible server"
             raise ConfigError(
-                f"port {port} on {_HOST} is busy with something that is not an OpenAI-compatible model "
-                "server; set llm_local_port (ONCALL_LLM_LOCAL_PORT) to a free port"
+                f"port {port} on {_HOST} is busy with {what}; set llm_local_port (ONCALL_LLM_LOCAL_PORT) "
+                f"so that ports {config.llm_local_port} and {config.llm_local_port + 1} are free"
             )
         _require_server_package()
-        model_path = find_model_file(config)
-        running = _start(port, model_path, say)
+        running = _start(port, model or find_model_file(config), say, lora=lora)
         _SERVERS[port] = running
         return running.server
+
+
+def _model_file(config: Config, model_path: str | Path | None) -> Path:
+    if model_path is None:
+        return find_model_file(config)
+    path = Path(model_path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"model_path {path} does not exist or is not a file; give a .gguf model file")
+    return path.resolve()
+
+
+def _lora_file(lora_path: str | Path) -> Path:
+    path = Path(lora_path).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"LoRA adapter {path} does not exist: train one with `oncall train detective`, or unset "
+            "lora_path (llm_detective_lora)"
+        )
+    return path.resolve()
+
+
+def _alias(model: Path | None, lora: Path | None) -> str:
+    """The id a server answers to: the model file's stem, plus the adapter's."""
+    stem = model.stem if model is not None else "local"
+    return f"{stem}+{lora.stem}" if lora is not None else stem
 
 
 def find_model_file(config: Config) -> Path:
@@ -235,8 +273,8 @@ def _threads() -> int:
     return 1
 
 
-def _start(port: int, model_path: Path, say: Say | None) -> _Running:
-    alias = model_path.stem
+def _start(port: int, model_path: Path, say: Say | None, *, lora: Path | None = None) -> _Running:
+    alias = _alias(model_path, lora)
     log = Path(tempfile.mkstemp(prefix="oncall-llama-", suffix=".log")[1])
     command = [
         sys.executable,
@@ -257,8 +295,11 @@ def _start(port: int, model_path: Path, say: Say | None) -> _Running:
         "--n_threads_batch",
         str(_threads()),
     ]
+    if lora is not None:
+        command += ["--lora_path", str(lora)]
     if say:
-        say(f"starting the local model server ({model_path.name}) on {_HOST}:{port}")
+        with_lora = f" with the adapter {lora.name}" if lora else ""
+        say(f"starting the local model server ({model_path.name}{with_lora}) on {_HOST}:{port}")
     started = time.perf_counter()
     with log.open("wb") as err:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)

@@ -22,6 +22,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from openai import AsyncOpenAI
@@ -207,6 +208,11 @@ class RoleModel:
     def model(self) -> str:
         """The model id sent to the endpoint, e.g. "moonshotai/Kimi-K2-Thinking"."""
         return self.endpoint.model
+
+    @property
+    def tuned(self) -> bool:
+        """True for a model tuned for its role (a LoRA adapter): it is asked in the format it learned."""
+        return self.endpoint.tuned
 
     def __repr__(self) -> str:
         return f"RoleModel({self.name}={self.model} @ {self.endpoint.base_url})"
@@ -529,12 +535,22 @@ class ModelSet:
     """The models of all roles for one preset, with usage summed over them."""
 
     def __init__(
-        self, preset: str, models: Mapping[Role, RoleModel | None], local_server: LocalServer | None = None
+        self,
+        preset: str,
+        models: Mapping[Role, RoleModel | None],
+        local_server: LocalServer | None = None,
+        *,
+        notes: Sequence[str] = (),
+        role_servers: Mapping[Role, LocalServer] | None = None,
     ) -> None:
         self.preset = preset
         self._models = dict(models)
         self.local_server = local_server
         """The local llama.cpp server the roles on `local://` talk to (None when no role does)."""
+        self.role_servers = dict(role_servers or {})
+        """Local servers of a role's own model or LoRA adapter (e.g. the tuned Detective's)."""
+        self.notes = list(notes)
+        """What went without a model and why (e.g. a LoRA adapter that does not exist): for `degraded`."""
         self.usage = Usage()
         for model in self._models.values():
             if model is not None:
@@ -608,15 +624,53 @@ def load_models(
     """
     name = preset or config.llm_preset or "offline"
     endpoints = resolve_endpoints(config, name)
+    notes: list[str] = []
+    for role, endpoint in endpoints.items():
+        missing = _missing_file(endpoint)
+        if endpoint is not None and missing:
+            # Say so and carry on: the role's deterministic procedure is the default anyway.
+            notes.append(f"{role}: {missing}; it used its deterministic procedure")
+            endpoints[role] = None
     server = None
-    if any(e is not None and e.base_url == LOCAL_URL for e in endpoints.values()):
+    if any(_shared(e) for e in endpoints.values()):
         server = ensure_server(config, say=say)
-        endpoints = {role: _on_server(e, server) for role, e in endpoints.items()}
+        endpoints = {role: _on_server(e, server) if _shared(e) else e for role, e in endpoints.items()}
+    own: dict[Role, LocalServer] = {}
+    for role, endpoint in endpoints.items():
+        if endpoint is not None and endpoint.base_url == LOCAL_URL:
+            own[role] = ensure_server(
+                config, say=say, model_path=endpoint.model_path, lora_path=endpoint.lora_path
+            )
+            endpoints[role] = _on_server(endpoint, own[role])
     models = {
         role: RoleModel(endpoint, api_key_for(config, endpoint)) if endpoint else None
         for role, endpoint in endpoints.items()
     }
-    return ModelSet(name, models, server)
+    return ModelSet(name, models, server or next(iter(own.values()), None), notes=notes, role_servers=own)
+
+
+def _shared(endpoint: Endpoint | None) -> bool:
+    """On the preset's local server (not a server of the role's own model or adapter)."""
+    return (
+        endpoint is not None
+        and endpoint.base_url == LOCAL_URL
+        and not endpoint.model_path
+        and not endpoint.lora_path
+    )
+
+
+def _missing_file(endpoint: Endpoint | None) -> str | None:
+    """Why the role's own model file or adapter cannot be served (it does not exist), or None."""
+    if endpoint is None:
+        return None
+    if endpoint.lora_path and not Path(endpoint.lora_path).expanduser().is_file():
+        return (
+            f"its LoRA adapter {endpoint.lora_path} does not exist (train one with `oncall train "
+            "detective`, or unset lora_path / llm_detective_lora)"
+        )
+    if endpoint.model_path and not Path(endpoint.model_path).expanduser().is_file():
+        return f"its model file {endpoint.model_path} does not exist"
+    return None
 
 
 def _on_server(endpoint: Endpoint | None, server: LocalServer) -> Endpoint | None:

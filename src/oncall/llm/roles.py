@@ -62,6 +62,16 @@ class Endpoint:
     """How often the model may retry a rejected tool call or answer before the call fails."""
     max_requests: int = 8
     """Upper bound on model round trips in one run, so a looping model cannot run up a bill."""
+    model_path: str | None = None
+    """The role's own .gguf on the local llama.cpp server (default: the preset's, `llm_model_path`)."""
+    lora_path: str | None = None
+    """A LoRA adapter (.gguf) the local server applies to the role's model (`oncall train detective`).
+    The role then runs on the local server, in its own process, whatever the preset."""
+
+    @property
+    def tuned(self) -> bool:
+        """True for a model tuned for its role (a LoRA): it is asked in the format it was trained on."""
+        return bool(self.lora_path)
 
     def cost(self, tokens_in: int, tokens_out: int) -> float:
         """USD for this many tokens at the endpoint's prices."""
@@ -123,7 +133,7 @@ PRESETS["nebius"]["coordinator"] = replace(PRESETS["nebius"]["coordinator"], max
 _FIELDS = {f.name: f for f in fields(Endpoint) if f.name != "role"}
 _FLOATS = ("price_in", "price_out", "timeout_s")
 _INTS = ("max_tokens", "retries", "max_requests")
-_NULLABLE = ("api_key_env", "max_tokens")
+_NULLABLE = ("api_key_env", "max_tokens", "model_path", "lora_path")
 
 
 def resolve_endpoints(config: Config, preset: str | None = None) -> dict[Role, Endpoint | None]:
@@ -163,6 +173,8 @@ def _role_layers(config: Config, preset: str) -> dict[Role, dict[str, Any]]:
     for role in ROLES:
         if base_url and preset != "offline":
             layers[role]["base_url"] = base_url
+    if config.llm_detective_lora:
+        layers["detective"]["lora_path"] = str(config.llm_detective_lora)
     for role, model in _parse_models(config.llm_models).items():
         layers[role]["model"] = model
     for role, override in _role_overrides(config.llm).items():
@@ -238,6 +250,11 @@ def _build(role: Role, base: Endpoint | None, layer: dict[str, Any]) -> Endpoint
         return base
     if "model" in layer and not layer["model"]:
         return None  # explicitly switched off
+    if layer.get("lora_path") or layer.get("model_path"):
+        # An adapter or a model file: only the local server serves them, with the local preset's limits.
+        local = PRESETS["local"][role]
+        base = local if base is None or base.base_url != LOCAL_URL else base
+        layer = {k: v for k, v in layer.items() if k not in ("base_url", "profile")}
     if base is None:
         if not layer.get("base_url") or not layer.get("model"):
             raise ConfigError(
