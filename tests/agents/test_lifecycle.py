@@ -182,3 +182,20 @@ def test_a_run_s_incident_is_adopted_when_acknowledged_and_then_resolves_itself(
     info = incident_info(config, ours)
     assert (info.status.state, info.status.stage) == ("RESOLVED", "FIXED")
     assert (info.status.message or "").startswith("Resolved: every assertion passes again")
+
+
+def test_reset_resolves_the_tracked_incidents_too(seeded_copy: Path) -> None:
+    from oncall.agents.undo import reset
+
+    config = config_of(seeded_copy)
+    watch_once(config)
+    assert {i.state for i in list_incidents(config)} == {"ACTIVE"}
+    writes = reset(config)
+    resolved = {w.urn for w in writes if w.action == "resolve"}
+    tracked = list_incidents(config)
+    assert {i.urn for i in tracked} <= resolved  # reset found every incident the watcher opened
+    for incident in tracked:  # and the store says what DataHub says, not ACTIVE until the next event
+        assert incident.state == "RESOLVED" and incident.resolved_by == ACTOR
+        assert incident.timeline[-1].message.startswith("Resolved by oncall reset")
+        assert incident_info(config, incident.urn).status.state == "RESOLVED"
+    assert not watch_once(config).opened  # no new failing event: nothing re-opens

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from oncall.agents import writeback
+from oncall.agents.lifecycle.people import record_reset
 from oncall.catalog.backends import backend_for, check_ready
 from oncall.catalog.base import Catalog
+from oncall.catalog.urns import ACTOR
 from oncall.config import Config
 from oncall.report.models import Write
 
@@ -24,7 +26,10 @@ def reset(config: Config, *, catalog: Catalog | None = None) -> list[Write]:
         catalog = open_catalog(config)
     assert catalog is not None
     try:
-        return writeback.reset_writes(config, catalog)
+        writes = writeback.reset_writes(config, catalog)
     finally:
         if owned:
             catalog.close()
+    resolved = [w.urn for w in writes if w.action == "resolve" and w.verified]
+    record_reset(config, resolved, by=ACTOR)
+    return writes

@@ -231,6 +231,36 @@ def resolve(
     return _change(config, catalog, urn, by=by, message=message, state="RESOLVED", stage=stage)
 
 
+def record_reset(config: Config, urns: list[str], *, by: str) -> list[TrackedIncident]:
+    """Mirror `oncall reset` in the store: the incidents it resolved in DataHub are RESOLVED here too.
+
+    Reset already wrote DataHub; without this the store (and `incidents list`) kept showing them ACTIVE
+    until the next failure or recovery reached them. They are final: a relapse opens the next one.
+    """
+    if not urns or not store_path(config.home).exists():
+        return []
+    now = int(time.time() * 1000)
+    changed: list[TrackedIncident] = []
+    with _store(config) as store:
+        for urn in urns:
+            incident = store.incident(urn)
+            if incident is None or incident.state == "RESOLVED":
+                continue
+            message = "Resolved by oncall reset (what datahub-oncall wrote was undone)"
+            incident.timeline.append(
+                TimelineEntry(ts_ms=now, state="RESOLVED", stage=incident.stage, message=message, actor=by)
+            )
+            incident.state = "RESOLVED"
+            incident.resolved_ms, incident.resolved_by = now, by
+            incident.hands_off = "resolved by oncall reset"
+            changed.append(incident)
+        store.commit(
+            incidents=changed,
+            messages=[(i.urn, "update", message_text(i, config.slack_users)) for i in changed],
+        )
+    return changed
+
+
 def _seconds(start: int | None, end: int | None) -> float | None:
     if not start or not end:
         return None
