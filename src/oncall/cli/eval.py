@@ -13,6 +13,7 @@ from oncall.cli._common import echo_json, home_option, json_option, make_config,
 if TYPE_CHECKING:
     from oncall.config import Config
     from oncall.eval import EvalReport
+    from oncall.eval.runner import EvalOptions
 
 __all__ = ["register"]
 
@@ -110,7 +111,7 @@ def eval_command(
     if world in ("dbt", "all"):
         dbt_only = only if world == "dbt" else tuple(p for p in only if p.startswith("dbt-"))
         if world == "dbt" or dbt_only or not only:
-            reports["dbt"] = _dbt(scenarios_path if world == "dbt" else None, dbt_only, preset, keep)
+            reports["dbt"] = _dbt(scenarios_path if world == "dbt" else None, dbt_only, preset, keep, config)
     command = _command_line(scenarios_path, llm_preset, scale, seed, only)
     if world != "olist":
         command += f" --world {world}"
@@ -140,22 +141,45 @@ def _olist(
     config: Config,
 ) -> EvalReport:
     from oncall.eval import load_scenarios, select
-    from oncall.eval.runner import EvalOptions, run_eval
+    from oncall.eval.runner import run_eval
 
     scenarios = select(load_scenarios(scenarios_path), only)
     worlds = len({s.world.key for s in scenarios})
     progress(f"Running {len(scenarios)} scenario(s) on {worlds} world(s) at scale {scale}")
-    options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
+    options = _options(scale, seed, preset, keep, config)
     return run_eval(scenarios, options, progress=progress)
 
 
-def _dbt(scenarios_path: Path | None, only: tuple[str, ...], preset: str | None, keep: bool) -> EvalReport:
+def _options(scale: float, seed: int, preset: str | None, keep: bool, config: Config) -> EvalOptions:
+    from oncall.eval.runner import EvalOptions, local_model_settings
+
+    return EvalOptions(
+        scale=scale,
+        seed=seed,
+        llm_preset=preset,
+        llm=config.llm or {},
+        local_model=local_model_settings(config),
+        keep=keep,
+    )
+
+
+def _dbt(
+    scenarios_path: Path | None, only: tuple[str, ...], preset: str | None, keep: bool, config: Config
+) -> EvalReport:
     from oncall.eval import select
     from oncall.eval.dbt_world import load_dbt_scenarios, run_dbt_eval
+    from oncall.eval.runner import local_model_settings
 
     scenarios = select(load_dbt_scenarios(scenarios_path), only)
     progress(f"Running {len(scenarios)} dbt-world scenario(s): building the dbt world, then ingesting it")
-    return run_dbt_eval(scenarios, llm_preset=preset, keep=keep, progress=progress)
+    return run_dbt_eval(
+        scenarios,
+        llm_preset=preset,
+        keep=keep,
+        progress=progress,
+        llm=config.llm,
+        local_model=local_model_settings(config),
+    )
 
 
 def _lifecycle(
@@ -171,10 +195,9 @@ def _lifecycle(
 ) -> None:
     from oncall.eval import load_scenarios, select
     from oncall.eval.lifecycle import run_lifecycle_eval
-    from oncall.eval.runner import EvalOptions
 
     scenarios = select(load_scenarios(scenarios_path), only)
-    options = EvalOptions(scale=scale, seed=seed, llm_preset=preset, llm=config.llm or {}, keep=keep)
+    options = _options(scale, seed, preset, keep, config)
 
     report = run_lifecycle_eval(scenarios, options, progress=progress)
     if as_json:

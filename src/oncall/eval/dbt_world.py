@@ -26,10 +26,10 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -193,11 +193,16 @@ def run_dbt_eval(
     keep: bool = False,
     progress: Progress | None = None,
     world: Path | None = None,
+    llm: Mapping[str, Any] | None = None,
+    local_model: Mapping[str, Any] | None = None,
 ) -> EvalReport:
     """Run every scenario on its catalog (a fresh copy each) and return the scored report.
 
     `world`: a home with the dbt world already built (default: build one in the temporary folder).
+    `llm` (per-role overrides) and `local_model` (`runner.local_model_settings`) carry the user's model
+    settings into the temporary homes, which otherwise read no configuration at all.
     """
+    models: dict[str, Any] = {"llm": dict(llm) if llm else None, **(local_model or {})}
     say = progress or (lambda _m: None)
     started = time.time()
     root = Path(tempfile.mkdtemp(prefix="oncall-eval-dbt-", dir=work_dir))
@@ -219,7 +224,7 @@ def run_dbt_eval(
             w.build_s = round(time.perf_counter() - t0, 2)
         for i, scenario in enumerate(scenarios, 1):
             worlds[scenario.catalog].scenarios.append(scenario.name)
-            score = _run_one(scenario, homes.get(scenario.catalog), root, llm_preset, keep)
+            score = _run_one(scenario, homes.get(scenario.catalog), root, llm_preset, keep, models)
             scores.append(score)
             verdict = "pass" if score.passed else "FAIL: " + "; ".join(score.failures)
             say(f"  [{i}/{len(scenarios)}] {scenario.name}: {verdict}")
@@ -239,20 +244,27 @@ def run_dbt_eval(
     )
 
 
-def _config(home: Path, llm_preset: str | None) -> Config:
+def _config(home: Path, llm_preset: str | None, models: Mapping[str, Any]) -> Config:
     # Zero config on purpose (the issue's "Done when"): only Lite, the model, and no Slack.
-    return load_config(home, environ={}, catalog="lite", slack_webhook_url="", llm_preset=llm_preset)
+    return load_config(
+        home, environ={}, catalog="lite", slack_webhook_url="", llm_preset=llm_preset, **models
+    )
 
 
 def _run_one(
-    scenario: DbtScenario, base: Path | None, root: Path, llm_preset: str | None, keep: bool
+    scenario: DbtScenario,
+    base: Path | None,
+    root: Path,
+    llm_preset: str | None,
+    keep: bool,
+    models: Mapping[str, Any],
 ) -> ScenarioScore:
     world = f"dbt-{scenario.catalog}"
     if base is None:
         return _failed(scenario, world, "the dbt world could not be built")
     home = root / "runs" / scenario.name
     shutil.copytree(base, home)
-    config = _config(home, llm_preset)
+    config = _config(home, llm_preset, models)
     events = RunEvents(f"eval-{scenario.name}-{uuid.uuid4().hex[:8]}")
     try:
         t0 = time.perf_counter()

@@ -35,7 +35,10 @@ from oncall.events import RunEvents
 from oncall.world.build import build_world
 from oncall.world.faults import load_spec
 
-__all__ = ["EvalOptions", "run_eval"]
+__all__ = ["LOCAL_MODEL_SETTINGS", "EvalOptions", "local_model_settings", "run_eval"]
+
+LOCAL_MODEL_SETTINGS = ("llm_local_port", "llm_model_path")
+"""What the `local` preset reads besides the preset: the port of its server and the model file."""
 
 Progress = Callable[[str], None]
 
@@ -53,10 +56,17 @@ class EvalOptions:
     """None = the configured preset (default offline)."""
     llm: Mapping[str, Any] = field(default_factory=dict)
     """Per-role model overrides, carried over from the user's config."""
+    local_model: Mapping[str, Any] = field(default_factory=dict)
+    """The `local` preset's settings carried over from the user's config (`local_model_settings`)."""
     work_dir: Path | None = None
     """Where the temporary homes go (default: the system temp folder)."""
     keep: bool = False
     """Keep the temporary homes for inspection instead of deleting them."""
+
+
+def local_model_settings(config: Config) -> dict[str, Any]:
+    """The user's local-model settings, for an eval's temporary homes (the same server, the same model)."""
+    return {name: getattr(config, name) for name in LOCAL_MODEL_SETTINGS}
 
 
 def run_eval(
@@ -190,6 +200,7 @@ def _config(home: Path, options: EvalOptions) -> Config:
         slack_webhook_url="",
         llm_preset=options.llm_preset,
         llm=dict(options.llm) or None,
+        **options.local_model,
     )
 
 
