@@ -19,14 +19,13 @@ from oncall.eval.dbt_world import node_name
 from tests.agents.paraphrases import Phrasing, load
 from tests.plugins.agents import DetectivePick, detective_picker
 
-HELD_OUT_FLOOR = 10 / 12
-"""What the held-out part measured when this module landed (10 of 12): it may only go up."""
+HELD_OUT_FLOOR = 11 / 12
+"""What the held-out part measured (11 of 12; 10 before the vocabulary and 4-letter swaps): it may
+only go up."""
 
-TUNING_MISSES = {
-    "ARR by plan tier looks too low": "jargon: 'ARR' is in no catalog word; 'plan tier' wins the plans",
-    "the customer lsit shows accounts twice": "'lsit' has 4 letters: only words of 5+ letters are corrected",
-    "unpaid invoice amounts look too high": "'unpaid' is far from 'outstanding'; staging has 'invoice'",
-}
+TUNING_MISSES: dict[str, str] = {}
+"""Tuning phrasings known to miss (xfail, strict): none since 'ARR' is spelt out, 'unpaid' meets
+'outstanding' (agents/vocabulary.yaml) and 'lsit' is read as 'list' (a swap of neighbouring letters)."""
 
 
 def means(urn: str | None, p: Phrasing) -> bool:

@@ -154,3 +154,64 @@ def test_a_chart_named_with_its_dashboard_is_the_part_meant(index: object) -> No
 @pytest.mark.parametrize("text", ["the coffee machine is broken", "dashboard broken", "it is all wrong"])
 def test_meaning_does_not_invent_a_match(index: object, text: str) -> None:
     assert all(r.content_score < MIN_CONTENT_SCORE for r in _meant(text, index))
+
+
+def test_an_acronym_the_catalog_does_not_use_is_spelt_out(index: object) -> None:
+    from oncall.agents.ranking import understand
+
+    meaning = understand("CX dashboard is empty", index)  # type: ignore[arg-type]
+    assert meaning.expanded == {"cx": "customer experience"}  # agents/vocabulary.yaml
+    top = _meant("CX dashboard is empty", index)[0]
+    assert top.ref.urn == dashboard_urn(PROD, "customer_experience")
+    assert top.reasons[0] == "read 'cx' as 'customer experience'"
+
+
+def test_a_glossary_term_answers_to_its_acronym_before_the_vocabulary() -> None:
+    from oncall.agents.ranking import understand
+    from oncall.catalog.vectors import SemanticIndex, Term
+
+    entities = [
+        e.model_copy(update={"terms": ["urn:li:glossaryTerm:gmv"]})
+        if e.urn == dashboard_urn(PROD, "revenue")
+        else e
+        for e in world_entities(("olist_dirty",))
+    ]
+    revenue = next(e for e in entities if e.terms)
+    gmv = Term("Gross Merchandise Value", "Gross Merchandise Value (GMV): goods sold, price plus freight.")
+    index = SemanticIndex.from_entities(entities, define={"urn:li:glossaryTerm:gmv": gmv}.get)
+    meaning = understand("GMV dashboard is way down", index)
+    assert meaning.expanded == {}  # the catalog uses the word: its own meaning wins
+    top = rank_entities("GMV dashboard is way down", entities, production_instance=PROD, meaning=meaning)[0]
+    assert top.ref.urn == revenue.urn and "glossary term 'gmv'" in top.reasons
+    # without the index the term is known by its URN's id only
+    assert "glossary term 'gmv'" in rank_entities("gmv dashboard", entities)[0].reasons
+
+
+def test_synonyms_of_the_vocabulary_stand_in_at_its_strength(index: object) -> None:
+    top = _meant("transactions table has negative amounts", index)[0]
+    assert top.ref.urn == dataset_urn(PROD, "olist_order_payments")
+    assert any("'payment' (for 'transaction', 0.80)" in r for r in top.reasons), top.reasons
+
+
+def test_an_acronym_in_a_name_is_named_by_the_words_it_stands_for() -> None:
+    from oncall.catalog.types import Entity
+
+    def model(name: str, description: str) -> Entity:
+        urn = f"urn:li:dataset:(urn:li:dataPlatform:dbt,w.main.{name},PROD)"
+        return Entity(urn=urn, type="dataset", name=name, platform="dbt", description=description)
+
+    mrr = model("fct_mrr", "MRR report per plan tier.")
+    revenue = model("fct_revenue", "Revenue report per month and plan tier.")
+    ranked = rank_entities("recurring revenue per plan tier is low", [revenue, mrr])
+    assert ranked[0].ref.urn == mrr.urn  # 'fct_mrr' says monthly recurring revenue
+    assert rank_entities("MRR report is wrong", [revenue, mrr])[0].reasons[-1].startswith("every word")
+
+
+def test_the_vocabulary_is_generic_and_well_formed() -> None:
+    from oncall.agents.vocabulary import vocabulary
+
+    words = vocabulary()
+    assert all(k.isalpha() and k == k.lower() and len(v.split()) >= 2 for k, v in words.acronyms.items())
+    assert words.others("merchants") == ("seller", "vendor", "supplier")  # stemmed, the file's order
+    assert all(w in words.others(o) for w, others in words.synonyms.items() for o in others)  # symmetric
+    assert 0 < words.strength < 1

@@ -139,3 +139,43 @@ def test_a_big_catalog_is_never_rebuilt_in_the_middle_of_a_run(seeded_home: Path
         assert not ensure_index(catalog, config.vectors_dir).stale  # small enough: rebuilt
     finally:
         catalog.close()
+
+
+def test_the_index_reads_the_catalogs_glossary(seeded_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
+    catalog = open_catalog(config, read_only=True)
+    try:
+        index = refresh(catalog, tmp_path / "vectors")
+    finally:
+        catalog.close()
+    gmv = index.glossary["urn:li:glossaryTerm:gmv"]
+    assert gmv.name == "Gross Merchandise Value" and "freight" in gmv.definition  # the catalog's words
+    assert "gmv" in gmv.names() and index.knows("gmv") and index.knows("merchandise")
+    assert index.term_names(["urn:li:glossaryTerm:order_status"]) == {"order", "status"}
+    back = SemanticIndex.load(tmp_path / "vectors")
+    assert back is not None and back.glossary == index.glossary
+
+
+def test_acronyms_are_what_a_term_spells_out() -> None:
+    from oncall.catalog.vectors import Term, acronyms
+
+    assert acronyms("Gross Merchandise Value") == ["gmv"]  # initials of a name of 3+ words
+    assert acronyms("Customer Experience", "Customer Experience (CX): how it feels") == ["cx"]
+    assert acronyms("Order Status") == []  # two initials say nothing
+    assert Term("Order Status", "").names() == ["order", "status"]
+
+
+def test_a_four_letter_word_is_corrected_only_for_swapped_neighbours() -> None:
+    entity = Entity(
+        urn=dataset_urn("w", "dim_accounts"),
+        type="dataset",
+        name="dim_accounts",
+        platform="duckdb",
+        description="The customer list, with the date and the plan.",
+    )
+    index = SemanticIndex.from_entities([entity])
+    assert index.correct("lsit") == "list" and index.correct("dtae") == "date"
+    assert index.correct("lost") is None  # one letter changed, not swapped: a real word stays itself
+    assert index.correct("plna") == "plan" and index.correct("pln") is None

@@ -12,7 +12,7 @@ ranking disagree, the run says so. Nothing matching is a verdict (`no_symptom`),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -151,19 +151,46 @@ def search_candidates(
         if key not in chosen or (production_instance and ref.instance == production_instance):
             chosen[key] = urn
     best = sorted(chosen.values(), key=lambda u: (-scores[u], u))[:limit]
-    near = [u for u in meaning.nearest(_NEAREST) if u not in hits]
     entities, read = [], set()
-    for urn in [*best, *near]:
+    for urn in best:
         try:
             entity = catalog.get(urn)
         except NotFoundError:  # removed between search and read: not a candidate
             continue
+        read.add((entity.type, entity.platform, entity.name))
+        entities.append(entity)
+    entities += _nearest(catalog, meaning, hits, read, production_instance)
+    return Candidates(entities, scores, meaning)
+
+
+def _nearest(
+    catalog: Catalog,
+    meaning: Meaning,
+    hits: Mapping[str, SearchHit],
+    read: set[tuple[str, str, str]],
+    production_instance: str | None,
+) -> list[Entity]:
+    """The `_NEAREST` entities closest in meaning that the searches did not find, one per twin set.
+
+    Twins have one vector (the same words), so they come side by side: twice as many are asked for and
+    a twin of one already read is skipped, so baseline copies never crowd distinct entities out.
+    """
+    out: list[Entity] = []
+    for urn in meaning.nearest(2 * _NEAREST):
+        if len(out) >= _NEAREST:
+            break
+        if urn in hits:
+            continue
+        try:
+            entity = catalog.get(urn)
+        except NotFoundError:  # removed since the index was built
+            continue
         key = (entity.type, entity.platform, entity.name)
-        if urn in near and key in read:  # a twin of a candidate already read
+        if key in read:  # a twin of a candidate already read
             continue
         read.add(key)
-        entities.append(entity)
-    return Candidates(entities, scores, meaning)
+        out.append(entity)
+    return out
 
 
 def procedure_pick(ranked: Sequence[Ranked]) -> Ranked | None:

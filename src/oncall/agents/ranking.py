@@ -36,6 +36,7 @@ from oncall.agents._text import (
     tokens,
     type_phrases,
 )
+from oncall.agents.vocabulary import vocabulary
 from oncall.catalog.types import Entity, EntityRef, SearchHit
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ _FIELDS = (
     ("name", 2.0, float("inf"), "name contains"),
     ("description", 1.0, 3.0, "description mentions"),
     ("tags", 1.0, float("inf"), "tagged"),
+    ("terms", 1.0, 2.0, "glossary term"),
     ("columns", 0.5, 1.5, "columns mention"),
     ("owners", 1.0, 1.0, "owned by a group named"),
 )
@@ -77,9 +79,11 @@ class Meaning:
     """What the semantic index says about one incident text (computed once per run)."""
 
     text: str
-    """The text with misspelt words replaced by the catalog words they mean."""
+    """The text with misspelt words replaced by the catalog words they mean, acronyms spelt out."""
     corrected: dict[str, str] = field(default_factory=dict)
     """Misspelt word -> catalog word."""
+    expanded: dict[str, str] = field(default_factory=dict)
+    """Acronym the catalog does not use -> its expansion (`vocabulary.yaml`)."""
     aliases: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     """Stemmed text word -> stemmed catalog words close in meaning, with the cosine, best first."""
     searches: list[str] = field(default_factory=list)
@@ -101,6 +105,17 @@ class Meaning:
             return {}
         return self.index.similarity(self.vector, urns)
 
+    def term_words(self, entity: Entity) -> set[str]:
+        """Stemmed words the entity's glossary terms answer to: names and acronyms as the catalog
+        defines them (with no index: the terms' URN ids)."""
+        if self.index is None:
+            return _term_ids(entity)
+        return {stem(w) for w in self.index.term_names(entity.terms)}
+
+
+def _term_ids(entity: Entity) -> set[str]:
+    return {w for urn in entity.terms for w in tokens(urn.rsplit(":", 1)[-1])}
+
 
 def _known_stems(index: SemanticIndex) -> frozenset[str]:
     return frozenset(stem(w) for w in index.vocab)
@@ -115,25 +130,38 @@ def understand(text: str, index: SemanticIndex | None) -> Meaning:
         return Meaning(text=text)
     known: frozenset[str] = index.memo("ranking.stems", lambda: _known_stems(index))
     lowered = text.lower().replace("_", " ")
+    words = vocabulary()
+    expanded: dict[str, str] = {}
     corrected: dict[str, str] = {}
     for raw in dict.fromkeys(_RAW_WORD.findall(lowered)):
         if raw in STOPWORDS or raw.isdigit() or stem(raw) in known or stem(raw) in TYPE_WORDS:
             continue
-        fixed = index.correct(raw, also=TYPE_WORDS)
-        if fixed:
+        spelt = words.expand(raw)
+        fixed = None if spelt else index.correct(raw, also=TYPE_WORDS)
+        if spelt:
+            expanded[raw] = spelt
+        elif fixed:
             corrected[raw] = fixed
-    fixed_text = _RAW_WORD.sub(lambda m: corrected.get(m.group(0), m.group(0)), lowered)
+    fixed_text = _RAW_WORD.sub(
+        lambda m: expanded.get(m.group(0)) or corrected.get(m.group(0), m.group(0)), lowered
+    )
     content = [w for w in dict.fromkeys(_RAW_WORD.findall(fixed_text)) if content_tokens(w)]
     unknown = [w for w in content if stem(w) not in known]
     aliases: dict[str, list[tuple[str, float]]] = {}
+    for raw in content:  # a catalog word may have synonyms the catalog uses too ('share' of, 'mix')
+        said = [(w, words.strength) for w in words.others(raw) if w in known]
+        if said:
+            aliases[stem(raw)] = said[:_ALIASES]
     for raw, close in index.similar_words(unknown, _ALIAS_MIN).items():
-        stems = list(dict.fromkeys(stem(w) for w, _ in close if stem(w) != stem(raw)))[:_ALIASES]
-        best = {stem(w): sim for w, sim in reversed(close)}
+        close = [*aliases.get(stem(raw), []), *((stem(w), sim) for w, sim in close)]
+        stems = list(dict.fromkeys(w for w, _ in close if w != stem(raw)))[:_ALIASES]
+        best = {w: sim for w, sim in reversed(close)}
         aliases[stem(raw)] = [(w, best[w]) for w in stems]
     searches = [*corrected.values(), *(a[0][0] for a in aliases.values() if a)]
     return Meaning(
         text=fixed_text,
         corrected=corrected,
+        expanded=expanded,
         aliases=aliases,
         searches=[w for w in dict.fromkeys(searches) if w not in TYPE_WORDS],
         vector=index.query_vector(content),
@@ -174,7 +202,9 @@ def _match(word: str, vocab: set[str] | frozenset[str], aliases: Aliases) -> tup
     return 0.0, ""
 
 
-def _words_score(words: Sequence[str], entity: Entity, aliases: Aliases) -> tuple[float, list[str]]:
+def _words_score(
+    words: Sequence[str], entity: Entity, aliases: Aliases, terms: set[str]
+) -> tuple[float, list[str]]:
     """Each text word counts once, where it weighs most: name, then description, tags, columns.
 
     A table's description repeats its name ("Sellers on the marketplace..."); counting the word again
@@ -182,11 +212,14 @@ def _words_score(words: Sequence[str], entity: Entity, aliases: Aliases) -> tupl
     A stand-in word counts at its similarity.
     """
     name = name_tokens(entity.name)
+    spelt = _spelt_out(name)
+    named = name | set(spelt)
     desc = tokens(entity.description)
     fields: list[tuple[str, set[str]]] = [
-        ("name", name),
+        ("name", named),
         ("description", set(desc)),
         ("tags", {w for tag in entity.tags for w in tokens(tag.rsplit(":", 1)[-1])}),
+        ("terms", terms),
         ("columns", {w for f in entity.fields for w in tokens(f.path)}),
         ("owners", {w for o in entity.owners for w in tokens(o.urn.rsplit(":", 1)[-1])} - _OWNER_NOISE),
     ]
@@ -202,10 +235,11 @@ def _words_score(words: Sequence[str], entity: Entity, aliases: Aliases) -> tupl
         if best:
             hits[best[1]].append((best[0], best[2]))
         if name:
-            strength, _ = _match(word, name, aliases)
-            for w in name:
+            strength, _ = _match(word, named, aliases)
+            for w in named:
                 if strength and (w == word or any(a == w for a, _ in aliases.get(word, ()))):
-                    in_name[w] = max(in_name.get(w, 0.0), strength)
+                    covered = w if w in name else spelt[w]  # a word of its expansion covers an acronym
+                    in_name[covered] = max(in_name.get(covered, 0.0), strength)
     score, reasons = 0.0, []
     for label, pts, cap, says in _FIELDS:
         if hits[label]:
@@ -220,6 +254,17 @@ def _words_score(words: Sequence[str], entity: Entity, aliases: Aliases) -> tupl
         score += min(_PAIR_CAP, _PAIR * len(pairs))
         reasons.append(f"phrase {', '.join(repr(p) for p in pairs)} matches")
     return score, reasons
+
+
+def _spelt_out(name: set[str]) -> dict[str, str]:
+    """The words of the acronyms in a name, spelt out ('fct_mrr': monthly, recurring, revenue -> mrr):
+    a name that abbreviates a metric is named by the metric's words too."""
+    out: dict[str, str] = {}
+    for word in sorted(name):
+        for part in content_tokens(vocabulary().expand(word) or ""):
+            if part not in name:
+                out.setdefault(part, word)
+    return out
 
 
 def _shared_pairs(words: Sequence[str], other: Sequence[str]) -> list[str]:
@@ -327,7 +372,7 @@ def rank_entities(
     if meaning is not None:
         text = meaning.text
     aliases: Aliases = meaning.aliases if meaning else {}
-    fixes = meaning.corrected if meaning else {}
+    fixes = {**meaning.expanded, **meaning.corrected} if meaning else {}
     read_as = "read " + ", ".join(f"{w!r} as {c!r}" for w, c in fixes.items()) if fixes else ""
     close = meaning.closeness([e.urn for e in entities]) if meaning else {}
     words = content_tokens(text)
@@ -338,7 +383,8 @@ def rank_entities(
     bound: dict[str, TypePhrase] = {}
     for entity in entities:
         ref = EntityRef(**{k: getattr(entity, k) for k in EntityRef.model_fields})
-        content, reasons = _words_score(words, entity, aliases)
+        terms = meaning.term_words(entity) if meaning else _term_ids(entity)
+        content, reasons = _words_score(words, entity, aliases, terms)
         if content > 0 and read_as:
             reasons.insert(0, read_as)
         nearness = close.get(entity.urn, 0.0)

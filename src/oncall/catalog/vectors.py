@@ -2,10 +2,11 @@
 
 Meaning without a model server: WordLlama's 256-d static token embeddings (shipped inside the
 `wordllama` wheel, loaded strictly offline) give every catalog word a vector, and every entity one
-vector from the words that say what it is (name, title, description, glossary terms, tags). The
-Detective uses them to meet a reporter's words ("merchant", "shipping") with the catalog's own
-("seller", "delivery"), to rank entities by closeness in meaning, and to find the nearest entities when
-the catalog's search finds few. Typos are corrected against the same vocabulary (`rapidfuzz`).
+vector from the words that say what it is (name, title, description, column descriptions, glossary
+terms with their names, acronyms and definitions, tags). The Detective uses
+them to meet a reporter's words ("merchant", "shipping") with the catalog's own ("seller", "delivery"),
+to rank entities by closeness in meaning, and to find the nearest entities when the catalog's search
+finds few. Typos are corrected against the same vocabulary (`rapidfuzz`).
 
 The index is catalog-derived, so it is rebuilt from the catalog, never edited: `refresh` after
 `oncall setup` or `oncall ingest`, and `ensure_index` rebuilds lazily when it is missing or its
@@ -23,8 +24,8 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,9 @@ __all__ = [
     "LAZY_REBUILD_LIMIT",
     "IndexUnavailableError",
     "SemanticIndex",
+    "Term",
+    "acronyms",
+    "catalog_terms",
     "ensure_index",
     "entity_words",
     "fingerprint",
@@ -49,10 +53,14 @@ __all__ = [
     "words",
 ]
 
-FORMAT = "wordllama-l2_supercat-256/v3"
+FORMAT = "wordllama-l2_supercat-256/v4"
 """Model and layout of the stored vectors; a different value means rebuild."""
 
 _WORD = re.compile(r"[a-z0-9]+")
+_SPELT_OUT = re.compile(r"\(([A-Z][A-Za-z0-9]{1,5})\)")
+"""An acronym given in parentheses after what it stands for: 'Gross Merchandise Value (GMV)'."""
+_INITIALS_MIN = 3
+"""Names of this many words or more also answer to their initials ('Net Promoter Score' -> nps)."""
 _NAME_WEIGHT = 2
 """Name words count twice in an entity's vector: a name says what the entity is more than prose does."""
 _META, _ENTITIES, _VOCAB, _TOKENS = "index.json", "entities.npy", "vocab.npy", "tokens.npy"
@@ -67,16 +75,52 @@ def words(text: str | None) -> list[str]:
     return [w for w in _WORD.findall(text.lower().replace("_", " ")) if len(w) > 1 and not w.isdigit()]
 
 
-def entity_words(entity: Entity) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class Term:
+    """A glossary term as the catalog defines it (`GlossaryTermInfo`): what it is called and means."""
+
+    name: str
+    definition: str = ""
+
+    def names(self) -> list[str]:
+        """The words the term answers to: its name's words and its acronyms."""
+        return list(dict.fromkeys([*words(self.name), *acronyms(self.name, self.definition)]))
+
+
+def acronyms(name: str, definition: str = "") -> list[str]:
+    """Acronyms a glossary term spells out: '(GMV)' after a phrase, or the initials of a 3+ word name."""
+    found = [m.lower() for m in _SPELT_OUT.findall(f"{name} {definition}")]
+    initials = [w[0] for w in words(name) if w not in STOPWORDS]
+    if len(initials) >= _INITIALS_MIN:
+        found.append("".join(initials))
+    return list(dict.fromkeys(found))
+
+
+Glossary = Mapping[str, Term]
+"""Glossary term URN -> the term (terms the catalog does not define are absent)."""
+
+
+def term_of(urn: str, glossary: Glossary) -> Term:
+    """The catalog's term, or one named after its URN's id ('urn:li:glossaryTerm:order_status')."""
+    return glossary.get(urn) or Term(urn.rsplit(":", 1)[-1].replace("_", " "))
+
+
+def entity_words(entity: Entity, glossary: Glossary | None = None) -> tuple[list[str], list[str]]:
     """(words that say what the entity is, every word of it) for the entity's vector and the vocabulary.
 
-    The first list is the name (twice), description, glossary terms and tags without stopwords; the
-    second adds column names and owning groups, so their words are known words too.
+    The first list is the name (twice), description, column descriptions, glossary terms (their names,
+    acronyms and definitions) and tags without stopwords; the second adds column names and owning
+    groups, so their words are known words too. (A dashboard's vector leaves out its charts' titles:
+    with them "revenue by state" came closer to the dashboard than to the chart of that name.)
     """
+    glossary = glossary or {}
     name = words(entity.name)
+    terms = [term_of(urn, glossary) for urn in entity.terms]
     about = [
         *words(entity.description),
-        *(w for urn in [*entity.terms, *entity.tags] for w in words(urn.rsplit(":", 1)[-1])),
+        *(w for f in entity.fields for w in words(f.description)),
+        *(w for t in terms for w in [*t.names(), *words(t.definition)]),
+        *(w for urn in entity.tags for w in words(urn.rsplit(":", 1)[-1])),
     ]
     said = [w for w in name * _NAME_WEIGHT + about if w not in STOPWORDS]
     columns = [w for f in entity.fields for w in words(f.path)]
@@ -140,6 +184,8 @@ class SemanticIndex:
     build_seconds: float = 0.0
     stale: bool = False
     """The catalog's entities changed since the build (too many to rebuild during a run)."""
+    glossary: dict[str, Term] = field(default_factory=dict)
+    """The glossary terms the indexed entities carry, as the catalog defines them."""
 
     def __post_init__(self) -> None:
         self._position = {w: i for i, w in enumerate(self.vocab)}
@@ -147,14 +193,26 @@ class SemanticIndex:
         self._memo: dict[Any, object] = {}
 
     @classmethod
-    def from_entities(cls, entities: Iterable[Entity], *, fingerprint: str = "") -> SemanticIndex:
-        """Build the index from entity pages (what `refresh` does with every entity of a catalog)."""
+    def from_entities(
+        cls,
+        entities: Iterable[Entity],
+        *,
+        fingerprint: str = "",
+        define: Callable[[str], Term | None] | None = None,
+    ) -> SemanticIndex:
+        """Build the index from entity pages (what `refresh` does with every entity of a catalog).
+
+        `define(term_urn)` reads a glossary term's definition (once per term); without it a term is
+        known by its URN's id only.
+        """
         import numpy as np
 
         started = time.perf_counter()
+        listed = list(entities)
+        glossary = _define_terms(listed, define)
         urns, said_lists, vocab = [], [], set()
-        for entity in entities:
-            said, every = entity_words(entity)
+        for entity in listed:
+            said, every = entity_words(entity, glossary)
             urns.append(entity.urn)
             said_lists.append(said)
             vocab.update(every)
@@ -174,9 +232,14 @@ class SemanticIndex:
             vocab_tokens=counts,
             fingerprint=fingerprint,
             build_seconds=round(time.perf_counter() - started, 3),
+            glossary=glossary,
         )
 
     # ------------------------------------------------------------------------------------- words
+
+    def term_names(self, term_urns: Iterable[str]) -> set[str]:
+        """Words the given glossary terms answer to (names and acronyms), for matching text words."""
+        return {w for urn in term_urns for w in term_of(urn, self.glossary).names()}
 
     def knows(self, word: str) -> bool:
         """True if the catalog uses this word somewhere."""
@@ -223,20 +286,36 @@ class SemanticIndex:
     def correct(self, word: str, *, also: Iterable[str] = ()) -> str | None:
         """The catalog word (or one of `also`) a misspelt word most likely means, or None.
 
-        Only for words of 5+ letters the catalog does not use: one edit (a transposition counts as one)
-        for up to 7 letters, two beyond, so 'revnue' -> 'revenue' and 'costumer' -> 'customer' while a
-        short real word ('late', 'map') is never bent into a catalog word.
+        Only for words of 4+ letters the catalog does not use: one edit (a transposition counts as one)
+        for 5 to 7 letters, two beyond, so 'revnue' -> 'revenue' and 'costumer' -> 'customer'; a word of
+        4 letters only when two neighbouring letters swapped ('lsit' -> 'list'), so a short real word
+        ('late', 'map') is never bent into a catalog word.
         """
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
-        if len(word) < 5 or word in self._position:
+        if len(word) < 4 or word in self._position:
             return None
+        if len(word) == 4:
+            return self._swapped(word, frozenset(also))
         limit = 1 if len(word) <= 7 else 2
         found = process.extractOne(
             word, self._choices(frozenset(also)), scorer=OSA.distance, score_cutoff=limit
         )
         return str(found[0]) if found else None
+
+    def _swapped(self, word: str, also: frozenset[str]) -> str | None:
+        """The catalog word that is `word` with two neighbouring letters swapped back, if exactly one is."""
+        found = {
+            swapped
+            for i in range(len(word) - 1)
+            if word[i] != word[i + 1]
+            and (swapped := word[:i] + word[i + 1] + word[i] + word[i + 2 :]) in self._swap_choices(also)
+        }
+        return found.pop() if len(found) == 1 else None
+
+    def _swap_choices(self, also: frozenset[str]) -> frozenset[str]:
+        return self.memo(("swap choices", also), lambda: frozenset({*self.vocab, *also}))
 
     # ------------------------------------------------------------------------------------- entities
 
@@ -314,6 +393,7 @@ class SemanticIndex:
             "build_seconds": self.build_seconds,
             "urns": self.urns,
             "vocab": self.vocab,
+            "glossary": {u: [t.name, t.definition] for u, t in sorted(self.glossary.items())},
         }
         tmp = directory / f".{_META}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(meta), encoding="utf-8")
@@ -345,7 +425,35 @@ class SemanticIndex:
             vocab_tokens=counts,
             fingerprint=meta["fingerprint"],
             build_seconds=meta.get("build_seconds", 0.0),
+            glossary={u: Term(name, about) for u, (name, about) in meta.get("glossary", {}).items()},
         )
+
+
+def _define_terms(entities: Sequence[Entity], define: Callable[[str], Term | None] | None) -> dict[str, Term]:
+    if define is None:
+        return {}
+    out = {}
+    for urn in sorted({t for e in entities for t in e.terms}):
+        term = define(urn)
+        if term is not None:
+            out[urn] = term
+    return out
+
+
+def catalog_terms(catalog: Catalog) -> Callable[[str], Term | None]:
+    """Read a glossary term's name and definition from the catalog (`GlossaryTermInfo`), or None."""
+    import datahub.metadata.schema_classes as m
+
+    def define(urn: str) -> Term | None:
+        try:
+            info = catalog.get_aspect(urn, m.GlossaryTermInfoClass)
+        except NotFoundError:
+            return None
+        if info is None:
+            return None
+        return Term(info.name or urn.rsplit(":", 1)[-1].replace("_", " "), info.definition or "")
+
+    return define
 
 
 def fingerprint(catalog: Catalog) -> str:
@@ -372,7 +480,9 @@ def refresh(catalog: Catalog, directory: Path, *, progress: Progress | None = No
     """Rebuild the index from every entity of the catalog and store it in `directory`."""
     say = progress or (lambda _m: None)
     urns = catalog.list_urns()
-    index = SemanticIndex.from_entities(_entities(catalog, urns, say), fingerprint=urn_digest(urns))
+    index = SemanticIndex.from_entities(
+        _entities(catalog, urns, say), fingerprint=urn_digest(urns), define=catalog_terms(catalog)
+    )
     try:
         index.save(directory)
     except OSError as exc:  # a read-only home still gets an index, for this process

@@ -159,6 +159,11 @@ def _definitions() -> list[Any]:
             definition=f"{name} (Olist kit glossary)", termSource="INTERNAL", name=name
         )
         out.append(MCPW(entityUrn=term_urn(term), aspect=term_info))
+    for business in metadata.BUSINESS_TERMS:
+        info = m.GlossaryTermInfoClass(
+            definition=business.definition, termSource="INTERNAL", name=business.name
+        )
+        out.append(MCPW(entityUrn=term_urn(business.id), aspect=info))
     groups = (
         set(metadata.OWNERS)
         | {g for c in bi.CHARTS for g in c.owners}
@@ -181,6 +186,14 @@ def apply_kit_metadata(catalog: Catalog, instance: str) -> None:
     for term, (_name, tables) in metadata.GLOSSARY_TERMS.items():
         for t in tables:
             terms.setdefault(dataset_urn(instance, t), []).append(term)
+    for business in metadata.BUSINESS_TERMS:
+        carriers = [
+            *(dataset_urn(instance, t) for t in business.datasets),
+            *(chart_urn(instance, c) for c in business.charts),
+            *(dashboard_urn(instance, d) for d in business.dashboards),
+        ]
+        for urn in carriers:
+            terms.setdefault(urn, []).append(business.id)
     mcps: list[Any] = []
     for urn, term_ids in terms.items():
         mcps += merge_terms(catalog, urn, term_ids)
