@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from pydantic_ai.messages import ModelMessage, ModelRequest, ToolReturnPart
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import (
     AgentInfo,
     DeltaThinkingCalls,
@@ -86,6 +86,31 @@ def test_function_model_thinks_calls_a_tool_and_answers() -> None:
     assert thinking == "Items feed the seller chart; check them first."
     assert [k for k, _ in events if k.startswith("tool")] == ["tool_call", "tool_result"]
     assert model.usage.calls == 2 and model.usage.runs == 1
+
+
+def _plain_investigator(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """The same investigator answering in one piece (no stream)."""
+    if not _returned(messages):
+        call = ToolCallPart("regressions", '{"table": "olist_order_items"}', tool_call_id="c1")
+        return ModelResponse(parts=[call])
+    answer = json.dumps({"dataset": "olist_order_items", "confidence": 0.9})
+    return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, answer, tool_call_id="c2")])
+
+
+def test_a_llamacpp_server_is_never_streamed_and_its_tool_calls_are_still_relayed() -> None:
+    """llama-cpp-python's server counts no tokens in a stream: its calls go plain, and the tool call and
+    result are relayed from the messages when the call ends (the output tool is the answer, not a call)."""
+    calls.clear()
+    events: list[tuple[str, dict[str, Any]]] = []
+    scripted = FunctionModel(function=_plain_investigator, stream_function=_investigator)
+    model = RoleModel.scripted("coordinator", scripted, profile="llamacpp")
+    origin = asyncio.run(
+        model.run("s", "p", Origin, tools=[regressions], emit=lambda k, d: events.append((k, d)))
+    )
+    assert origin.dataset == "olist_order_items" and calls == ["olist_order_items"]
+    assert [k for k, _ in events] == ["tool_call", "tool_result", "message"]  # no thinking: not streamed
+    assert events[0][1]["args"] == {"table": "olist_order_items"} and events[1][1]["ok"] is True
+    assert events[-1][1]["usage"]["tokens_in"] > 0  # counted from the plain response
 
 
 def test_test_model_fills_any_schema_and_exercises_every_tool() -> None:

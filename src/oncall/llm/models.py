@@ -26,17 +26,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from openai import AsyncOpenAI
-from pydantic_ai import Agent, ModelRetry, Tool
+from pydantic_ai import Agent, ModelRetry, Tool, capture_run_messages
 from pydantic_ai.exceptions import ModelAPIError, ModelHTTPError, UnexpectedModelBehavior, UsageLimitExceeded
 from pydantic_ai.messages import (
     AgentStreamEvent,
     FunctionToolCallEvent,
     FunctionToolResultEvent,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
     PartDeltaEvent,
     PartStartEvent,
     RetryPromptPart,
     ThinkingPart,
     ThinkingPartDelta,
+    ToolCallPart,
+    ToolReturnPart,
 )
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import FunctionModel
@@ -252,35 +257,45 @@ class RoleModel:
         # Built outside the try: a bad tool or output type is our bug, not a model failure to fall back on.
         model = self._scripted or self._chat_model()
         agent = self._agent(model, system, output_type, tools, validators, rejections)
-        try:
-            run = agent.run(
-                prompt,
-                event_stream_handler=relay.handle if self._streams(emit) else None,
-                usage=usage,
-                usage_limits=UsageLimits(request_limit=self.endpoint.max_requests),
-            )
-            result = await asyncio.wait_for(run, timeout=self.endpoint.timeout_s)
-            return result.output
-        except asyncio.CancelledError:
-            error = f"{self.name} model {self.model} call cancelled"
-            raise
-        except Exception as exc:
-            failure, error = self._reason(exc, rejections)
-            if isinstance(exc, ModelAPIError | asyncio.TimeoutError | TimeoutError):
-                usage.requests += 1  # the round trip that failed still took its time
-            raise LLMError(error) from exc
-        finally:
-            relay.flush()
-            record = self._record(started, usage, error, failure, rejections)
-            relay.emit("message", {"role": self.name, "model": self.model, "usage": _record_dict(record)})
+        streams = self._streams(emit)
+        with capture_run_messages() as messages:
+            try:
+                run = agent.run(
+                    prompt,
+                    event_stream_handler=relay.handle if streams else None,
+                    usage=usage,
+                    usage_limits=UsageLimits(request_limit=self.endpoint.max_requests),
+                )
+                result = await asyncio.wait_for(run, timeout=self.endpoint.timeout_s)
+                return result.output
+            except asyncio.CancelledError:
+                error = f"{self.name} model {self.model} call cancelled"
+                raise
+            except Exception as exc:
+                failure, error = self._reason(exc, rejections)
+                if isinstance(exc, ModelAPIError | asyncio.TimeoutError | TimeoutError):
+                    usage.requests += 1  # the round trip that failed still took its time
+                raise LLMError(error) from exc
+            finally:
+                if emit is not None and not streams:
+                    relay.replay(messages)
+                relay.flush()
+                record = self._record(started, usage, error, failure, rejections)
+                usage_event = {"role": self.name, "model": self.model, "usage": _record_dict(record)}
+                relay.emit("message", usage_event)
 
     def _streams(self, emit: Emit | None) -> bool:
         """Stream only when someone watches (a plain response parses faster), or when a scripted
-        `FunctionModel` can only answer one way."""
+        `FunctionModel` can only answer one way.
+
+        Never from llama-cpp-python's server: it sends no token usage in a stream (it ignores
+        `stream_options`, measured), so a streamed call would count 0 tokens. Its calls' tool calls and
+        results are relayed from the messages when the call ends (`_Relay.replay`).
+        """
         scripted = self._scripted
         if isinstance(scripted, FunctionModel) and None in (scripted.function, scripted.stream_function):
             return scripted.function is None
-        return emit is not None
+        return emit is not None and self.endpoint.profile != "llamacpp"
 
     def _chat_model(self) -> Model:
         """The pydantic-ai model over the loop's shared client (kept while the client is the same: building
@@ -491,6 +506,18 @@ class _Relay:
             self._tool_result(event.part)
         else:
             self.flush()
+
+    def replay(self, messages: Sequence[ModelMessage]) -> None:
+        """The tool calls and results of a call that did not stream, from its messages, in order (the
+        answer's own output tool is not a tool call, as in a stream)."""
+        for message in messages:
+            for part in message.parts:
+                if getattr(part, "tool_name", None) in (None, _OUTPUT_TOOL):
+                    continue
+                if isinstance(message, ModelResponse) and isinstance(part, ToolCallPart):
+                    self._on(FunctionToolCallEvent(part))
+                elif isinstance(message, ModelRequest) and isinstance(part, ToolReturnPart | RetryPromptPart):
+                    self._tool_result(part)
 
     def _tool_result(self, part: Any) -> None:
         data: dict[str, Any] = {"role": self.role, "tool": part.tool_name, "id": part.tool_call_id}
