@@ -151,7 +151,8 @@ def search_candidates(
         if key not in chosen or (production_instance and ref.instance == production_instance):
             chosen[key] = urn
     best = sorted(chosen.values(), key=lambda u: (-scores[u], u))[:limit]
-    entities, read = [], set()
+    entities: list[Entity] = []
+    read: set[tuple[str, str, str]] = set()
     for urn in best:
         try:
             entity = catalog.get(urn)
