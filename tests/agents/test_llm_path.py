@@ -231,6 +231,22 @@ def test_a_steered_model_cannot_pick_the_baseline_twin(
     assert any(d.startswith("detective/symptom:") and "scope" in d for d in result.degraded)
 
 
+def test_a_model_cannot_declare_nothing_fits_when_the_words_matched(
+    openai_standin: OpenAIStandin, seeded_copy: Path
+) -> None:
+    # measured with SmolLM2-135M: "urn null" for "revenue dashboard wrong" turned the run into no_symptom
+    config = standin_config(seeded_copy, openai_standin, roles=["detective"], retries=0)
+    openai_standin.script(
+        [answer({"urn": None, "reasons": ["nothing fits"]})], model=standin_model("detective")
+    )
+    result, _ = _run(config, dry_run=True)
+    assert result.verdict == "root_cause_found" and result.symptom is not None
+    assert result.symptom.urn == REVENUE and result.decided_by["symptom"] == "procedure"
+    usage = result.llm.roles["detective"]
+    assert usage.rejected == usage.replaced == 1 and usage.used == 0
+    assert any("urn null, but <urn> matches" in reason for reason in usage.rejections), usage.rejections
+
+
 def test_the_run_says_when_the_model_overrules_the_ranking(
     openai_standin: OpenAIStandin, seeded_copy: Path
 ) -> None:

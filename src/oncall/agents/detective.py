@@ -7,7 +7,8 @@ scores them on names, descriptions, columns, tags, type words and closeness in m
 configured, may pick another candidate, but only one the catalog returned and only one in the run's
 scope (the production instance when one is configured, never the baseline): a description that talks
 the model into the clean baseline twin would otherwise hide the incident. When the model and the
-ranking disagree, the run says so. Nothing matching is a verdict (`no_symptom`), never a guess.
+ranking disagree, the run says so. Nothing matching is a verdict (`no_symptom`), never a guess, and
+never the model's: when the text's words matched a candidate, its "nothing fits" is sent back.
 """
 
 from __future__ import annotations
@@ -270,7 +271,7 @@ async def _tuned_pick(ctx: RunContext, text: str, ranked: list[Ranked]) -> Sympt
 
 
 async def _model_pick(
-    ctx: RunContext, text: str, ranked: list[Ranked], entities: dict[str, Entity]
+    ctx: RunContext, text: str, ranked: list[Ranked], entities: dict[str, Entity], ranked_best: str | None
 ) -> SymptomPick | None:
     model = ctx.model_for("detective")
     if model is not None and getattr(model, "tuned", False):
@@ -292,6 +293,12 @@ async def _model_pick(
         ]
 
     def known_urn(pick: SymptomPick) -> None:
+        if pick.urn is None and ranked_best is not None:
+            # "Nothing fits" is the catalog's verdict, not the model's: words of the text matched.
+            reject(
+                f"urn null, but {ranked_best} matches the incident's words; choose the entity the "
+                "reporter means among the candidates"
+            )
         if pick.urn is not None and pick.urn not in allowed:
             reject(f"{pick.urn} is not one of the candidate URNs; choose one listed, or null")
         if pick.urn is not None and not in_scope(ctx.config, refs[pick.urn]):
@@ -343,7 +350,7 @@ async def investigate(ctx: RunContext, text: str, *, symptom_urn: str | None = N
     )
     ctx.names.update({e.urn: e.name for e in entities_list})
     pick_urn, reasons, decided = _procedure_pick(ranked)
-    answer = await _model_pick(ctx, text, ranked, entities)
+    answer = await _model_pick(ctx, text, ranked, entities, pick_urn)
     if answer is not None and await _verified(ctx, answer, entities):
         ranked_best = pick_urn
         pick_urn, reasons, decided = answer.urn, answer.reasons or ["chosen by the model"], "model"
