@@ -74,9 +74,11 @@ def _publish_quality(
         note = "quality step skipped: oncall.quality.publish_suites is not available"
         say(note)
         return None, note
+    from oncall.world.demo_suites import DEMO_SUITES, resolve_suites
     from oncall.world.schema import warehouse_schema
 
-    result = publish_suites(config, catalog, progress=say, schema=warehouse_schema())
+    suites = resolve_suites(DEMO_SUITES)
+    result = publish_suites(config, catalog, progress=say, suites=suites, schema=warehouse_schema())
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json"), None
     return None, None

@@ -19,6 +19,7 @@ from oncall.catalog import open_catalog
 from oncall.catalog.lite import LiteCatalog
 from oncall.config import Config, load_config
 from oncall.quality.publish import publish_suites
+from oncall.world.demo_suites import DEMO_SUITES, resolve_suites
 from oncall.world.schema import warehouse_schema
 
 ITEMS = "urn:li:dataset:(urn:li:dataPlatform:sqlite,olist_dirty.main.olist_order_items,PROD)"
@@ -43,7 +44,7 @@ def watch_once(config: Config, *, notifier: Notifier | None = None) -> BatchRepo
 def publish(config: Config) -> None:
     """Run both suites on both instances and publish the runs (what `oncall assertions run` does)."""
     with LiteCatalog(config.lite_path) as catalog:
-        publish_suites(config, catalog, schema=warehouse_schema())
+        publish_suites(config, catalog, suites=resolve_suites(DEMO_SUITES), schema=warehouse_schema())
 
 
 def repair(config: Config) -> Path:

@@ -10,6 +10,7 @@ from oncall.config import Config, load_config
 from oncall.quality.models import Suite
 from oncall.quality.runner import build_suites
 from oncall.world.build import WorldSummary, load_summary
+from oncall.world.demo_suites import demo_suite
 from oncall.world.schema import warehouse_schema
 
 
@@ -30,7 +31,9 @@ def world_summary(small_world: Path) -> WorldSummary:
 @pytest.fixture(scope="session")
 def small_suites(small_config: Config) -> dict[str, Suite]:
     """The kit and profile suites derived from the small world's baseline."""
-    kit, profile = build_suites(small_config, ["kit", "profile"], schema=warehouse_schema())
+    kit, profile = build_suites(
+        small_config, [demo_suite("kit"), demo_suite("profile")], schema=warehouse_schema()
+    )
     return {"kit": kit, "profile": profile}
 
 

@@ -9,6 +9,7 @@ import pytest
 from oncall.config import load_config
 from oncall.quality.runner import build_suites, run_suites, warehouse_url
 from oncall.world.build import build_world
+from oncall.world.demo_suites import demo_suite
 from oncall.world.schema import warehouse_schema
 
 
@@ -16,7 +17,7 @@ from oncall.world.schema import warehouse_schema
 def test_kit_suite_at_full_scale(tmp_path: Path) -> None:
     build_world(tmp_path, scale=1.0, seed=42)
     config = load_config(tmp_path, environ={})
-    (kit,) = build_suites(config, ["kit"], schema=warehouse_schema())
+    (kit,) = build_suites(config, [demo_suite("kit")], schema=warehouse_schema())
     urls = {i: warehouse_url(config, i) for i in ("olist_source", "olist_dirty")}
     source, dirty = run_suites([kit], urls)
     assert {r.result for r in source.results} == {"SUCCESS"}

@@ -18,6 +18,7 @@ from oncall.quality.baseline import BaselineNeeds, profile_baseline
 from oncall.quality.models import Suite, SuiteRun
 from oncall.quality.runner import build_suites, run_suites, warehouse_url
 from oncall.world.build import WorldSummary, build_world, load_summary
+from oncall.world.demo_suites import demo_suite
 from oncall.world.faults import apply_faults, parse_spec
 from oncall.world.schema import warehouse_schema
 from tests.plugins.quality import PostgresServer, _load_postgres, copy_to_duckdb
@@ -51,7 +52,9 @@ def numeric_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _numeric_suite(home: Path) -> Suite:
     """The profile suite derived from `home`'s baseline, cut down to the numeric families."""
-    (profile,) = build_suites(load_config(home, environ={}), ["profile"], schema=warehouse_schema())
+    (profile,) = build_suites(
+        load_config(home, environ={}), [demo_suite("profile")], schema=warehouse_schema()
+    )
     return profile.model_copy(update={"checks": [c for c in profile.checks if c.family in NUMERIC]})
 
 
@@ -120,7 +123,7 @@ def test_legitimate_growth_in_volume_passes(numeric_world: Path, tmp_path: Path)
         apply_faults(conn, grow, 7)
         conn.commit()
     config = load_config(home, environ={})
-    (profile,) = build_suites(config, ["profile"], schema=warehouse_schema())
+    (profile,) = build_suites(config, [demo_suite("profile")], schema=warehouse_schema())
     grown = run_suites([profile], {"olist_dirty": warehouse_url(config, "olist_dirty")})[0].results
     by_family = {(r.check.table, r.check.family): r.result for r in grown if r.check.family}
     assert by_family["olist_order_items", "volume"] == "FAILURE"  # 1.5x the rows: volume notices

@@ -14,6 +14,7 @@ from oncall.quality.models import Suite
 from oncall.quality.runner import build_suites
 from oncall.quality.suites import load_suite, parse_suite, suite_problems, validate_suite
 from oncall.world.build import WorldSummary
+from oncall.world.demo_suites import DEMO_SUITES, demo_suite, resolve_suites
 from oncall.world.schema import FOREIGN_KEYS, TABLES, warehouse_schema
 
 
@@ -67,7 +68,7 @@ def test_row_count_is_derived_from_the_baseline(
 
 def test_kit_without_a_baseline_names_what_is_missing() -> None:
     with pytest.raises(SuiteError, match=r"checks\[7\].*baseline_rows.*olist_customers"):
-        load_suite("kit")
+        load_suite(demo_suite("kit"))
 
 
 def test_profile_covers_every_table_key_and_foreign_key(small_suites: dict[str, Suite]) -> None:
@@ -141,7 +142,7 @@ def _baseline(rows: int = 100, blank: int = 0, states: tuple[str, ...] = ()) -> 
 
 
 def test_profile_thresholds_follow_the_baseline() -> None:
-    profile = load_suite("profile", baseline=_baseline(rows=1000, blank=37, states=("XX",)))
+    profile = load_suite(demo_suite("profile"), baseline=_baseline(rows=1000, blank=37, states=("XX",)))
     volume = next(c for c in profile.checks if c.family == "volume" and c.table == "olist_orders")
     assert volume.threshold == 50 and volume.parameters == {"min_value": "950", "max_value": "1050"}
     blank = next(c for c in profile.checks if c.name == "customer_city_blank_rate_le_baseline")
@@ -164,7 +165,7 @@ def test_numeric_families_skip_columns_the_baseline_has_no_numbers_in() -> None:
     empty = _baseline(rows=1000)
     empty.tables["olist_order_items"].numbers["price"] = 0
     del empty.tables["olist_order_payments"].spread["payment_value"]
-    checks = load_suite("profile", baseline=empty).checks
+    checks = load_suite(demo_suite("profile"), baseline=empty).checks
     named = {(c.family, c.field) for c in checks if c.family in ("precision", "magnitude")}
     assert ("precision", "price") not in named and ("magnitude", "price") not in named
     assert ("magnitude", "payment_value") not in named and ("precision", "payment_value") in named
@@ -221,9 +222,16 @@ def test_malformed_suites_are_rejected_naming_the_field(text: str, message: str)
         parse_suite(text, baseline=_baseline(), source="my.yaml")
 
 
-def test_an_unknown_suite_name_says_what_to_pass() -> None:
-    with pytest.raises(SuiteError, match="kit, profile"):
-        load_suite("kitt")
+def test_a_missing_suite_file_says_what_to_pass(tmp_path: Path) -> None:
+    with pytest.raises(SuiteError, match=r"no suite file .*give the path of a suite YAML file"):
+        load_suite(tmp_path / "kitt.yaml")
+
+
+def test_the_cli_names_of_the_demo_suites_become_their_files(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    assert resolve_suites(["kit", mine, "profile"]) == [demo_suite("kit"), mine, demo_suite("profile")]
+    assert all(demo_suite(n).is_file() for n in DEMO_SUITES)
+    assert load_suite(demo_suite("kit"), baseline=_baseline()).name == "kit"
 
 
 def test_unknown_tables_and_columns_are_named() -> None:

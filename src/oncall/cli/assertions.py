@@ -178,12 +178,13 @@ def run_command(
       oncall assertions run --suite my_checks.yaml --instance olist_dirty
     """
     from oncall.quality.runner import build_suites, run_suites, warehouse_url
+    from oncall.world.demo_suites import DEMO_SUITES, resolve_suites
 
     config = make_config(home)
-    names = list(suites) or ["kit", "profile"]
     if not no_publish:
         open_setup_catalog(config).close()  # fail before running if there is no catalog
-    built = build_suites(config, names, schema=_world_schema(config))
+    built = build_suites(config, resolve_suites(list(suites) or DEMO_SUITES), schema=_world_schema(config))
+    names = [s.name for s in built]
     chosen = instances or tuple(i for i in (config.baseline_instance, config.production_instance) if i)
     runs = run_suites(built, {i: warehouse_url(config, i) for i in dict.fromkeys(chosen)}, timeout_s=timeout)
     published = None if no_publish else _publish(config, runs, names)

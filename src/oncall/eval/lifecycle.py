@@ -41,6 +41,7 @@ from oncall.eval.runner import _PRODUCTION, EvalOptions, _config, _group, _prepa
 from oncall.eval.scenarios import LoadedScenario
 from oncall.quality.publish import publish_suites
 from oncall.world.build import load_summary
+from oncall.world.demo_suites import DEMO_SUITES, resolve_suites
 from oncall.world.schema import warehouse_schema
 from oncall.world.urns import dataset_urn
 
@@ -92,7 +93,7 @@ def _publish(config: Config) -> None:
     """A new run of the suites, as `oncall setup` ran them (the world's declared keys included: without
     them the unique-key checks would not run again, and their incidents could never resolve)."""
     with LiteCatalog(config.lite_path) as catalog:
-        publish_suites(config, catalog, schema=warehouse_schema())
+        publish_suites(config, catalog, suites=resolve_suites(DEMO_SUITES), schema=warehouse_schema())
 
 
 def _world(

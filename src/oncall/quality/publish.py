@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import datahub.metadata.schema_classes as m
@@ -255,11 +256,12 @@ def publish_suites(
     config: Config,
     catalog: Catalog,
     progress: Progress | None = None,
-    suites: Sequence[str] = ("kit", "profile"),
     *,
+    suites: Sequence[str | Path],
     schema: WarehouseSchema | None = None,
 ) -> PublishSummary:
-    """Run the suites on the baseline and production instances and publish everything to the catalog.
+    """Run the suite files on the baseline and production instances and publish everything to the
+    catalog.
 
     `schema`: the tables, keys and foreign keys to profile (default: what the baseline declares).
     ERROR results are published (with their reason) and listed in the summary; they do not raise.
@@ -267,8 +269,9 @@ def publish_suites(
     """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    say(f"assertions: deriving suites {', '.join(suites)} from {config.baseline_instance}")
     built = build_suites(config, suites, schema=schema)
+    names = [s.name for s in built]
+    say(f"assertions: derived suites {', '.join(names)} from {config.baseline_instance}")
     instances = [i for i in (config.baseline_instance, config.production_instance) if i]
     urls = {i: warehouse_url(config, i) for i in dict.fromkeys(instances)}
     runs = run_suites(built, urls, run_id=new_run_id())
@@ -279,6 +282,6 @@ def publish_suites(
             f"assertions: {run.suite} on {run.instance}: {len(run.results)} checks, "
             f"{failing} failing, {errored} errors ({run.duration_ms:.0f} ms)"
         )
-    summary = publish_runs(catalog, runs, suites=suites)
+    summary = publish_runs(catalog, runs, suites=names)
     say(f"assertions: published {summary.assertions} assertions and {summary.run_events} run events")
     return summary.model_copy(update={"duration_ms": (time.perf_counter() - started) * 1000})

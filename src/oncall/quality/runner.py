@@ -338,16 +338,16 @@ def _profile(
 
 
 def build_suites(
-    config: Config, names: Sequence[str | Path], *, schema: WarehouseSchema | None = None
+    config: Config, paths: Sequence[str | Path], *, schema: WarehouseSchema | None = None
 ) -> list[Suite]:
-    """Load suites by name or path, profiling the baseline instance only as far as they need.
+    """Load suite files, profiling the baseline instance only as far as they need.
 
     `schema` gives the tables, keys and foreign keys the profile expands over; by default they are
     read from the baseline warehouse (its declared primary keys and foreign keys).
 
     Raises `SuiteError` for a malformed suite, `WarehouseError` if a needed baseline cannot be read.
     """
-    sources = [read_suite(n) for n in names]
+    sources = [read_suite(p) for p in paths]
     needs = BaselineNeeds()
     for source in sources:
         needs = needs.merge(source.needs())

@@ -1,8 +1,8 @@
 """Assertion suites as data: YAML files of checks (and profile rules), loaded into a `Suite`.
 
-A suite file has a `name`, a `description`, and `checks` (hand-written SQL, see `kit.yaml`) and/or a
-`profile` section of rules expanded from the schema and the clean baseline (see `profile.yaml` and
-`quality.profile`). The shipped suites are `kit` and `profile`; users pass the path of their own.
+A suite file has a `name`, a `description`, and `checks` (hand-written SQL) and/or a `profile` section
+of rules expanded from the schema and the clean baseline (`quality.profile`). The caller names the
+files: the demo ships two (`world/suites/kit.yaml`, `profile.yaml`), users pass the path of their own.
 
 Loading checks the file's shape (unknown keys, bad scope, unknown placeholder, duplicate check names)
 and raises `SuiteError` naming the field. Whether tables and columns exist in a warehouse is checked
@@ -13,7 +13,6 @@ ERROR and the others still run.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ from oncall.quality.profile import ProfileRules, expand_profile, profile_needs
 from oncall.quality.templates import identifier, placeholders, render_values
 
 __all__ = [
-    "BUILTIN_SUITES",
     "SuiteSource",
     "load_suite",
     "parse_suite",
@@ -35,8 +33,6 @@ __all__ = [
     "suite_problems",
     "validate_suite",
 ]
-
-BUILTIN_SUITES = ("kit", "profile")
 
 
 class _CheckSpec(Check):
@@ -59,21 +55,15 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _read(name_or_path: str | Path) -> tuple[str, str]:
-    """The YAML text of a suite and where it came from."""
-    path = Path(name_or_path)
-    if path.is_file():
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SuiteError(f"cannot read suite file {path}: {exc}") from exc
-    if str(name_or_path) in BUILTIN_SUITES:
-        ref = resources.files("oncall.quality") / "suites" / f"{name_or_path}.yaml"
-        return ref.read_text(encoding="utf-8"), f"suite {name_or_path}"
-    raise SuiteError(
-        f"no suite file or shipped suite named {str(name_or_path)!r}; "
-        f"use one of {', '.join(BUILTIN_SUITES)} or the path of a suite YAML file"
-    )
+def _read(path: str | Path) -> tuple[str, str]:
+    """The YAML text of a suite file and where it came from."""
+    path = Path(path)
+    if not path.is_file():
+        raise SuiteError(f"no suite file {str(path)!r}; give the path of a suite YAML file")
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"cannot read suite file {path}: {exc}") from exc
 
 
 def _named(name: str, where: str) -> str:
@@ -165,9 +155,9 @@ class SuiteSource(BaseModel):
         return Suite(name=spec.name, description=spec.description, checks=checks)
 
 
-def read_suite(name_or_path: str | Path) -> SuiteSource:
-    """Read and shape-check a shipped suite (`kit`, `profile`) or a suite YAML file."""
-    text, source = _read(name_or_path)
+def read_suite(path: str | Path) -> SuiteSource:
+    """Read and shape-check a suite YAML file."""
+    text, source = _read(path)
     return SuiteSource(spec=_parse_file(text, source), source=source)
 
 
@@ -182,12 +172,12 @@ def parse_suite(text: str, *, baseline: BaselineStats | None = None, source: str
     return SuiteSource(spec=_parse_file(text, source), source=source).build(baseline)
 
 
-def load_suite(name_or_path: str | Path, *, baseline: BaselineStats | None = None) -> Suite:
-    """Load a shipped suite (`kit`, `profile`) or a suite YAML file.
+def load_suite(path: str | Path, *, baseline: BaselineStats | None = None) -> Suite:
+    """Load a suite YAML file.
 
     Raises `SuiteError` naming the field for a malformed file or a missing baseline.
     """
-    return read_suite(name_or_path).build(baseline)
+    return read_suite(path).build(baseline)
 
 
 def suite_problems(suite: Suite, columns: Mapping[str, Collection[str]]) -> dict[int, str]:
