@@ -45,12 +45,10 @@ from oncall.eval.scoring import (
     CatalogEdges,
     Criterion,
     ScenarioScore,
-    _failures,
-    _score_costs,
-    _score_writes,
+    finish_score,
     grounding_problems,
 )
-from oncall.events import RunEvents
+from oncall.events import Event, RunEvents
 from oncall.report.models import RunResult
 from oncall.world.dbt import DbtRun, build_dbt_world, load_dbt_summary
 from oncall.world.dbt.data import FAULTS
@@ -124,7 +122,7 @@ def score_dbt_run(
     result: RunResult,
     *,
     edges: CatalogEdges,
-    events: Sequence[object] = (),
+    events: Sequence[Event] = (),
     wall_ms: float | None = None,
 ) -> ScenarioScore:
     """Score a run on the dbt world by node names (siblings collapse to one name)."""
@@ -156,11 +154,7 @@ def score_dbt_run(
     score.verdict = Criterion(
         ok=result.verdict == scenario.expected_verdict, expected=scenario.expected_verdict, got=result.verdict
     )
-    _score_writes(score, scenario, result)  # type: ignore[arg-type]  # reads .control only
-    _score_costs(score, result, events, wall_ms)  # type: ignore[arg-type]
-    score.failures = _failures(score)
-    score.passed = not score.failures
-    return score
+    return finish_score(score, result, events, wall_ms)
 
 
 def prepare_catalogs(

@@ -36,6 +36,7 @@ __all__ = [
     "ScenarioScore",
     "expected_symptom_urn",
     "failed_score",
+    "finish_score",
     "grounding_problems",
     "score_run",
 ]
@@ -167,7 +168,15 @@ def score_run(
     score.verdict = Criterion(
         ok=result.verdict == scenario.expected_verdict, expected=scenario.expected_verdict, got=result.verdict
     )
-    _score_writes(score, scenario, result)
+    return finish_score(score, result, events, wall_ms)
+
+
+def finish_score(
+    score: ScenarioScore, result: RunResult, events: Sequence[Event], wall_ms: float | None
+) -> ScenarioScore:
+    """What every world's scoring ends with, once its own criteria are in `score`: the writes (a control
+    must write no incident: `score.control`), the costs, and the failures that decide `passed`."""
+    _score_writes(score, result)
     _score_costs(score, result, events, wall_ms)
     score.failures = _failures(score)
     score.passed = not score.failures
@@ -239,13 +248,13 @@ def _score_elsewhere(score: ScenarioScore, scenario: Scenario, result: RunResult
     score.elsewhere = Criterion(ok=ok, expected=sorted(scenario.elsewhere), got=reported)
 
 
-def _score_writes(score: ScenarioScore, scenario: Scenario, result: RunResult) -> None:
+def _score_writes(score: ScenarioScore, result: RunResult) -> None:
     incident_writes = [
         w for w in result.writes if w.aspect == INCIDENT_ASPECT and w.action in ("create", "update")
     ]
     score.incidents_written = len(incident_writes)
     score.writes_verified = all(w.verified for w in result.writes if w.action != "skipped")
-    score.no_incident_ok = score.incidents_written == 0 if scenario.control else None
+    score.no_incident_ok = score.incidents_written == 0 if score.control else None
 
 
 def _score_costs(
