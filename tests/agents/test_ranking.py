@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from oncall.agents._text import content_tokens, stem, tokens, type_phrases
+from oncall.agents._text import container_of, content_tokens, name_tokens, stem, tokens, type_phrases
 from oncall.agents.ranking import MIN_CONTENT_SCORE, rank_entities
+from oncall.catalog.urns import make_dataset_urn
 from tests.agents._world_entities import chart_urn, dashboard_urn, dataset_urn, world_entities
 
 PROD = "olist_dirty"
@@ -215,3 +216,15 @@ def test_the_vocabulary_is_generic_and_well_formed() -> None:
     assert words.others("merchants") == ("seller", "vendor", "supplier")  # stemmed, the file's order
     assert all(w in words.others(o) for w, others in words.synonyms.items() for o in others)  # symmetric
     assert 0 < words.strength < 1
+
+
+def test_a_name_word_that_only_repeats_its_container_names_nothing() -> None:
+    # A company prefix in table names says where a table lives (its database), not what it is.
+    acme = make_dataset_urn("snowflake", "acme_prod.sales.acme_orders")
+    assert container_of(acme) == "acme_prod.sales" and name_tokens("acme_orders", container_of(acme)) == {
+        "order"
+    }
+    assert name_tokens("v_order_details", container_of(acme)) == {"order", "detail"}
+    sales = make_dataset_urn("postgres", "sales.public.sales")
+    assert name_tokens("sales", container_of(sales)) == {"sale"}  # never every word: the name still names it
+    assert container_of("urn:li:chart:(looker,revenue)", "eu") == "eu" and container_of("nonsense") == ""

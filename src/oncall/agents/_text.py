@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from oncall.catalog.urns import InvalidUrnError, parse_urn
+
 __all__ = [
     "STOPWORDS",
     "TYPE_WORDS",
     "TypePhrase",
+    "container_of",
     "content_tokens",
     "name_tokens",
     "stem",
@@ -58,7 +61,7 @@ _CONNECTORS = frozenset({"by", "per", "of"})
 """Words that may join the parts of one noun phrase ("revenue by customer state chart")."""
 _MAX_PHRASE_WORDS = 4
 
-_NAME_NOISE = frozenset({"olist", "v", "main", "dataset", "prod", "dim", "fct", "stg"})
+_NAME_NOISE = frozenset({"v", "main", "dataset", "prod", "dim", "fct", "stg"})
 
 
 def stem(word: str) -> str:
@@ -87,9 +90,26 @@ def content_tokens(text: str) -> list[str]:
     return seen
 
 
-def name_tokens(name: str) -> set[str]:
-    """The meaningful words of an entity name ('v_order_details' -> {order, detail})."""
-    return {w for w in tokens(name) if w not in _NAME_NOISE and w not in STOPWORDS}
+def name_tokens(name: str, container: str | None = None) -> set[str]:
+    """The meaningful words of an entity name ('v_order_details' -> {order, detail}).
+
+    Words of its `container` (`container_of`) say where it lives, not what it is: the `acme` of
+    `acme_orders` in database `acme_prod` is dropped, unless nothing else would be left.
+    """
+    words = {w for w in tokens(name) if w not in _NAME_NOISE and w not in STOPWORDS}
+    own = words - set(tokens(container)) if container else words
+    return own or words
+
+
+def container_of(urn: str, instance: str | None = None) -> str:
+    """Where an entity lives, as text: its platform instance and the dotted parts of its URN name before
+    its own ('prod_db.main' of a table `prod_db.main.orders`); '' when the URN holds no more than a name."""
+    try:
+        parts = parse_urn(urn)
+    except InvalidUrnError:
+        return ""
+    inside = parts.name[: -len(parts.short_name)].rstrip(".")
+    return " ".join(p for p in (instance, inside) if p)
 
 
 class TypePhrase(NamedTuple):
@@ -135,7 +155,7 @@ def type_phrases(toks: list[str]) -> list[TypePhrase]:
     """Each entity-type word of a token list with the noun phrase it names (possibly empty).
 
     A type word names the words right before it ("orders table", "seller leaderboard") and, after 'of',
-    'per' or 'by', the words right after it ("leaderboard of sellers"). Name noise ('v', 'olist') is
+    'per' or 'by', the words right after it ("leaderboard of sellers"). Name noise ('v', 'dim') is
     dropped so "v_product_sales view" binds to {product, sale}.
     """
     out = []

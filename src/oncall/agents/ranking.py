@@ -30,6 +30,7 @@ from oncall.agents._text import (
     STOPWORDS,
     TYPE_WORDS,
     TypePhrase,
+    container_of,
     content_tokens,
     name_tokens,
     stem,
@@ -211,7 +212,7 @@ def _words_score(
     there would favour tables over the chart whose description is what the reporter actually quoted.
     A stand-in word counts at its similarity.
     """
-    name = name_tokens(entity.name)
+    name = name_tokens(entity.name, container_of(entity.urn, entity.instance))
     spelt = _spelt_out(name)
     named = name | set(spelt)
     desc = tokens(entity.description)
@@ -294,7 +295,8 @@ def _fit(type_word: str, kind: str) -> float:
 def _labels(entity: Entity, kind: str) -> list[tuple[str, frozenset[str]]]:
     """What the entity is called: its name, and each "<phrase> <type word>" its description uses for
     its own kind ("Seller leaderboard: ..." on a chart; a table's "feeds the revenue dashboard" is not)."""
-    out = [(f"its name {entity.name!r}", frozenset(name_tokens(entity.name)))]
+    own = name_tokens(entity.name, container_of(entity.urn, entity.instance))
+    out = [(f"its name {entity.name!r}", frozenset(own))]
     for phrase in type_phrases(tokens(entity.description)):
         if phrase.words and _fit(phrase.type_word, kind) > 0:
             out.append((f"its description's {phrase.said()!r}", frozenset(phrase.words)))
