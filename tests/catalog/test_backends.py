@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
-from datahub.metadata import schema_classes as m
 
 from oncall.agents import run_incident
 from oncall.catalog import Backend, open_catalog, register_backend
@@ -22,6 +21,7 @@ from oncall.catalog.run_events import read_run_events
 from oncall.catalog.urns import make_dataset_urn
 from oncall.config import Config, load_config
 from oncall.errors import ConfigError, UserError
+from tests.agents.test_any_catalog import _assertion, _dataset
 
 TOY_DATASET = make_dataset_urn("toydb", "shop.orders")
 
@@ -81,33 +81,8 @@ def test_a_registered_backend_is_opened_through_config(toy: Backend, home: Path)
 
 
 def _mcps() -> list[MCPW]:
-    assertion = "urn:li:assertion:toy-not-null"
-    info = m.AssertionInfoClass(
-        type=m.AssertionTypeClass.DATASET,
-        datasetAssertion=m.DatasetAssertionInfoClass(
-            dataset=TOY_DATASET,
-            scope=m.DatasetAssertionScopeClass.DATASET_ROWS,
-            operator=m.AssertionStdOperatorClass.EQUAL_TO,
-            nativeType="order_id_not_null",
-        ),
-    )
-    runs = [
-        m.AssertionRunEventClass(
-            timestampMillis=ts,
-            runId=f"run-{ts}",
-            asserteeUrn=TOY_DATASET,
-            assertionUrn=assertion,
-            status=m.AssertionRunStatusClass.COMPLETE,
-            result=m.AssertionResultClass(type=result, actualAggValue=value),
-        )
-        for ts, result, value in [(1_000, "SUCCESS", 0.0), (2_000, "FAILURE", 7.0)]
-    ]
-    return [
-        MCPW(entityUrn=TOY_DATASET, aspect=m.DatasetPropertiesClass(name="orders", description="Orders")),
-        MCPW(entityUrn=TOY_DATASET, aspect=m.StatusClass(removed=False)),
-        MCPW(entityUrn=assertion, aspect=info),
-        *(MCPW(entityUrn=assertion, aspect=run) for run in runs),
-    ]
+    runs = [(1_000, "SUCCESS", 0.0), (2_000, "FAILURE", 7.0)]
+    return [*_dataset(TOY_DATASET, "orders", "Orders", []), *_assertion(TOY_DATASET, "id_not_null", runs)]
 
 
 def test_ingest_the_feed_and_the_loop_run_on_a_third_backend(toy: Backend, home: Path) -> None:
@@ -150,11 +125,11 @@ def test_the_lite_backend_swaps_in_a_fresh_file_only_on_success(home: Path) -> N
     lite = backend_for(config)
     assert lite.fresh is not None and lite.missing(config)
     with pytest.raises(RuntimeError), lite.fresh(config) as catalog:
-        catalog.emit(_mcps()[:2])
+        catalog.emit(_dataset(TOY_DATASET, "orders", "Orders", []))
         raise RuntimeError("setup failed half way")
     assert not config.lite_path.exists() and not list(home.glob(".*tmp*"))
     with lite.fresh(config) as catalog:
-        catalog.emit(_mcps()[:2])
+        catalog.emit(_dataset(TOY_DATASET, "orders", "Orders", []))
     assert lite.missing(config) is None
     with open_catalog(config, read_only=True) as catalog:
         assert catalog.list_urns("dataset", None) == [TOY_DATASET]
