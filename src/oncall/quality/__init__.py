@@ -1,9 +1,9 @@
 """Data quality: assertion suites as data, SQL pushdown to any warehouse, publishing, and the diff.
 
-`publish_suites(config, catalog)` is what `oncall setup` calls: derive the suites from the clean
-baseline, run them on the baseline and production instances, and write assertions and run events to
-DataHub. The Reality-Checker later reads those results back and diffs them (`diff_instances`,
-`diff_history`) without touching raw data.
+`publish_suites(config, catalog, suites=...)` is what `oncall setup` calls with the demo's suite files:
+derive the suites from the clean baseline, run them on the baseline and production instances, and
+write assertions and run events to DataHub. The Reality-Checker later reads those results back and
+diffs them (`diff_instances`, `diff_history`) without touching raw data.
 """
 
 from __future__ import annotations
