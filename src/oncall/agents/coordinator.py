@@ -81,6 +81,9 @@ async def _loop(
     result.elsewhere = analysis.elsewhere
     result.verdict = "root_cause_found" if analysis.origins else "no_regression"
     origins = [rc.dataset_urn for rc in analysis.origins]
+    if origins:  # the Fixer's read of the origins' checks goes out beside the blast radius
+        fn, *args, kwargs = fixer.origin_checks_call(ctx, analysis.origins)
+        ctx.prefetch(fn, *args, **kwargs)
     if origins:
         blast, names = await _timed(
             timings,

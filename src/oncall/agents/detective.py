@@ -154,10 +154,10 @@ def search_candidates(
     best = sorted(chosen.values(), key=lambda u: (-scores[u], u))[:limit]
     entities: list[Entity] = []
     read: set[tuple[str, str, str]] = set()
+    pages = catalog.get_many(best)  # one read for all (a request per candidate on GMS)
     for urn in best:
-        try:
-            entity = catalog.get(urn)
-        except NotFoundError:  # removed between search and read: not a candidate
+        entity = pages.get(urn)
+        if entity is None:  # removed between search and read: not a candidate
             continue
         read.add((entity.type, entity.platform, entity.name))
         entities.append(entity)
@@ -178,14 +178,13 @@ def _nearest(
     a twin of one already read is skipped, so baseline copies never crowd distinct entities out.
     """
     out: list[Entity] = []
-    for urn in meaning.nearest(2 * _NEAREST):
+    wanted = [u for u in meaning.nearest(2 * _NEAREST) if u not in hits]
+    pages = catalog.get_many(wanted)  # one read for all
+    for urn in wanted:
         if len(out) >= _NEAREST:
             break
-        if urn in hits:
-            continue
-        try:
-            entity = catalog.get(urn)
-        except NotFoundError:  # removed since the index was built
+        entity = pages.get(urn)
+        if entity is None:  # removed since the index was built
             continue
         key = (entity.type, entity.platform, entity.name)
         if key in read:  # a twin of a candidate already read

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -196,6 +197,12 @@ async def _write_back(ctx: RunContext, result: RunResult, drafts: list[IncidentD
     return writes
 
 
+def origin_checks_call(ctx: RunContext, origins: Sequence[RootCause]) -> tuple[Any, ...]:
+    """The read of the origins' checks as (function, *args, kwargs): one bulk read, shared with the
+    Coordinator's prefetch (it starts it beside the blast radius)."""
+    return (ctx.catalog.assertions_many, [rc.dataset_urn for rc in origins], {"history": 1})
+
+
 async def fix(ctx: RunContext, result: RunResult) -> tuple[list[Write], FixerDraft | None]:
     """The Fixer's turn: drafts (model or procedure), then the writes, unless this is a dry run."""
     ctx.emit("fixer", "agent_started", {"task": "write the incident back", "dry_run": ctx.dry_run})
@@ -203,11 +210,8 @@ async def fix(ctx: RunContext, result: RunResult) -> tuple[list[Write], FixerDra
         ctx.emit("fixer", "message", {"text": "no origin: nothing to write"})
         return [], None
     draft = await draft_with_model(ctx, result, draft_slack(result))
-    assertions = await ctx.tool(
-        "fixer",
-        "assertions",
-        lambda: {rc.dataset_urn: ctx.catalog.assertions(rc.dataset_urn, history=1) for rc in result.origins},
-    )
+    fn, *args, kwargs = origin_checks_call(ctx, result.origins)
+    assertions = await ctx.tool("fixer", "assertions", fn, *args, **kwargs)
     drafts = _drafts(result, assertions, draft.titles if draft else {})
     for d in drafts:
         ctx.emit("fixer", "finding", {"incident": d.model_dump(mode="json"), "dry_run": ctx.dry_run})

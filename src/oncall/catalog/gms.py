@@ -335,16 +335,15 @@ class GmsCatalog:
         """
         if direction not in ("upstream", "downstream"):
             raise UserError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
-        start = self.get(urn)  # NotFoundError for unknown URNs; tells the start's siblings
         server_hops = None if hops is None else 2 * hops + 1
         degrees = (
             ["1", "2", "3+"]
             if server_hops is None or server_hops >= 3
             else [str(d) for d in range(1, server_hops + 1)]
         )
-        results: list[dict[str, Any]] = []
-        for member in [start.urn, *start.siblings]:
-            results += self._scroll_lineage(member, direction, degrees)
+        starts, scrolls = self._scroll_members([urn], direction, degrees)
+        start = starts[urn]
+        results = [r for member in [start.urn, *start.siblings] for r in scrolls[member]]
         reps: dict[str, str] = dict.fromkeys([start.urn, *start.siblings], start.urn)
         reps |= _reps_of([r.get("entity") or {} for r in results])
         nodes: dict[str, LineageNode] = {}
@@ -370,15 +369,10 @@ class GmsCatalog:
         if direction not in ("upstream", "downstream"):
             raise UserError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
         wanted = list(dict.fromkeys(urns))
-        starts = self.get_many(wanted)
-        for urn in wanted:
-            if urn not in starts:
-                raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        starts, by_member = self._scroll_members(wanted, direction, ["1", "2", "3+"])
         nodes = {e.urn: e for e in starts.values()}
         members = {m: node for node, e in nodes.items() for m in [node, *e.siblings]}
-        scrolls = self._parallel(
-            [functools.partial(self._scroll_lineage, m, direction, ["1", "2", "3+"]) for m in members]
-        )
+        scrolls = [by_member[m] for m in members]
         graph = LineageGraph(direction=direction, starts={u: starts[u].urn for u in wanted})
         reps = dict(members)
         for results in scrolls:
@@ -398,6 +392,29 @@ class GmsCatalog:
                         edges.setdefault(far, {})
         graph.edges = {node: list(far) for node, far in edges.items()}
         return graph
+
+    def _scroll_members(
+        self, urns: list[str], direction: str, degrees: list[str]
+    ) -> tuple[dict[str, Entity], dict[str, list[dict[str, Any]]]]:
+        """The pages of `urns` (NotFoundError for an unknown one) and the lineage scroll of every member
+        of their sibling groups: the given URNs' scrolls go out with the page request, the other
+        members' once the pages name them (a second round trip only for sibling groups)."""
+        for urn in urns:
+            parse_urn(urn)
+        scroll = functools.partial(self._scroll_lineage, direction=direction, degrees=degrees)
+        first: list[Any] = self._parallel(
+            [functools.partial(self.get_many, urns), *(functools.partial(scroll, u) for u in urns)]
+        )
+        starts: dict[str, Entity] = first[0]
+        for urn in urns:
+            if urn not in starts:
+                raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
+        scrolls = dict(zip(urns, first[1:], strict=True))
+        rest = list(
+            dict.fromkeys(m for e in starts.values() for m in [e.urn, *e.siblings] if m not in scrolls)
+        )
+        scrolls |= dict(zip(rest, self._parallel([functools.partial(scroll, m) for m in rest]), strict=True))
+        return starts, scrolls
 
     def _scroll_lineage(self, urn: str, direction: str, degrees: list[str]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []

@@ -467,19 +467,22 @@ def urn_digest(urns: Iterable[str]) -> str:
 
 
 def _entities(catalog: Catalog, urns: Sequence[str], say: Progress) -> Iterable[Entity]:
-    for done, urn in enumerate(urns, 1):
-        try:
-            yield catalog.get(urn)
-        except NotFoundError:  # removed while we read: not part of the index
-            continue
+    step = 5000  # read in bulk (one request per batch on GMS, not one per entity)
+    for start in range(0, len(urns), step):
+        chunk = urns[start : start + step]
+        found = catalog.get_many(chunk)
+        yield from (found[u] for u in chunk if u in found)  # one removed while we read is left out
+        done = start + len(chunk)
         if done % 20000 == 0:
             say(f"vectors: read {done:,} of {len(urns):,} entities")
 
 
-def refresh(catalog: Catalog, directory: Path, *, progress: Progress | None = None) -> SemanticIndex:
-    """Rebuild the index from every entity of the catalog and store it in `directory`."""
+def refresh(
+    catalog: Catalog, directory: Path, *, progress: Progress | None = None, urns: Sequence[str] | None = None
+) -> SemanticIndex:
+    """Rebuild the index from every entity of the catalog (`urns`, when just listed) and store it."""
     say = progress or (lambda _m: None)
-    urns = catalog.list_urns()
+    urns = list(catalog.list_urns() if urns is None else urns)
     index = SemanticIndex.from_entities(
         _entities(catalog, urns, say), fingerprint=urn_digest(urns), define=catalog_terms(catalog)
     )
@@ -534,4 +537,4 @@ def ensure_index(
             )
         stored.stale = True
         return stored
-    return refresh(catalog, directory, progress=progress)
+    return refresh(catalog, directory, progress=progress, urns=urns)
