@@ -148,4 +148,6 @@ def test_the_tuned_detective_runs_the_loop_on_the_server(lora_config: Any) -> No
     result = asyncio.run(run_incident("revenue dashboard wrong", config=lora_config, dry_run=True))
     assert result.verdict == "root_cause_found"  # whatever the 6-step model said, code verified it
     assert result.llm.roles["detective"].calls == 1
+    # The answer arrived as a parsed TunedPick (used, or refused by verification), never garbled.
+    assert not any("no usable answer" in d for d in result.degraded), result.degraded
     assert set(result.llm.roles) == {"detective"}  # the preset is offline: no other role has a model
