@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import http.server
 import importlib.metadata
+import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +100,35 @@ def test_a_port_taken_by_something_else_is_a_clear_error(home: Path, not_a_model
     config = load_config(home, environ={}, llm_local_port=not_a_model_server)
     with pytest.raises(ConfigError, match=rf"port {not_a_model_server} .* busy .*llm_local_port"):
         ensure_server(config)
+
+
+def test_a_busy_server_that_lists_its_model_late_is_reused(home: Path) -> None:
+    """A one-thread llama.cpp server in the middle of another process's prompt answers /v1/models only
+    when that prompt is done: it is the server to reuse, not 'something that is not a model server'."""
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(3)  # longer than the first, quick probe waits
+            body = json.dumps({"data": [{"id": "busy-model"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = load_config(home, environ={}, llm_local_port=int(server.server_address[1]))
+        reused = ensure_server(config)
+        assert reused.model == "busy-model" and not reused.started
+    finally:
+        stop_servers()
+        server.shutdown()
+        server.server_close()
 
 
 def test_missing_server_package_says_how_to_install(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

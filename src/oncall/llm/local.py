@@ -52,6 +52,8 @@ INSTALL_HINT = "pip install -e '.[local]'"
 
 _HOST = "127.0.0.1"
 _START_TIMEOUT_S = 120.0
+_BUSY_PROBE_S = 120.0
+"""How long a port that is taken may take to list its models before it counts as not a model server."""
 _STDERR_LINES = 12
 _CONTEXT_TOKENS = 4096
 Say = Callable[[str], None]
@@ -120,6 +122,10 @@ def ensure_server(
         model = _model_file(config, model_path) if own else None
         lora = _lora_file(lora_path) if lora_path is not None else None
         served = _served_model(port)
+        if served is None and _port_taken(port):
+            # A one-thread llama.cpp server busy with another process's prompt lists its models only
+            # when the prompt is done (measured: more than 2 s under an eval): ask again, patiently.
+            served = _served_model(port, timeout=_BUSY_PROBE_S)
         if served is not None and (not own or served == _alias(model, lora)):
             server = LocalServer(f"http://{_HOST}:{port}/v1", served, None, 0.0, started=False)
             _SERVERS[port] = _Running(server, None, None)
@@ -248,10 +254,10 @@ def _require_server_package() -> None:
             raise ConfigError(f"llama-cpp-python's server extra is missing ({module}): {INSTALL_HINT}")
 
 
-def _served_model(port: int) -> str | None:
+def _served_model(port: int, timeout: float = 2.0) -> str | None:
     """The first model id an OpenAI-compatible server on the port lists, or None (nothing/other)."""
     try:
-        with urllib.request.urlopen(f"http://{_HOST}:{port}/v1/models", timeout=2) as response:
+        with urllib.request.urlopen(f"http://{_HOST}:{port}/v1/models", timeout=timeout) as response:
             body = json.loads(response.read())
     except (OSError, ValueError, urllib.error.URLError):
         return None
