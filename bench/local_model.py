@@ -53,6 +53,7 @@ def _run(home: Path) -> tuple[float, RunResult]:
 
 
 def measure(home: Path, runs: int) -> dict[str, Any]:
+    load_at_start = os.getloadavg()[0]
     config = load_config(home, environ=dict(os.environ), llm_preset="local")
     load_started = time.perf_counter()
     server = ensure_server(config)
@@ -93,7 +94,8 @@ def measure(home: Path, runs: int) -> dict[str, Any]:
         "tokens_out_per_run": statistics.median(r.llm.tokens_out for r in results),
         "verdict_correct": f"{len(rows)}/{len(rows)}",
         "roles": roles,
-        "load_average_at_start": round(os.getloadavg()[0], 1),
+        "load_average_at_start": round(load_at_start, 1),
+        "load_average_at_end": round(os.getloadavg()[0], 1),
         "cores": os.cpu_count(),
     }
 
