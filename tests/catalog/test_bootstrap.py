@@ -21,7 +21,8 @@ def _leftovers(home: Path) -> list[str]:
 def test_seeded_home_has_world_catalog_and_assertions(seeded_home: Path) -> None:
     config = load_config(seeded_home, environ={})
     assert config.world_manifest.is_file() and config.lite_path.is_file()
-    assert _leftovers(seeded_home) == []
+    # (no leftover check here: the fixture is shared, and read-only opens by other tests leave -shm;
+    # setup's own leftovers are checked on a private home below)
     with LiteCatalog(config.lite_path, read_only=True) as catalog:
         for instance in ("olist_source", "olist_dirty"):
             checks = catalog.assertions(dataset_urn(instance, "olist_order_items"))

@@ -57,7 +57,7 @@ def test_the_server_runs_the_packaged_model(local_server: LocalServer) -> None:
     assert local_server.model_path is not None and local_server.model_path.suffix == ".gguf"
     if local_server.started:
         assert local_server.load_s > 0
-    listed = httpx.get(local_server.base_url + "/models", timeout=10).json()
+    listed = httpx.get(local_server.base_url + "/models", timeout=120).json()  # busy one-thread server
     assert local_server.model in [m["id"] for m in listed["data"]]
 
 
