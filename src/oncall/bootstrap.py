@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from oncall.catalog import Catalog, backend_for, open_catalog
 from oncall.config import Config
 from oncall.errors import WorldExistsError
-from oncall.world.build import WorldSummary, build_world, load_summary
+from oncall.world.build import BASELINE, PRODUCTION, WorldSummary, build_world, load_summary
 from oncall.world.seed import IngestSummary, ingest_world
 from oncall.world.settings import with_demo_settings, write_demo_settings
 
@@ -50,7 +50,7 @@ class SetupSummary(BaseModel):
 def _world(config: Config, force: bool, scale: float | None, say: Progress) -> tuple[bool, WorldSummary]:
     """Build the world when needed; returns (built, its summary)."""
     summary = load_summary(config.home)  # None: no world.json yet
-    files = [config.source_db, config.dirty_db]
+    files = [config.instance_db(BASELINE), config.instance_db(PRODUCTION)]
     if summary is not None and all(p.is_file() for p in files) and not force:
         if scale is not None and summary.scale != scale:
             raise WorldExistsError(

@@ -208,16 +208,6 @@ class Config:
         return dataclasses.replace(self, **fill, given=self.given | set(fill))
 
     @property
-    def source_db(self) -> Path:
-        """Clean baseline SQLite snapshot."""
-        return self.home / "olist_source.db"
-
-    @property
-    def dirty_db(self) -> Path:
-        """Production SQLite snapshot with the planted faults."""
-        return self.home / "olist_dirty.db"
-
-    @property
     def world_manifest(self) -> Path:
         """JSON summary of the built world (rows per table, faults applied)."""
         return self.home / "world.json"

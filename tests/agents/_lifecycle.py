@@ -19,6 +19,7 @@ from oncall.catalog import open_catalog
 from oncall.catalog.lite import LiteCatalog
 from oncall.config import Config, load_config
 from oncall.quality.publish import publish_suites
+from oncall.world.build import BASELINE, PRODUCTION
 from oncall.world.demo_suites import DEMO_SUITES, resolve_suites
 from oncall.world.schema import warehouse_schema
 
@@ -50,15 +51,15 @@ def publish(config: Config) -> None:
 def repair(config: Config) -> Path:
     """Production gets the clean data back, then a passing run; returns a copy of the broken DB."""
     broken = config.home / "broken.db"
-    shutil.copy(config.dirty_db, broken)
-    shutil.copy(config.source_db, config.dirty_db)
+    shutil.copy(config.instance_db(PRODUCTION), broken)
+    shutil.copy(config.instance_db(BASELINE), config.instance_db(PRODUCTION))
     publish(config)
     return broken
 
 
 def rebreak(config: Config, broken: Path) -> None:
     """The faults come back, then a failing run."""
-    shutil.copy(broken, config.dirty_db)
+    shutil.copy(broken, config.instance_db(PRODUCTION))
     publish(config)
 
 

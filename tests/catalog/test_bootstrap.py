@@ -11,6 +11,7 @@ from oncall.bootstrap import setup
 from oncall.catalog.lite import LiteCatalog
 from oncall.config import load_config
 from oncall.errors import CatalogError, WorldExistsError
+from oncall.world.build import PRODUCTION
 from oncall.world.urns import dataset_urn
 
 
@@ -64,7 +65,7 @@ def test_failed_setup_leaves_no_half_written_catalog(small_world: Path, tmp_path
     home = tmp_path / "home"
     shutil.copytree(small_world, home)
     config = load_config(home, environ={})
-    config.dirty_db.write_bytes(b"not a database" * 64)
+    config.instance_db(PRODUCTION).write_bytes(b"not a database" * 64)
     with pytest.raises(CatalogError, match="ingestion of oncall-olist_dirty failed"):
         setup(config)
     assert not config.lite_path.exists()

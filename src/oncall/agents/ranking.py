@@ -317,8 +317,8 @@ def _subject_bonus(
     """The text's "<phrase> <type word>" against what the entity is called, of a kind the word fits.
 
     A type word binds to the words right before it: in "orders table has orders whose customer..." the
-    table meant is orders, not customers. Overlap is Jaccard, so 'orders' fits olist_orders better than
-    olist_order_items.
+    table meant is orders, not customers. Overlap is Jaccard, so 'orders' fits shop_orders better than
+    shop_order_items.
     """
     best, why, bound = 0.0, None, None
     for phrase in phrases:

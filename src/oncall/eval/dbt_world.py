@@ -45,6 +45,7 @@ from oncall.eval.scoring import (
     CatalogEdges,
     Criterion,
     ScenarioScore,
+    failed_score,
     finish_score,
     grounding_problems,
 )
@@ -255,7 +256,7 @@ def _run_one(
 ) -> ScenarioScore:
     world = f"dbt-{scenario.catalog}"
     if base is None:
-        return _failed(scenario, world, "the dbt world could not be built")
+        return failed_score(scenario, world=world, error="the dbt world could not be built")
     home = root / "runs" / scenario.name
     shutil.copytree(base, home)
     config = _config(home, llm_preset, models)
@@ -274,21 +275,7 @@ def _run_one(
         finally:
             catalog.close()
     except Exception as exc:  # this scenario's failure; the others still run
-        return _failed(scenario, world, f"{type(exc).__name__}: {exc}")
+        return failed_score(scenario, world=world, error=f"{type(exc).__name__}: {exc}")
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
-
-
-def _failed(scenario: DbtScenario, world: str, error: str) -> ScenarioScore:
-    return ScenarioScore(
-        name=scenario.name,
-        incident=scenario.incident,
-        world=world,
-        control=scenario.control,
-        error=error,
-        expected=len(scenario.origins),
-        recall=0.0,
-        elsewhere=Criterion(ok=False if scenario.elsewhere else None, expected=scenario.elsewhere or None),
-        failures=[f"error: {error}"],
-    )

@@ -40,7 +40,7 @@ from oncall.eval.reports import WorldRun
 from oncall.eval.runner import _PRODUCTION, EvalOptions, _config, _group, _prepare
 from oncall.eval.scenarios import LoadedScenario
 from oncall.quality.publish import publish_suites
-from oncall.world.build import load_summary
+from oncall.world.build import BASELINE, PRODUCTION, load_summary
 from oncall.world.demo_suites import DEMO_SUITES, resolve_suites
 from oncall.world.schema import warehouse_schema
 from oncall.world.urns import dataset_urn
@@ -108,14 +108,14 @@ def _world(
     if not first:
         return out
     broken = home / "broken.db"
-    shutil.copy(config.dirty_db, broken)
+    shutil.copy(config.instance_db(PRODUCTION), broken)
 
     def repair() -> None:
-        shutil.copy(config.source_db, config.dirty_db)
+        shutil.copy(config.instance_db(BASELINE), config.instance_db(PRODUCTION))
         _publish(config)
 
     def rebreak() -> None:
-        shutil.copy(broken, config.dirty_db)
+        shutil.copy(broken, config.instance_db(PRODUCTION))
         _publish(config)
 
     repair()

@@ -183,7 +183,22 @@ def finish_score(
     return score
 
 
-def failed_score(scenario: Scenario, *, world: str, error: str) -> ScenarioScore:
+class ScenarioLike(Protocol):
+    """What a failed score needs of a scenario (the Olist `Scenario` and the dbt world's both fit)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def incident(self) -> str: ...
+    @property
+    def control(self) -> bool: ...
+    @property
+    def origins(self) -> list[str]: ...
+    @property
+    def elsewhere(self) -> list[str]: ...
+
+
+def failed_score(scenario: ScenarioLike, *, world: str, error: str) -> ScenarioScore:
     """The score of a scenario whose run (or world) raised: everything fails, with the reason."""
     return ScenarioScore(
         name=scenario.name,

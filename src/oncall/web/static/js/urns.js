@@ -12,7 +12,7 @@ export function entityType(urn) {
   return m ? m[1] : "entity";
 }
 
-/** "olist_customers" for a dataset URN, the id for charts and dashboards, the tail for anything else. */
+/** "customers" for a dataset URN, the id for charts and dashboards, the tail for anything else. */
 export function shortName(urn) {
   const inner = /\((.*)\)$/.exec(urn || "");
   if (!inner)
