@@ -21,7 +21,6 @@ included), 200,000 assertion run events. It is written straight into the Lite fi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -40,7 +39,13 @@ LAYERS = 15
 RUNS_PER_ASSERTION = 4
 T0 = 1_793_512_800_000
 DAY = 86_400_000
-FORMAT = 2
+DOMAINS = 100
+"""The `domains` shape: models belong to one of up to DOMAINS domains (by index, about 27 models a
+layer each at 100k); the last domain is the shared one (conformed dimensions) every domain reads now
+and then."""
+CROSS_DOMAIN = 0.05
+SHAPES = ("domains", "mesh")
+FORMAT = 3
 """Bump when the generated shapes change (the cache file name carries it)."""
 
 
@@ -48,36 +53,56 @@ def ds(platform: str, name: str) -> str:
     return f"urn:li:dataset:(urn:li:dataPlatform:{platform},{name},PROD)"
 
 
-def _aspects(n_datasets: int, seed: int) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def _upstreams(
+    rng: random.Random, previous: list[list[str]], flat: list[str], domain: int, shape: str
+) -> list[str]:
+    """Two upstreams in the layer below. `mesh`: any two of the layer (the closure of a top-layer
+    entity is most of the catalog: the worst case). `domains`: two of its own domain, one of them from
+    the shared domain (conformed dimensions) one time in twenty, as data teams lay out their models."""
+    if shape == "mesh":
+        return rng.sample(flat, 2)
+    own = previous[domain]
+    ups = rng.sample(own, min(2, len(own)))
+    shared = len(previous) - 1
+    if domain != shared and rng.random() < CROSS_DOMAIN:
+        ups[-1] = rng.choice(previous[shared])
+    return ups
+
+
+def _aspects(n_datasets: int, seed: int, shape: str = "domains") -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(urn, aspect name, value) of the whole catalog; run events are yielded last."""
     rng = random.Random(seed)
     sources = n_datasets // 10
     models = (n_datasets - 2 * sources) // 2
     per_layer = models // LAYERS
+    domains = max(1, min(DOMAINS, per_layer // 20))  # small catalogs (the GMS copy): one domain
     flow = "urn:li:dataFlow:(airflow,load_raw,prod)"
     yield flow, "dataFlowInfo", {"name": "load_raw", "customProperties": {}}
     raw = []
+    raw_by_domain: list[list[str]] = [[] for _ in range(domains)]
     for i in range(sources):
         pg, wh = ds("postgres", f"shop.public.t{i:05d}"), ds("snowflake", f"analytics.raw.t{i:05d}")
         job = f"urn:li:dataJob:({flow},load_t{i:05d})"
         raw.append(wh)
+        raw_by_domain[i % domains].append(wh)
         yield pg, "datasetProperties", {"name": f"t{i:05d}", "customProperties": {}, "tags": []}
         yield wh, "datasetProperties", {"name": f"T{i:05d}", "customProperties": {}, "tags": []}
         yield job, "dataJobInfo", {"name": f"load_t{i:05d}", "type": "COMMAND", "customProperties": {}}
         yield job, "dataJobInputOutput", {"inputDatasets": [pg], "outputDatasets": [wh]}
-    previous = raw
+    previous = raw_by_domain
     assertions: list[tuple[str, str, bool]] = []
     owners = [f"urn:li:corpGroup:team_{k}" for k in range(20)]
     for layer in range(LAYERS):
-        current = []
+        current: list[list[str]] = [[] for _ in range(domains)]
+        flat = [u for part in previous for u in part]
         for i in range(per_layer):
             name = f"m{layer:02d}_{i:05d}"
             dbt, wh = (
                 ds("dbt", f"analytics.l{layer:02d}.{name}"),
                 ds("snowflake", f"analytics.l{layer:02d}.{name}"),
             )
-            current.append(wh)
-            ups = rng.sample(previous, 2)
+            current[i % domains].append(wh)
+            ups = _upstreams(rng, previous, flat, i % domains, shape)
             yield (
                 dbt,
                 "datasetProperties",
@@ -110,7 +135,7 @@ def _aspects(n_datasets: int, seed: int) -> Iterator[tuple[str, str, dict[str, A
                 "title": f"Chart {i}",
                 "description": f"metric {i}",
                 "lastModified": {"created": {"time": 0, "actor": "urn:li:corpuser:unknown"}},
-                "inputs": [rng.choice(previous)],
+                "inputs": [rng.choice(previous[(i // 10) % domains])],  # a dashboard's charts: one domain
                 "customProperties": {},
             },
         )
@@ -161,7 +186,7 @@ def _aspects(n_datasets: int, seed: int) -> Iterator[tuple[str, str, dict[str, A
             )
 
 
-def build(path: Path, n_datasets: int, seed: int = 7) -> dict[str, Any]:
+def build(path: Path, n_datasets: int, seed: int = 7, shape: str = "domains") -> dict[str, Any]:
     """Write the catalog into a new Lite file in one transaction; returns counts and the time.
 
     Rows go in with `executemany` in large batches; a run event's version-0 row (Lite's "last written"
@@ -184,7 +209,7 @@ def build(path: Path, n_datasets: int, seed: int = 7) -> dict[str, Any]:
     )
     rows: list[tuple[str, str, int, str]] = []
     with conn:
-        for urn, name, value in _aspects(n_datasets, seed):
+        for urn, name, value in _aspects(n_datasets, seed, shape):
             text = json.dumps(value)
             if name == "assertionRunEvent":  # timeseries: one version per event, v0 = last written
                 version = versions.get(urn, 0) + 1
@@ -222,7 +247,7 @@ def _config(home: Path, **settings: Any) -> Any:
 
 def lite_run(path: Path, runs: int) -> dict[str, Any]:
     """Median in-process latency of one offline dry run on the big catalog, and its phases."""
-    from oncall.agents import run_incident
+    from oncall.agents import run_incident_sync
     from oncall.catalog.lite import LiteCatalog
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -232,8 +257,8 @@ def lite_run(path: Path, runs: int) -> dict[str, Any]:
             walls, result = [], None
             for _ in range(runs + 1):
                 started = time.perf_counter()
-                result = asyncio.run(
-                    run_incident("sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True)
+                result = run_incident_sync(
+                    "sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True
                 )
                 walls.append(time.perf_counter() - started)
             assert result is not None and result.symptom is not None, "no symptom found"
@@ -282,7 +307,7 @@ def gms_requests(n_datasets: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from tests.catalog.gms_standin import GmsStandin, Store, load_schema
 
-    from oncall.agents import run_incident
+    from oncall.agents import run_incident_sync
     from oncall.catalog.gms import GmsCatalog
 
     schema = load_schema(ROOT.parent / "shared" / "datahub" / "graphql")
@@ -295,8 +320,8 @@ def gms_requests(n_datasets: int) -> dict[str, Any]:
             spans = _timed_requests(catalog)
             try:
                 server.requests.clear()
-                result = asyncio.run(
-                    run_incident("sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True)
+                result = run_incident_sync(
+                    "sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True
                 )
             finally:
                 catalog.close()
@@ -319,6 +344,19 @@ def gms_requests(n_datasets: int) -> dict[str, Any]:
     }
 
 
+def _lite_figures(args: argparse.Namespace, shape: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The cached (or newly built) catalog of this shape, and the runs on it."""
+    path = OUT / f"any_datahub_{args.datasets}_{shape}_v{FORMAT}.db"
+    sidecar = path.with_suffix(".json")  # the build's figures, kept beside the cached file
+    if args.rebuild or not path.exists() or not sidecar.exists():
+        print(f"building {args.datasets:,} datasets ({shape}) into {path} ...", file=sys.stderr)
+        built = build(path, args.datasets, shape=shape)
+        sidecar.write_text(json.dumps(built), encoding="utf-8")
+    else:
+        built = {**json.loads(sidecar.read_text(encoding="utf-8")), "cached": True}
+    return {**built, "shape": shape}, lite_run(path, args.runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -327,19 +365,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--gms-datasets", type=int, default=300)
     parser.add_argument("--skip-gms", action="store_true")
+    parser.add_argument(
+        "--shape",
+        choices=(*SHAPES, "both"),
+        default="both",
+        help="lineage shape: domains (the headline), mesh (the worst case) or both",
+    )
     parser.add_argument("--rebuild", action="store_true", help="regenerate the cached catalog")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    path = OUT / f"any_datahub_{args.datasets}_v{FORMAT}.db"
     figures: dict[str, Any] = {"load_before": os.getloadavg()[0]}
-    sidecar = path.with_suffix(".json")  # the build's figures, kept beside the cached file
-    if args.rebuild or not path.exists() or not sidecar.exists():
-        print(f"building {args.datasets:,} datasets into {path} ...", file=sys.stderr)
-        figures["build"] = build(path, args.datasets)
-        sidecar.write_text(json.dumps(figures["build"]), encoding="utf-8")
-    else:
-        figures["build"] = {**json.loads(sidecar.read_text(encoding="utf-8")), "cached": True}
-    figures["lite"] = lite_run(path, args.runs)
+    for shape in SHAPES if args.shape == "both" else (args.shape,):
+        suffix = "" if shape == "domains" else f"_{shape}"  # keys: lite, build; lite_mesh, build_mesh
+        figures[f"build{suffix}"], figures[f"lite{suffix}"] = _lite_figures(args, shape)
     if not args.skip_gms:
         figures["gms"] = gms_requests(args.gms_datasets)
     if args.json:

@@ -78,3 +78,20 @@ def test_an_early_failure_surfaces_at_the_tool_call_and_an_untaken_read_is_settl
     [(kind, data)] = _tool_events(ctx)
     assert kind == "error" and data["tool"] == "get" and data["type"] == "NotFoundError"
     assert ctx.prefetched == []
+
+
+def test_a_tool_call_event_digests_long_lists_and_typed_objects(home: Path) -> None:
+    """A tool's arguments in its event: 20 items of a long list and a count, a typed object as its URN
+    (at 100k datasets, full reprs of a run's findings took seconds per call)."""
+    from oncall.report.models import BlastRadiusEntry
+
+    def count(urns: list[str], entry: BlastRadiusEntry) -> int:
+        return len(urns)
+
+    urns = [f"urn:li:dataset:d{i}" for i in range(500)]
+    entry = BlastRadiusEntry(urn="urn:li:dataset:e", type="dataset", name="e")
+    ctx = _context(home)
+    assert asyncio.run(ctx.tool("coordinator", "count", count, urns, entry)) == 500
+    args = _tool_events(ctx)[0][1]["args"]
+    assert args[0] == [*urns[:20], "\u2026 480 more"]
+    assert args[1] == "urn:li:dataset:e"

@@ -86,6 +86,28 @@ def test_no_regression_postmortem_names_no_cause() -> None:
     assert pm.root_cause == [] and "No root cause named" in pm.to_markdown()
 
 
+def test_impact_lists_fifty_of_each_type_and_counts_the_rest() -> None:
+    from oncall.report.postmortem import IMPACT_LINES_PER_TYPE
+
+    many = [
+        BlastRadiusEntry(
+            urn=f"urn:li:dataset:(urn:li:dataPlatform:x,d{i:03d},PROD)",
+            type="dataset",
+            name=f"d{i:03d}",
+            origins=[ITEMS],
+        )
+        for i in range(IMPACT_LINES_PER_TYPE + 7)
+    ]
+    dash = BlastRadiusEntry(urn=DASH, type="dashboard", name="Revenue", origins=[ITEMS])
+    pm = build_postmortem(result(blast_radius=[*many, dash]))
+    md = pm.to_markdown()
+    assert len(pm.impact) == IMPACT_LINES_PER_TYPE + 8  # the object keeps every entity
+    assert f"**d{IMPACT_LINES_PER_TYPE - 1:03d}**" in md and f"**d{IMPACT_LINES_PER_TYPE:03d}**" not in md
+    assert "and 7 more datasets" in md
+    assert md.index("and 7 more datasets") < md.index("**Revenue**")  # the count sits with its type
+    assert "more dashboard" not in md
+
+
 def test_dry_run_resolution_says_nothing_was_written() -> None:
     pm = build_postmortem(result(dry_run=True, writes=[]))
     assert pm.resolution == ["Dry run: nothing was written to DataHub."]

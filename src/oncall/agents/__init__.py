@@ -6,6 +6,6 @@ every step has a deterministic procedure that runs when no model is configured o
 
 from __future__ import annotations
 
-from oncall.agents.coordinator import new_run_id, reset, run_incident
+from oncall.agents.coordinator import new_run_id, reset, run_incident, run_incident_sync
 
-__all__ = ["new_run_id", "reset", "run_incident"]
+__all__ = ["new_run_id", "reset", "run_incident", "run_incident_sync"]

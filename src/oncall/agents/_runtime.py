@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, TypeVar
 
+from pydantic import BaseModel
+
 from oncall.catalog.base import Catalog, tracing
 from oncall.config import Config
 from oncall.events import Agent, EventKind, RunEvents
@@ -50,14 +52,26 @@ def reject(reason: str) -> NoReturn:
     raise Retry(reason)
 
 
+_ARG_ITEMS = 20
+"""A tool call's event shows this many items of a list argument or query parameter, then a count:
+the event says what was asked, not every one of 500 URNs (at 100k datasets that cost seconds)."""
+
+
 def _jsonable(value: Any) -> Any:
+    """A JSON-ready digest of a tool argument: lists cut to `_ARG_ITEMS` items and a count, a typed
+    object as its URN (or its type name), never a full repr of a run's worth of findings."""
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    return str(value)
+        items = list(value)
+        out = [_jsonable(v) for v in items[:_ARG_ITEMS]]
+        return [*out, f"\u2026 {len(items) - _ARG_ITEMS} more"] if len(items) > _ARG_ITEMS else out
+    if isinstance(value, BaseModel):
+        urn = getattr(value, "urn", None) or getattr(value, "dataset_urn", None)
+        return urn if isinstance(urn, str) else f"<{type(value).__name__}>"
+    return str(value)[:200]
 
 
 def _traced(
@@ -163,7 +177,10 @@ class RunContext:
             {
                 "tool": name,
                 "args": _jsonable([a for a in args if a is not self.catalog] + ([kwargs] if kwargs else [])),
-                "queries": [q.model_dump(mode="json") for q in queries],
+                "queries": [
+                    {"language": q.language, "text": q.text, "variables": _jsonable(q.variables)}
+                    for q in queries
+                ],
                 "ms": round(ms, 2),
             },
         )

@@ -162,10 +162,15 @@ def _drafts(
     result: RunResult, assertions: dict[str, list[Assertion]], titles: dict[str, str]
 ) -> list[IncidentDraft]:
     """One incident draft per origin, each naming the origin and what it reaches downstream."""
+    reached: dict[str, list[BlastRadiusEntry]] = {rc.dataset_urn: [] for rc in result.origins}
+    for b in result.blast_radius:  # one pass, not one scan of the blast radius per origin
+        for origin in b.origins:
+            if origin in reached:
+                reached[origin].append(b)
     return [
         draft_incident(
             rc,
-            [b for b in result.blast_radius if rc.dataset_urn in b.origins],
+            reached[rc.dataset_urn],
             assertions.get(rc.dataset_urn, []),
             incident_text=result.incident,
             names=result.names,

@@ -19,6 +19,7 @@ Every SQL statement executed is passed to `record_query` so tool_call events sho
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -33,7 +34,7 @@ from oncall.catalog import _readmodel, assertion_info
 from oncall.catalog import run_events as feed
 from oncall.catalog.base import Direction, record_query
 from oncall.catalog.graph import LineageGraph
-from oncall.catalog.search import SearchRow, rank, tokens
+from oncall.catalog.search import ParsedQuery, SearchRow, rank, tokens
 from oncall.catalog.siblings import merge_entities, representative
 from oncall.catalog.types import (
     Assertion,
@@ -96,45 +97,61 @@ def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
 
 
 class _Groups:
-    """Sibling groups: each URN's representative and members (a URN in no group stands alone)."""
+    """Sibling groups: each URN's representative and members (a URN in no group stands alone).
 
-    def __init__(self) -> None:
-        self.flags: dict[str, bool] = {}
-        self._group: dict[str, set[str]] = {}
-        self._reps: dict[str, str] = {}
+    Built once per read-model generation from the sibling edges (`from_edges`), then only read: the
+    representative of every group is chosen once, so `rep` is a dictionary lookup (a 100k catalog asks
+    it hundreds of thousands of times per run)."""
 
-    def join(self, a: str, b: str) -> None:
-        """Put `a` and `b` in one group (groups are small: merging the sets is cheap)."""
-        ga, gb = self._group.get(a), self._group.get(b)
-        if ga is not None and ga is gb:
-            return
-        merged = (ga or {a}) | (gb or {b})
-        for urn in merged:
-            self._group[urn] = merged
-            self._reps.pop(urn, None)
+    def __init__(self, groups: dict[str, frozenset[str]], reps: dict[str, str]) -> None:
+        self._group = groups
+        self._reps = reps
 
-    def flag(self, urn: str, primary: bool) -> None:
-        """Record the `primary` flag `urn` declares in its own `siblings` aspect."""
-        self.flags[urn] = primary
-        self.join(urn, urn)
-        for member in self._group[urn]:
-            self._reps.pop(member, None)
+    @classmethod
+    def from_edges(cls, rows: Iterable[tuple[str, str, str]]) -> _Groups:
+        """Groups from (urn, kind, target) rows: `sibling` joins urn and target; `sibling_primary` /
+        `sibling_secondary` record the flag urn declares (and make it a group of its own at least)."""
+        parent: dict[str, str] = {}
+
+        def find(urn: str) -> str:
+            root = parent.setdefault(urn, urn)
+            while root != parent[root]:
+                parent[root] = parent[parent[root]]  # path halving keeps the trees flat
+                root = parent[root]
+            return root
+
+        flags: dict[str, bool] = {}
+        for src, kind, dst in rows:
+            if kind == "sibling":
+                a, b = find(src), find(dst)
+                if a != b:
+                    parent[b] = a
+            else:
+                flags[src] = kind == "sibling_primary"
+                find(src)
+        members: dict[str, set[str]] = {}
+        for urn in parent:
+            members.setdefault(find(urn), set()).add(urn)
+        groups: dict[str, frozenset[str]] = {}
+        reps: dict[str, str] = {}
+        for group in members.values():
+            frozen = frozenset(group)
+            rep = representative({m: flags.get(m) for m in group})
+            for urn in group:
+                groups[urn] = frozen
+                reps[urn] = rep
+        return cls(groups, reps)
 
     def grouped(self) -> list[str]:
         """Every URN that belongs to a group."""
         return list(self._group)
 
     def members(self, urn: str) -> list[str]:
-        return sorted(self._group.get(urn) or [urn])
+        group = self._group.get(urn)
+        return sorted(group) if group is not None else [urn]
 
     def rep(self, urn: str) -> str:
-        group = self._group.get(urn)
-        if group is None:
-            return urn
-        if urn not in self._reps:
-            rep = representative({m: self.flags.get(m) for m in group})
-            self._reps.update(dict.fromkeys(group, rep))
-        return self._reps[urn]
+        return self._reps.get(urn, urn)
 
 
 def sqlite_config(path: str | Path, busy_timeout_ms: int = 5000) -> dict[str, Any]:
@@ -176,6 +193,7 @@ class LiteCatalog:
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._memo_generation: str | None = None
         self._memo_lock = threading.Lock()
+        self._computing: dict[tuple[str | None, tuple[Any, ...]], concurrent.futures.Future[Any]] = {}
         if not self.path.exists() and not (create and not read_only):
             raise CatalogUnavailableError(f"no DataHub Lite catalog at {self.path}; {_SETUP_HINT}")
         if not create and self.path.is_file() and self.path.stat().st_size == 0:
@@ -284,10 +302,24 @@ class LiteCatalog:
         with self._memo_lock:
             if key in self._memo:
                 return self._memo[key]
-        value = compute()
+            running = self._computing.get((generation, key))
+            owner = running is None
+            if running is None:  # single flight: the agents' threads ask for the same groups at once
+                running = self._computing[(generation, key)] = concurrent.futures.Future()
+        if not owner:
+            return running.result()
+        try:
+            value = compute()
+        except BaseException as exc:
+            running.set_exception(exc)
+            raise
+        finally:
+            with self._memo_lock:
+                self._computing.pop((generation, key), None)
         with self._memo_lock:
             if self._memo_generation == generation:
                 self._memo[key] = value
+        running.set_result(value)
         return value
 
     def _memoized_many(
@@ -515,17 +547,12 @@ class LiteCatalog:
         return self._memoized(("groups",), self._load_groups)
 
     def _load_groups(self) -> _Groups:
-        groups = _Groups()
-        rows = self._query(
-            "SELECT urn, kind, target FROM oncall_edge "
-            "WHERE kind IN ('sibling', 'sibling_primary', 'sibling_secondary')"
+        return _Groups.from_edges(
+            self._query(
+                "SELECT urn, kind, target FROM oncall_edge "
+                "WHERE kind IN ('sibling', 'sibling_primary', 'sibling_secondary')"
+            )
         )
-        for src, kind, dst in rows:
-            if kind == "sibling":
-                groups.join(src, dst)
-            else:
-                groups.flag(src, kind == "sibling_primary")
-        return groups
 
     def search(
         self,
@@ -540,12 +567,26 @@ class LiteCatalog:
         if not query.words and not query.type_words and not query.urn:
             return []
         where, params = self._search_filters(types, instance)
+        key = ("search_rows", query.urn, query.words, where, tuple(params))
+        by_urn = self._memoized(key, lambda: self._search_rows(query, where, params))
+        groups = self._groups()
+        merged: dict[str, list[SearchRow]] = {}
+        for urn, found in by_urn.items():
+            merged.setdefault(groups.rep(urn), []).extend(found)
+        refs = self._refs(merged, groups)
+        if query.urn:  # the URN of a sibling names the merged node
+            query = dataclasses.replace(query, urn=groups.rep(query.urn))
+        return rank(query, {u: (refs[u], r) for u, r in merged.items() if u in refs}, limit)
+
+    def _search_rows(self, query: ParsedQuery, where: str, params: list[Any]) -> dict[str, list[SearchRow]]:
+        """Every searchable text of the entities matching the query's words (or URN), with their
+        siblings' texts. Remembered per words and filters: the Detective's searches of one incident
+        repeat their words (the whole text, then each word), and each read scans the text table."""
         if query.urn:
             match, match_params = "t.urn = ?", [query.urn]
         elif query.words:
-            likes = " OR ".join(
-                "lower(m.text) LIKE ? ESCAPE '\\' OR lower(m.urn) LIKE ? ESCAPE '\\'" for _ in query.words
-            )
+            # LIKE is ASCII case-insensitive in SQLite, as lower() is ASCII-only: no lower() per row
+            likes = " OR ".join("m.text LIKE ? ESCAPE '\\' OR m.urn LIKE ? ESCAPE '\\'" for _ in query.words)
             match = (
                 "t.urn IN (SELECT m.urn FROM oncall_text m WHERE m.field IN "
                 f"('name', 'description', 'column', 'tag', 'term', 'subtype') AND ({likes}))"
@@ -569,13 +610,7 @@ class LiteCatalog:
                 f"SELECT urn, field, text FROM oncall_text WHERE urn IN ({_placeholders(len(chunk))})", chunk
             ):
                 by_urn.setdefault(urn, []).append(SearchRow(field, value))
-        merged: dict[str, list[SearchRow]] = {}
-        for urn, found in by_urn.items():
-            merged.setdefault(groups.rep(urn), []).extend(found)
-        refs = self._refs(merged, groups)
-        if query.urn:  # the URN of a sibling names the merged node
-            query = dataclasses.replace(query, urn=groups.rep(query.urn))
-        return rank(query, {u: (refs[u], r) for u, r in merged.items() if u in refs}, limit)
+        return by_urn
 
     def _search_filters(
         self, types: Sequence[EntityType] | None, instance: str | None

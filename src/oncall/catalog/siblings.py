@@ -28,14 +28,14 @@ def _platform(urn: str) -> str:
 
 def representative(members: Mapping[str, bool | None]) -> str:
     """The URN that stands for a sibling group; `members` maps each URN to its declared `primary`
-    flag (None when it carries no `siblings` aspect)."""
+    flag (None when it carries no `siblings` aspect).
 
-    def rank(urn: str) -> tuple[int, int, str]:
-        declared = members[urn]
-        order = 0 if declared is True else (2 if declared is False else 1)
-        return order, 0 if _platform(urn) == "dbt" else 1, urn
-
-    return min(members, key=rank)
+    The members that declare themselves primary; else those nobody declared secondary (no flag); else
+    all. Among them a dbt member, then the smallest URN."""
+    pool = [u for u, declared in members.items() if declared is True]
+    pool = pool or [u for u, declared in members.items() if declared is None] or list(members)
+    dbt = [u for u in pool if _platform(u) == "dbt"]
+    return min(dbt or pool)
 
 
 def merge_entities(rep: Entity, others: Sequence[Entity]) -> Entity:

@@ -9,7 +9,6 @@ the run history (`<home>/runs/`), which the web console reads too; `demo --serve
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -182,7 +181,7 @@ def _execute(
     symptom_urn: str | None = None,
     verbose: bool = False,
 ) -> RunResult:
-    from oncall.agents import new_run_id, run_incident
+    from oncall.agents import new_run_id, run_incident_sync
     from oncall.events import RunEvents
     from oncall.web.history import RunStore
 
@@ -193,17 +192,15 @@ def _execute(
     # With --json, stdout carries the result only; the lanes still show progress, on stderr.
     events.listen(lambda e: _echo_event(e, err=as_json, verbose=verbose))
     try:
-        result = asyncio.run(
-            run_incident(
-                text,
-                config=config,
-                events=events,
-                dry_run=dry_run,
-                llm_preset=llm,
-                baseline=baseline,
-                symptom_urn=symptom_urn,
-                run_id=run_id,
-            )
+        result = run_incident_sync(
+            text,
+            config=config,
+            events=events,
+            dry_run=dry_run,
+            llm_preset=llm,
+            baseline=baseline,
+            symptom_urn=symptom_urn,
+            run_id=run_id,
         )
     finally:
         writer.close()

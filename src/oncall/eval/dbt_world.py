@@ -21,7 +21,6 @@ path grounding, "elsewhere", verdict, no incident on a control), reported separa
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 import time
@@ -34,7 +33,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from oncall.agents import run_incident
+from oncall.agents import run_incident_sync
 from oncall.catalog import open_catalog
 from oncall.catalog.recipes import run_recipe
 from oncall.catalog.urns import InvalidUrnError, parse_urn
@@ -263,9 +262,7 @@ def _run_one(
     events = RunEvents(f"eval-{scenario.name}-{uuid.uuid4().hex[:8]}")
     try:
         t0 = time.perf_counter()
-        result = asyncio.run(
-            run_incident(scenario.incident, config=config, events=events, run_id=events.run_id)
-        )
+        result = run_incident_sync(scenario.incident, config=config, events=events, run_id=events.run_id)
         wall_ms = round((time.perf_counter() - t0) * 1000, 1)
         catalog = open_catalog(config, read_only=True)
         try:

@@ -11,7 +11,6 @@ incidents into a real DataHub that the user's environment happens to point at.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import tempfile
@@ -24,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from oncall.agents import run_incident
+from oncall.agents import run_incident_sync
 from oncall.bootstrap import setup
 from oncall.catalog import open_catalog
 from oncall.config import Config, load_config
@@ -153,14 +152,12 @@ def _run_one(
     events = RunEvents(f"eval-{item.name}-{uuid.uuid4().hex[:8]}")
     try:
         t0 = time.perf_counter()
-        result = asyncio.run(
-            run_incident(
-                item.scenario.incident,
-                config=config,
-                events=events,
-                llm_preset=options.llm_preset,
-                run_id=events.run_id,
-            )
+        result = run_incident_sync(
+            item.scenario.incident,
+            config=config,
+            events=events,
+            llm_preset=options.llm_preset,
+            run_id=events.run_id,
         )
         wall_ms = (time.perf_counter() - t0) * 1000
         catalog = open_catalog(config, read_only=True)
