@@ -13,6 +13,7 @@ never the model's: when the text's words matched a candidate, its "nothing fits"
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from pydantic import BaseModel, Field
 from oncall.agents._runtime import RunContext, fence, reject
 from oncall.agents._text import content_tokens
 from oncall.agents.ranking import MIN_CONTENT_SCORE, Meaning, Ranked, rank_entities, understand
-from oncall.catalog.base import Catalog
+from oncall.catalog.base import Catalog, parallel
 from oncall.catalog.types import Entity, EntityRef, LineageNode, SearchHit
 from oncall.config import Config
 from oncall.errors import NotFoundError, UserError
@@ -141,8 +142,11 @@ def search_candidates(
     ]
     hits: dict[str, SearchHit] = {}
     scores: dict[str, float] = {}
-    for query in dict.fromkeys(q for q in queries if q.strip()):
-        for hit in catalog.search(query, limit=20):
+    wanted = list(dict.fromkeys(q for q in queries if q.strip()))
+    # side by side: on a server each search is a round trip, and none needs another's answer
+    found = parallel([functools.partial(catalog.search, q, limit=20) for q in wanted])
+    for answer in found:
+        for hit in answer:
             hits.setdefault(hit.ref.urn, hit)
             scores[hit.ref.urn] = max(scores.get(hit.ref.urn, 0.0), hit.score)
     chosen: dict[tuple[str, str, str], str] = {}

@@ -12,14 +12,12 @@ other HTTP or GraphQL error -> `CatalogError` naming the status and the server's
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import importlib.resources
 import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -27,7 +25,7 @@ import httpx
 from oncall.catalog import assertion_info
 from oncall.catalog import run_events as feed
 from oncall.catalog._telemetry import telemetry_off
-from oncall.catalog.base import Direction, record_query
+from oncall.catalog.base import Direction, parallel, record_query
 from oncall.catalog.graph import LineageGraph
 from oncall.catalog.search import SearchRow, rank, tokens
 from oncall.catalog.siblings import merge_entities, representative
@@ -181,14 +179,7 @@ class GmsCatalog:
         return payload.get("data") or {}
 
     def _parallel(self, calls: Sequence[Callable[[], T]]) -> list[T]:
-        """Run independent reads side by side (at most `_PARALLEL` at once), results in order: one
-        round trip's wait instead of one per call. Each runs in a copy of this context, so query
-        tracing sees them."""
-        if len(calls) <= 1:
-            return [call() for call in calls]
-        with ThreadPoolExecutor(max_workers=min(_PARALLEL, len(calls))) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
-            return [f.result() for f in futures]
+        return parallel(calls, at_most=_PARALLEL)
 
     def _sdk(self) -> Any:
         """The SDK client for writes and full-aspect reads (created on first use; checks /config)."""
