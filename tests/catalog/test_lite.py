@@ -271,3 +271,53 @@ def test_unknown_assertion_and_result_types_are_kept_not_fatal(multiplatform_cop
     assert (found.type, found.kind, found.native_type) == ("ANOMALY", "unknown", "row count anomaly")
     assert found.latest is not None and found.latest.result == "ERROR" and found.latest.evidence == "none"
     assert "WARNING" in (found.latest.error or "")
+
+
+def test_a_remembered_read_asked_by_many_threads_at_once_runs_once(seeded_home: Path) -> None:
+    """Single flight: the agents' worker threads ask for the sibling groups (or a search) together;
+    the first computes, the others wait for its value instead of computing it again."""
+    catalog = LiteCatalog(_lite_path(seeded_home), read_only=True)
+    calls: list[int] = []
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow() -> int:
+        calls.append(1)
+        started.set()
+        assert release.wait(10)
+        return 42
+
+    values: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: values.append(catalog._memoized(("t",), slow))) for _ in range(4)
+    ]
+    try:
+        threads[0].start()
+        assert started.wait(10)
+        for t in threads[1:]:
+            t.start()
+        release.set()
+        for t in threads:
+            t.join(10)
+        assert values == [42] * 4 and len(calls) == 1
+        assert catalog._memoized(("t",), slow) == 42 and len(calls) == 1  # and it stays remembered
+    finally:
+        catalog.close()
+
+
+def test_a_failed_remembered_read_fails_its_waiters_and_is_retried(seeded_home: Path) -> None:
+    catalog = LiteCatalog(_lite_path(seeded_home), read_only=True)
+    attempts: list[int] = []
+
+    def flaky() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise CatalogError("the disk hiccupped")
+        return 7
+
+    try:
+        with pytest.raises(CatalogError, match="hiccupped"):
+            catalog._memoized(("f",), flaky)
+        assert catalog._memoized(("f",), flaky) == 7 and len(attempts) == 2  # a failure is not remembered
+    finally:
+        catalog.close()
