@@ -228,3 +228,19 @@ def test_a_name_word_that_only_repeats_its_container_names_nothing() -> None:
     sales = make_dataset_urn("postgres", "sales.public.sales")
     assert name_tokens("sales", container_of(sales)) == {"sale"}  # never every word: the name still names it
     assert container_of("urn:li:chart:(looker,revenue)", "eu") == "eu" and container_of("nonsense") == ""
+
+
+def test_a_container_word_still_tells_a_table_from_its_neighbour() -> None:
+    """`sales.public.sales_orders` and `sales.public.orders`: the container word is the only word that
+    tells them apart, so it counts (at half a name word) instead of being dropped."""
+    from oncall.catalog.types import Entity
+
+    def table(name: str) -> Entity:
+        urn = make_dataset_urn("postgres", f"sales.public.{name}")
+        return Entity(urn=urn, type="dataset", name=name, platform="postgres", subtype="Table")
+
+    both = [table("orders"), table("sales_orders")]
+    top = rank_entities("sales orders table is wrong", both)
+    assert top[0].ref.name == "sales_orders" and top[0].score > top[1].score
+    assert any("container" in r for r in top[0].reasons)
+    assert rank_entities("orders table is wrong", both)[0].ref.name == "orders"
