@@ -13,6 +13,7 @@ contain.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -134,8 +135,11 @@ async def check(ctx: RunContext) -> RealityReport:
     """Check every production dataset, diff those with a failing assertion and narrate the result."""
     ctx.emit("reality_checker", "agent_started", {"task": "diff the assertions, production vs baseline"})
     instance = ctx.config.production_instance
-    urns = await ctx.tool("reality_checker", "list_datasets", ctx.catalog.list_urns, "dataset", instance)
-    failing = await ctx.tool("reality_checker", "failing_assertions", *failing_call(ctx))
+    # side by side: on a server each is a scroll over the whole catalog (a page per 1000 datasets)
+    urns, failing = await asyncio.gather(
+        ctx.tool("reality_checker", "list_datasets", ctx.catalog.list_urns, "dataset", instance),
+        ctx.tool("reality_checker", "failing_assertions", *failing_call(ctx)),
+    )
     diff = await diff_scope(ctx, sorted(failing))
     regressions = [e for e in diff if e.status == "regression"]
     ctx.emit(
