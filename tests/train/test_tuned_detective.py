@@ -203,3 +203,11 @@ def test_the_tuned_model_decides_where_the_ranking_has_no_answer(seeded_copy: Pa
     )
     assert ctx.decided_by["symptom"] == "procedure"
     assert any("the text says 'dashboard'" in d for d in ctx.degraded), ctx.degraded
+
+
+def test_dashboard_alone_names_no_chart_but_table_names_a_view_too() -> None:
+    ranked = [_ranked(DASH, 4.0, content=0.0), _ranked(CHART, 3.0, content=0.0)]
+    assert tuned_objection("turnover dashboard is wrong", CHART, ranked) is not None
+    assert tuned_objection("the payments chart on the turnover dashboard", CHART, ranked) is None
+    view = _ref("dataset", "v_orders", subtype="View")
+    assert tuned_objection("orders table is stale", view, [_ranked(TABLE, 0.5, content=0.0)]) is None

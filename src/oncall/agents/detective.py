@@ -298,11 +298,21 @@ CLOSE_TO_BEST = 1.0
 word's worth. Within it the ranking has no clear answer; beyond it, the text's words clearly point
 elsewhere and a model that answers from memory (no candidate list) is the likelier to be wrong."""
 
+_DATASET_KINDS = frozenset({"Table", "View"})
+
+
+def _named_kinds(fits: Mapping[str, float]) -> frozenset[str]:
+    """The kinds a type word names: those it fits best ('dashboard' is no chart, though the ranking
+    gives a chart half its bonus), a dataset word any dataset (people call views tables)."""
+    best = frozenset(k for k, v in fits.items() if v == max(fits.values()))
+    return best | _DATASET_KINDS if best & _DATASET_KINDS else best
+
+
 _KIND_WORDS: dict[str, frozenset[str]] = {
-    **{word: frozenset(k for k, v in fits.items() if v > 0) for word, fits in TYPE_WORDS.items()},
-    "model": frozenset({"Table", "View"}),  # a dbt model is a dataset
+    **{word: _named_kinds(fits) for word, fits in TYPE_WORDS.items()},
+    "model": _DATASET_KINDS,  # a dbt model is a dataset
 }
-"""Entity-type words of an incident text -> the entity kinds they may name."""
+"""Entity-type words of an incident text -> the entity kinds they name."""
 
 
 def tuned_objection(text: str, pick: EntityRef, ranked: Sequence[Ranked]) -> str | None:
