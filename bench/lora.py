@@ -121,7 +121,10 @@ def _said(urn: str | None, names: dict[str, str]) -> str:
 
 def build(world: str, home: Path, scale: float, time_budget: float, retrain: bool) -> dict[str, Any]:
     """The world's home, its training pairs (held-out phrasings kept out) and the trained adapter."""
-    run = lambda *argv: subprocess.run(["oncall", *argv, "--home", str(home)], cwd=ROOT, check=True)  # noqa: E731
+
+    def run(*argv: str) -> None:  # their output goes to stderr: stdout is this bench's JSON
+        subprocess.run(["oncall", *argv, "--home", str(home)], cwd=ROOT, check=True, stdout=sys.stderr)
+
     if not (home / "datahub.db").is_file():
         if world == "dbt":
             run("world", "dbt", "build", "--ingest")
