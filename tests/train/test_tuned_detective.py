@@ -211,3 +211,14 @@ def test_dashboard_alone_names_no_chart_but_table_names_a_view_too() -> None:
     assert tuned_objection("the payments chart on the turnover dashboard", CHART, ranked) is None
     view = _ref("dataset", "v_orders", subtype="View")
     assert tuned_objection("orders table is stale", view, [_ranked(TABLE, 0.5, content=0.0)]) is None
+
+
+def test_the_eval_homes_of_both_worlds_carry_the_detectives_adapter(home: Path) -> None:
+    from oncall.eval import dbt_world, runner
+
+    config = load_config(home, environ={"ONCALL_LLM_DETECTIVE_LORA": "/x/detective-lora.gguf"})
+    carried = runner.local_model_settings(config)
+    # the dbt world's homes read no environment: without this its eval never asked the tuned model
+    assert dbt_world._config(home, None, carried).llm_detective_lora == "/x/detective-lora.gguf"
+    options = runner.EvalOptions(local_model=carried)
+    assert runner._config(home, options).llm_detective_lora == "/x/detective-lora.gguf"
