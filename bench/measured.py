@@ -93,8 +93,24 @@ BENCHES: dict[str, list[str]] = {
         ]
         for world in ("olist", "dbt")
     },
+    # The same on Olist with an adapter that never saw the eval's incidents (held-out part: (c) only).
+    "lora_olist_unseen": [
+        sys.executable,
+        "bench/lora.py",
+        "--world",
+        "olist",
+        "--build",
+        "bench/out/lora/olist-noscen",
+        "--no-scenarios",
+        "--time-budget",
+        "600",
+        "--only",
+        "lora",
+        "--eval",
+        "--json",
+    ],
 }
-SLOW = ("eval_local", "local_model", "lora_olist", "lora_dbt")
+SLOW = ("eval_local", "local_model", "lora_olist", "lora_dbt", "lora_olist_unseen")
 """Benches `run_all` leaves out (their figures are kept): run them with `--only NAME...`."""
 
 
@@ -595,6 +611,7 @@ def _lora_lines(r: dict[str, Any]) -> list[str]:
     worlds = {w: r[f"lora_{w}"] for w in ("olist", "dbt") if f"lora_{w}" in r}
     if not worlds:
         return []
+    unseen = r.get("lora_olist_unseen")
     lines = [
         "",
         "**The Detective's own model** (`python bench/measured.py --only lora_olist lora_dbt`, which runs "
@@ -626,24 +643,35 @@ def _lora_lines(r: dict[str, Any]) -> list[str]:
     ]
     for world, f in worlds.items():
         lines += _lora_rows(world, f)
+    if unseen:
+        t, c = unseen["training"], unseen["lora"]
+        lines.append(
+            f"| olist, adapter not trained on the eval's incidents ({t['examples']} pairs, {t['steps']} "
+            f"steps in {t['train_seconds']:.0f} s) | (c) raw / + the code check | {c['raw_right']}/"
+            f"{c['phrasings']} / **{c['right']}/{c['phrasings']}** | {c['decided_by_model']} of "
+            f"{c['phrasings']} ({c['refused_by_check']} refused) | {c['ms_median'] / 1000:.1f} s "
+            f"({c['ms_max'] / 1000:.1f} s) model call |"
+        )
     lines += [
         "",
-        "Whole eval with the LoRA Detective (`ONCALL_LLM_DETECTIVE_LORA=FILE oncall eval --world W`):",
+        "Whole eval with the LoRA Detective (`ONCALL_LLM_DETECTIVE_LORA=FILE oncall eval --world W`; "
+        "the export puts the eval scenarios' incidents among the training pairs, so the adapter trained "
+        "without them is the one reading unseen text):",
     ]
-    for world, f in worlds.items():
-        e = f.get("eval")
-        if not e:
-            continue
-        failed = "; ".join(f"{x['name']}: {x['error'] or x['verdict']['got']}" for x in e["failed"])
-        det = e["detective"]
-        lines.append(
-            f"- {world}: verdicts right **{e['verdict_right']}/{e['scenarios']}**, scenarios passed "
-            f"{e['passed']}/{e['scenarios']} ({e['errors']} errors), symptom {_pct(e['symptom_accuracy'])}; "
-            f"{det.get('calls', 0)} tuned-model calls, {e['refused_by_check']} picks refused by the code "
-            f"check (the ranking decided instead); {e['total_s']:.0f} s, sources at {e['commit']}"
-            + (f"; failed: {failed}" if failed else "")
-        )
+    runs = list(worlds.items()) + ([("olist, unseen incidents", unseen)] if unseen else [])
+    lines += [_lora_eval_line(w, f["eval"]) for w, f in runs if f.get("eval")]
     return lines
+
+
+def _lora_eval_line(world: str, e: dict[str, Any]) -> str:
+    failed = "; ".join(f"{x['name']}: {x['error'] or x['verdict']['got']}" for x in e["failed"])
+    return (
+        f"- {world}: verdicts right **{e['verdict_right']}/{e['scenarios']}**, scenarios passed "
+        f"{e['passed']}/{e['scenarios']} ({e['errors']} errors), symptom {_pct(e['symptom_accuracy'])}; "
+        f"{e['detective'].get('calls', 0)} tuned-model calls, of which the code check refused "
+        f"{e['refused_by_check']} (the ranking decided those); {e['total_s']:.0f} s, sources at "
+        f"{e['commit']}" + (f"; failed: {failed}" if failed else "")
+    )
 
 
 def _lora_rows(world: str, f: dict[str, Any]) -> list[str]:
