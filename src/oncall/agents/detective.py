@@ -258,14 +258,12 @@ async def _tuned_pick(
     answer = await ctx.ask("detective", "symptom", TUNED_SYSTEM, tuned_prompt(text), TunedPick)
     if answer is None:
         return None
-    named = answer.urn or "nothing"
-    ctx.emit(
-        "detective",
-        "message",
-        {"text": f"the tuned model named {named}", "tuned_urn": answer.urn, "tuned_search": answer.search},
-    )
+    said = f"the tuned model named {answer.urn}" if answer.urn else "the tuned model named nothing"
     if answer.urn is None:
-        ctx.emit("detective", "message", {"text": "the tuned model named nothing; the ranking decides"})
+        said += "; the ranking decides"
+    # its raw answer, whatever code does with it next (bench/lora.py counts these)
+    ctx.emit("detective", "message", {"text": said, "tuned_urn": answer.urn, "tuned_search": answer.search})
+    if answer.urn is None:
         return None
     known = {r.ref.urn: r.ref for r in ranked}
     if answer.urn not in known and answer.search.strip():
