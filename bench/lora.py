@@ -183,6 +183,7 @@ def _eval_summary(report: dict[str, Any]) -> dict[str, Any]:
         "symptom_accuracy": s["symptom_accuracy"],
         "detective": s.get("model_roles", {}).get("detective", {}),
         "refused_by_check": len(refused),
+        "refused": refused,
         "failed": [
             {"name": sc["name"], "error": sc.get("error"), "symptom": sc["symptom"], "verdict": sc["verdict"]}
             for sc in scores
