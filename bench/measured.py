@@ -75,9 +75,43 @@ BENCHES: dict[str, list[str]] = {
         "{eval_home}",
     ],
     "local_model": [sys.executable, "bench/local_model.py", "--runs", "3", "--json"],
+    # The Detective's LoRA per world (`pip install -e '.[train,local]'`): trains it within the budget
+    # (or reuses the one kept in bench/out/lora/<world>), measures (a)/(b)/(c) on the held-out
+    # paraphrases and runs that world's whole eval with the tuned Detective.
+    **{
+        f"lora_{world}": [
+            sys.executable,
+            "bench/lora.py",
+            "--world",
+            world,
+            "--build",
+            f"bench/out/lora/{world}",
+            "--time-budget",
+            "720",
+            "--eval",
+            "--json",
+        ]
+        for world in ("olist", "dbt")
+    },
+    # The same on Olist with an adapter that never saw the eval's incidents (held-out part: (c) only).
+    "lora_olist_unseen": [
+        sys.executable,
+        "bench/lora.py",
+        "--world",
+        "olist",
+        "--build",
+        "bench/out/lora/olist-noscen",
+        "--no-scenarios",
+        "--time-budget",
+        "600",
+        "--only",
+        "lora",
+        "--eval",
+        "--json",
+    ],
 }
-SLOW = ("eval_local", "local_model")
-"""Benches `run_all` leaves out (their figures are kept): run them with `--only eval_local local_model`."""
+SLOW = ("eval_local", "local_model", "lora_olist", "lora_dbt", "lora_olist_unseen")
+"""Benches `run_all` leaves out (their figures are kept): run them with `--only NAME...`."""
 
 
 def _run(name: str, argv: list[str], **paths: str) -> dict[str, Any]:
@@ -252,6 +286,7 @@ def render(r: dict[str, Any]) -> str:
             *paraphrases,
             *_dbt_accuracy(r),
             *_local_model_lines(r),
+            *_lora_lines(r),
         ]
     )
 
@@ -579,6 +614,108 @@ def _local_model_lines(r: dict[str, Any]) -> list[str]:
             f"{bench['verdict_correct']}" + (f" ({bench['note']})." if bench.get("note") else "."),
         ]
     return lines
+
+
+def _lora_lines(r: dict[str, Any]) -> list[str]:
+    """The Detective's LoRA per world: training, (a)/(b)/(c) on the held-out paraphrases, the eval."""
+    worlds = {w: r[f"lora_{w}"] for w in ("olist", "dbt") if f"lora_{w}" in r}
+    if not worlds:
+        return []
+    unseen = r.get("lora_olist_unseen")
+    lines = [
+        "",
+        "**The Detective's own model** (`python bench/measured.py --only lora_olist lora_dbt`, which runs "
+        "`python bench/lora.py --world W --build bench/out/lora/W --time-budget 720 --eval`: a LoRA on "
+        "SmolLM2-135M-Instruct trained on pairs exported from that world's catalog, the held-out "
+        "paraphrases kept out). Training:",
+        "",
+    ]
+    for world, f in worlds.items():
+        t, first, last = f["training"], f["training"]["epochs"][0], f["training"]["epochs"][-1]
+        lines.append(
+            f"- {world}: {t['examples']} pairs, {t['steps']} steps in {t['train_seconds']:.0f} s "
+            f"({len(t['epochs'])} epochs, stopped by {t['stopped_by']}; loading {t['load_seconds']:.0f} s), "
+            f"train loss {first['train_loss']:.3f} -> {last['train_loss']:.3f}, validation loss (the tuning "
+            f"paraphrases) {first['validation_loss']:.3f} -> {last['validation_loss']:.3f}"
+        )
+    lines += [
+        "",
+        "Symptom accuracy on the held-out paraphrases (measured "
+        + "; ".join(
+            f"{w} {f['measured_at']}, load average {f['load_average_at_start']:.1f}-"
+            f"{f['load_average_at_end']:.1f}"
+            for w, f in worlds.items()
+        )
+        + "):",
+        "",
+        "| world | Detective | held-out accuracy | model answers used | time per text, median (max) |",
+        "|---|---|---|---|---|",
+    ]
+    for world, f in worlds.items():
+        lines += _lora_rows(world, f)
+    if unseen:
+        t, c = unseen["training"], unseen["lora"]
+        lines.append(
+            f"| olist, adapter not trained on the eval's incidents ({t['examples']} pairs, {t['steps']} "
+            f"steps in {t['train_seconds']:.0f} s) | (c) raw / + the code check | {c['raw_right']}/"
+            f"{c['phrasings']} / **{c['right']}/{c['phrasings']}** | {c['decided_by_model']} of "
+            f"{c['phrasings']} ({c['refused_by_check']} refused) | {c['ms_median'] / 1000:.1f} s "
+            f"({c['ms_max'] / 1000:.1f} s) model call |"
+        )
+    lines += [
+        "",
+        "Whole eval with the LoRA Detective (`ONCALL_LLM_DETECTIVE_LORA=FILE oncall eval --world W`; "
+        "the export puts the eval scenarios' incidents among the training pairs, so the adapter trained "
+        "without them is the one reading unseen text):",
+    ]
+    runs = list(worlds.items()) + ([("olist, unseen incidents", unseen)] if unseen else [])
+    lines += [_lora_eval_line(w, f["eval"]) for w, f in runs if f.get("eval")]
+    return lines
+
+
+def _lora_eval_line(world: str, e: dict[str, Any]) -> str:
+    failed = "; ".join(f"{x['name']}: {x['error'] or x['verdict']['got']}" for x in e["failed"])
+    return (
+        f"- {world}: verdicts right **{e['verdict_right']}/{e['scenarios']}**, scenarios passed "
+        f"{e['passed']}/{e['scenarios']} ({e['errors']} errors), symptom {_pct(e['symptom_accuracy'])}; "
+        f"{e['detective'].get('calls', 0)} tuned-model calls, of which the code check refused "
+        f"{e['refused_by_check']} (the ranking decided those); {e['total_s']:.0f} s, sources at "
+        f"{e['commit']}" + (f"; failed: {failed}" if failed else "")
+    )
+
+
+def _lora_rows(world: str, f: dict[str, Any]) -> list[str]:
+    def ms(x: dict[str, Any], what: str) -> str:
+        if what == "whole Detective":
+            return f"{x['ms_median']:.0f} ms ({x['ms_max'] / 1000:.1f} s) whole Detective"
+        return f"{x['ms_median'] / 1000:.1f} s ({x['ms_max'] / 1000:.1f} s) model call"
+
+    rows = []
+    if "ranking" in f:
+        a = f["ranking"]
+        rows.append(
+            f"| {world} | (a) deterministic ranking | {a['right']}/{a['phrasings']} "
+            f"({a['accuracy']:.0%}) | - | {ms(a, 'whole Detective')} |"
+        )
+    if "base_model" in f:
+        b = f["base_model"]
+        rows.append(
+            f"| {world} | (b) base SmolLM2-135M picking among the candidates | {b['right']}/"
+            f"{b['phrasings']} ({b['accuracy']:.0%}) | {b['decided_by_model']} of {b['phrasings']} "
+            f"| {ms(b, 'model')} |"
+        )
+    if "lora" in f:
+        c = f["lora"]
+        n = c["phrasings"]
+        rows.append(
+            f"| {world} | (c) the LoRA asked alone (its raw answer) | {c['raw_right']}/{n} "
+            f"({c['raw_accuracy']:.0%}) | - | {ms(c, 'model')} |"
+        )
+        rows.append(
+            f"| {world} | (c) the LoRA + the code check | **{c['right']}/{n} ({c['accuracy']:.0%})** "
+            f"| {c['decided_by_model']} of {n} ({c['refused_by_check']} refused) | same call |"
+        )
+    return rows
 
 
 def write_readme(section: str) -> None:

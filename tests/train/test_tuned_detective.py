@@ -18,13 +18,15 @@ from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls
 
 from oncall.agents import run_incident
 from oncall.agents._runtime import RunContext
-from oncall.agents.detective import TUNED_SYSTEM, investigate, tuned_prompt
+from oncall.agents.detective import CLOSE_TO_BEST, TUNED_SYSTEM, investigate, tuned_objection, tuned_prompt
+from oncall.agents.ranking import Ranked
 from oncall.catalog import open_catalog
+from oncall.catalog.types import EntityRef
 from oncall.config import load_config
 from oncall.events import RunEvents
 from oncall.llm import RoleModel, load_models
 from oncall.llm.models import ModelSet
-from oncall.world.urns import chart_urn, dashboard_urn
+from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 
 PROD = "olist_dirty"
 SELLERS_CHART = chart_urn(PROD, "revenue_by_seller")
@@ -116,3 +118,107 @@ def test_an_adapter_or_model_file_puts_the_role_on_the_local_server(home: Path, 
     assert detective is not None and detective.base_url == LOCAL_URL and detective.profile == "llamacpp"
     assert getattr(detective, field) == "/x.gguf" and detective.tuned == (field == "lora_path")
     assert all(endpoints[r] is None for r in ("coordinator", "reality_checker", "fixer"))
+
+
+# The code check of a tuned pick against the run's evidence (`tuned_objection`): a pick that exists
+# and is in scope may still be refused by the text's words.
+
+
+def _ref(kind: str, name: str, *, subtype: str | None = None) -> EntityRef:
+    return EntityRef(urn=f"urn:li:{kind}:({name})", type=kind, name=name, platform="p", subtype=subtype)
+
+
+def _ranked(ref: EntityRef, score: float, content: float | None = None) -> Ranked:
+    return Ranked(ref=ref, score=score, content_score=score if content is None else content)
+
+
+DASH = _ref("dashboard", "Sales")
+CHART = _ref("chart", "Shipping")
+TABLE = _ref("dataset", "orders", subtype="Table")
+
+
+def test_a_pick_the_ranking_clearly_beats_is_refused() -> None:
+    ranked = [_ranked(DASH, 13.6), _ranked(CHART, 4.0)]
+    why = tuned_objection("sales report is off", CHART, ranked)
+    assert why is not None and DASH.urn in why and "13.6" in why
+    assert tuned_objection("sales report is off", DASH, ranked) is None  # the ranking's own best
+
+
+def test_a_pick_the_ranking_never_considered_is_refused_when_it_has_an_answer() -> None:
+    why = tuned_objection("sales report is off", CHART, [_ranked(DASH, 9.0)])
+    assert why is not None and "not among the ranked candidates" in why
+
+
+def test_a_pick_close_to_the_best_may_overrule_it() -> None:
+    ranked = [_ranked(DASH, 4.7), _ranked(CHART, 4.7 - CLOSE_TO_BEST)]
+    assert tuned_objection("payment breakdown is wrong", CHART, ranked) is None
+    ranked = [_ranked(DASH, 4.7), _ranked(CHART, 4.7 - CLOSE_TO_BEST - 0.1)]
+    assert tuned_objection("payment breakdown is wrong", CHART, ranked) is not None
+
+
+def test_no_confident_ranking_leaves_the_pick_to_the_model() -> None:
+    # only type words matched (content below MIN_CONTENT_SCORE): the ranking has no answer
+    ranked = [_ranked(DASH, 4.0, content=0.0), _ranked(TABLE, 2.0, content=0.0)]
+    assert tuned_objection("earnings dashboard numbers dropped", DASH, ranked) is None
+
+
+def test_a_pick_of_a_kind_the_text_does_not_name_is_refused() -> None:
+    ranked = [_ranked(DASH, 4.0, content=0.0), _ranked(TABLE, 2.0, content=0.0)]
+    why = tuned_objection("earnings dashboard numbers dropped", TABLE, ranked)
+    assert why is not None and "'dashboard'" in why and "table" in why
+    assert tuned_objection("earnings numbers dropped", TABLE, ranked) is None  # no type word: no objection
+
+
+def test_a_type_word_counts_only_for_kinds_the_candidates_have() -> None:
+    # a catalog of datasets only (dbt models): its "MRR report" is a table
+    mrr = _ref("dataset", "fct_mrr", subtype="Table")
+    ranked = [_ranked(TABLE, 0.5, content=0.5), _ranked(mrr, 0.4, content=0.4)]
+    assert tuned_objection("MRR report is wrong", mrr, ranked) is None
+    # "model" names a dataset: a chart is refused when a dataset candidate exists
+    ranked = [_ranked(TABLE, 0.5, content=0.5), _ranked(CHART, 0.4, content=0.4)]
+    assert tuned_objection("the orders staging model lost rows", CHART, ranked) is not None
+
+
+def test_a_plausible_wrong_chart_cannot_overrule_a_clear_ranking(seeded_copy: Path) -> None:
+    # what the LoRA Detective did in the eval: an existing, in-scope chart its search finds
+    text = "category sales report shows blank categories"
+    delivery = chart_urn(PROD, "delivery_times")
+    report, ctx = _investigate(seeded_copy, text, _tuned({"search": "Delivery times", "urn": delivery}))
+    assert report.symptom.urn == chart_urn(PROD, "revenue_by_category")  # type: ignore[attr-defined]
+    assert ctx.decided_by["symptom"] == "procedure"
+    assert any(delivery in d and "ranking's best" in d for d in ctx.degraded), ctx.degraded
+    raw = [e.data for e in ctx.events.events if e.data.get("tuned_urn")]
+    assert raw and raw[0]["tuned_urn"] == delivery  # the raw answer stays visible (the bench counts it)
+
+
+def test_the_tuned_model_decides_where_the_ranking_has_no_answer(seeded_copy: Path) -> None:
+    # no word of the text names the Revenue dashboard; only the type word matched
+    text = "earnings dashboard numbers dropped"
+    revenue = dashboard_urn(PROD, "revenue")
+    report, ctx = _investigate(seeded_copy, text, _tuned({"search": "Revenue", "urn": revenue}))
+    assert report.symptom.urn == revenue  # type: ignore[attr-defined]
+    assert ctx.decided_by["symptom"] == "model"
+    _, ctx = _investigate(
+        seeded_copy, text, _tuned({"search": "orders", "urn": dataset_urn(PROD, "olist_orders")})
+    )
+    assert ctx.decided_by["symptom"] == "procedure"
+    assert any("the text says 'dashboard'" in d for d in ctx.degraded), ctx.degraded
+
+
+def test_dashboard_alone_names_no_chart_but_table_names_a_view_too() -> None:
+    ranked = [_ranked(DASH, 4.0, content=0.0), _ranked(CHART, 3.0, content=0.0)]
+    assert tuned_objection("turnover dashboard is wrong", CHART, ranked) is not None
+    assert tuned_objection("the payments chart on the turnover dashboard", CHART, ranked) is None
+    view = _ref("dataset", "v_orders", subtype="View")
+    assert tuned_objection("orders table is stale", view, [_ranked(TABLE, 0.5, content=0.0)]) is None
+
+
+def test_the_eval_homes_of_both_worlds_carry_the_detectives_adapter(home: Path) -> None:
+    from oncall.eval import dbt_world, runner
+
+    config = load_config(home, environ={"ONCALL_LLM_DETECTIVE_LORA": "/x/detective-lora.gguf"})
+    carried = runner.local_model_settings(config)
+    # the dbt world's homes read no environment: without this its eval never asked the tuned model
+    assert dbt_world._config(home, None, carried).llm_detective_lora == "/x/detective-lora.gguf"
+    options = runner.EvalOptions(local_model=carried)
+    assert runner._config(home, options).llm_detective_lora == "/x/detective-lora.gguf"

@@ -22,8 +22,15 @@ from typing import NamedTuple
 from pydantic import BaseModel, Field
 
 from oncall.agents._runtime import RunContext, fence, reject
-from oncall.agents._text import content_tokens
-from oncall.agents.ranking import MIN_CONTENT_SCORE, Meaning, Ranked, rank_entities, understand
+from oncall.agents._text import TYPE_WORDS, content_tokens, tokens
+from oncall.agents.ranking import (
+    MIN_CONTENT_SCORE,
+    Meaning,
+    Ranked,
+    entity_kind,
+    rank_entities,
+    understand,
+)
 from oncall.catalog.base import Catalog, parallel
 from oncall.catalog.types import Entity, EntityRef, LineageNode, SearchHit
 from oncall.config import Config
@@ -31,6 +38,7 @@ from oncall.errors import NotFoundError, UserError
 from oncall.report.models import Symptom
 
 __all__ = [
+    "CLOSE_TO_BEST",
     "TUNED_SYSTEM",
     "Candidates",
     "DetectiveReport",
@@ -39,6 +47,7 @@ __all__ = [
     "investigate",
     "procedure_pick",
     "search_candidates",
+    "tuned_objection",
     "tuned_prompt",
 ]
 
@@ -243,42 +252,121 @@ def in_scope(config: Config, ref: EntityRef) -> bool:
     return not production or ref.instance in (production, None)
 
 
-async def _tuned_pick(ctx: RunContext, text: str, ranked: list[Ranked]) -> SymptomPick | None:
+async def _tuned_pick(
+    ctx: RunContext, text: str, ranked: list[Ranked], read_as: str | None = None
+) -> SymptomPick | None:
     """Ask a Detective model tuned on the catalog in the format it learned (the text alone). Its URN
-    counts only when the candidates or its own search return it, in the run's scope; a null answer
-    leaves the decision to the ranking (a small model's "nothing" is no verdict)."""
+    counts only when the candidates or its own search return it, in the run's scope, and the evidence
+    of the run agrees (`tuned_objection`); a null answer leaves the decision to the ranking (a small
+    model's "nothing" is no verdict). `read_as` is the text as the ranking read it (typos corrected)."""
     answer = await ctx.ask("detective", "symptom", TUNED_SYSTEM, tuned_prompt(text), TunedPick)
     if answer is None:
         return None
+    said = f"the tuned model named {answer.urn}" if answer.urn else "the tuned model named nothing"
     if answer.urn is None:
-        ctx.emit("detective", "message", {"text": "the tuned model named nothing; the ranking decides"})
+        said += "; the ranking decides"
+    # its raw answer, whatever code does with it next (bench/lora.py counts these)
+    ctx.emit("detective", "message", {"text": said, "tuned_urn": answer.urn, "tuned_search": answer.search})
+    if answer.urn is None:
         return None
     known = {r.ref.urn: r.ref for r in ranked}
     if answer.urn not in known and answer.search.strip():
         hits = await ctx.tool("detective", "search", ctx.catalog.search, answer.search, limit=10)
         known.update({h.ref.urn: h.ref for h in hits})
     ref = known.get(answer.urn)
-    if ref is None or not in_scope(ctx.config, ref):
-        why = (
-            "outside the run's scope"
-            if ref
-            else f"neither a candidate nor found by its search {answer.search!r}"
-        )
-        note = f"detective/symptom: the tuned model named {answer.urn}, {why}; used the ranking"
-        ctx.degraded.append(note)
-        ctx.emit("detective", "error", {"step": "symptom", "message": note, "fallback": "procedure"})
+    why: str | None
+    if ref is None:
+        why = f"neither a candidate nor found by its search {answer.search!r}"
+    elif not in_scope(ctx.config, ref):
+        why = "outside the run's scope"
+    else:
+        why = tuned_objection(read_as or text, ref, ranked)
+    if why is not None:
+        _refuse_tuned(ctx, answer.urn, why)
         return None
     return SymptomPick(
         urn=answer.urn, reasons=[f"named by the tuned Detective model (searched {answer.search!r})"]
     )
 
 
+def _refuse_tuned(ctx: RunContext, urn: str, why: str) -> None:
+    note = f"detective/symptom: the tuned model named {urn}, {why}; used the ranking"
+    ctx.degraded.append(note)
+    ctx.emit("detective", "error", {"step": "symptom", "message": note, "fallback": "procedure"})
+
+
+CLOSE_TO_BEST = 1.0
+"""How far below the ranking's best score a tuned pick may rank and still overrule it: one description
+word's worth. Within it the ranking has no clear answer; beyond it, the text's words clearly point
+elsewhere and a model that answers from memory (no candidate list) is the likelier to be wrong."""
+
+_DATASET_KINDS = frozenset({"Table", "View"})
+
+
+def _named_kinds(fits: Mapping[str, float]) -> frozenset[str]:
+    """The kinds a type word names: those it fits best ('dashboard' is no chart, though the ranking
+    gives a chart half its bonus), a dataset word any dataset (people call views tables)."""
+    best = frozenset(k for k, v in fits.items() if v == max(fits.values()))
+    return best | _DATASET_KINDS if best & _DATASET_KINDS else best
+
+
+_KIND_WORDS: dict[str, frozenset[str]] = {
+    **{word: _named_kinds(fits) for word, fits in TYPE_WORDS.items()},
+    "model": _DATASET_KINDS,  # a dbt model is a dataset
+}
+"""Entity-type words of an incident text -> the entity kinds they name."""
+
+
+def tuned_objection(text: str, pick: EntityRef, ranked: Sequence[Ranked]) -> str | None:
+    """Why the evidence of the run refuses a tuned model's (existing, in-scope) pick, or None.
+
+    The tuned model answers from memory of the catalog, so a plausible but wrong entity passes every
+    existence check; what it cannot overrule is the text itself: a type word the text uses that the
+    pick's kind does not fit (when a candidate of a fitting kind exists), or a ranking whose best
+    matches the text's words clearly better than the pick does.
+    """
+    return _type_objection(text, pick, ranked) or _ranking_objection(pick, ranked)
+
+
+def _type_objection(text: str, pick: EntityRef, ranked: Sequence[Ranked]) -> str | None:
+    """'table' in the text and a chart picked, while a table is among the candidates: refused. Only
+    kinds the candidates have count ('report' names a dataset in a catalog with no charts)."""
+    said = [w for w in dict.fromkeys(tokens(text)) if w in _KIND_WORDS]
+    meant = {kind for w in said for kind in _KIND_WORDS[w]}
+    kind = entity_kind(pick)
+    if kind in meant or not meant & {entity_kind(r.ref) for r in ranked}:
+        return None
+    words = ", ".join(repr(w) for w in said)
+    return f"a {kind.lower()}, but the text says {words} and a candidate of that kind matches"
+
+
+def _ranking_objection(pick: EntityRef, ranked: Sequence[Ranked]) -> str | None:
+    """The ranking's confident best outscores the pick by more than `CLOSE_TO_BEST` (a pick the
+    ranking did not even consider counts as scoring nothing). No confident best: no objection."""
+    best = procedure_pick(ranked)
+    if best is None or best.ref.urn == pick.urn:
+        return None
+    mine = next((r for r in ranked if r.ref.urn == pick.urn), None)
+    if mine is not None and mine.score >= best.score - CLOSE_TO_BEST:
+        return None
+    scored = f"scores {mine.score:.1f}" if mine else "is not among the ranked candidates"
+    return (
+        f"which {scored} while the ranking's best, {best.ref.urn}, scores {best.score:.1f} on the "
+        f"text's words (a tuned pick must score within {CLOSE_TO_BEST:.1f} of it)"
+    )
+
+
 async def _model_pick(
-    ctx: RunContext, text: str, ranked: list[Ranked], entities: dict[str, Entity], ranked_best: str | None
+    ctx: RunContext,
+    text: str,
+    ranked: list[Ranked],
+    entities: dict[str, Entity],
+    ranked_best: str | None,
+    read_as: str | None = None,
 ) -> SymptomPick | None:
     model = ctx.model_for("detective")
     if model is not None and getattr(model, "tuned", False):
-        return await _tuned_pick(ctx, text, ranked)
+        return await _tuned_pick(ctx, text, ranked, read_as)
     allowed = {r.ref.urn for r in ranked}
     refs: dict[str, EntityRef] = {r.ref.urn: r.ref for r in ranked}
 
@@ -353,7 +441,7 @@ async def investigate(ctx: RunContext, text: str, *, symptom_urn: str | None = N
     )
     ctx.names.update({e.urn: e.name for e in entities_list})
     pick_urn, reasons, decided = _procedure_pick(ranked)
-    answer = await _model_pick(ctx, text, ranked, entities, pick_urn)
+    answer = await _model_pick(ctx, text, ranked, entities, pick_urn, meaning.text)
     if answer is not None and await _verified(ctx, answer, entities):
         ranked_best = pick_urn
         pick_urn, reasons, decided = answer.urn, answer.reasons or ["chosen by the model"], "model"

@@ -36,8 +36,9 @@ from oncall.world.faults import load_spec
 
 __all__ = ["LOCAL_MODEL_SETTINGS", "EvalOptions", "local_model_settings", "run_eval"]
 
-LOCAL_MODEL_SETTINGS = ("llm_local_port", "llm_model_path")
-"""What the `local` preset reads besides the preset: the port of its server and the model file."""
+LOCAL_MODEL_SETTINGS = ("llm_local_port", "llm_model_path", "llm_detective_lora")
+"""What the `local` preset reads besides the preset: the port of its server, the model file and the
+Detective's adapter (the dbt world's zero-config homes read no environment, so it must be carried)."""
 
 Progress = Callable[[str], None]
 
