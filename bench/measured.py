@@ -166,7 +166,12 @@ def run_some(names: list[str], results: dict[str, Any]) -> dict[str, Any]:
                 "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "world": "scale 0.02",
             }
+            _save(results)  # a later bench that fails keeps the figures of those before it
     return results
+
+
+def _save(results: dict[str, Any]) -> None:
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def _row(what: str, value: str, target: str, command: str) -> str:
@@ -732,12 +737,12 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", metavar="BENCH", help="re-run only these benches")
     args = parser.parse_args()
     if args.only:
-        RESULTS.write_text(json.dumps(run_some(args.only, json.loads(RESULTS.read_text())), indent=2) + "\n")
+        _save(run_some(args.only, json.loads(RESULTS.read_text())))
     elif not args.render:
         fresh = run_all()
         kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         fresh.update({name: kept[name] for name in SLOW if name in kept})  # not re-run: kept as measured
-        RESULTS.write_text(json.dumps(fresh, indent=2) + "\n")
+        _save(fresh)
     write_readme(render(json.loads(RESULTS.read_text())))
     print(f"README Measured section written from {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     return 0
