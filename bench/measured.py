@@ -458,11 +458,18 @@ def _paraphrase_lines(sem: dict[str, Any] | None) -> list[str]:
         return []
     acc = sem["accuracy"]
     tuning, held = acc["tuning"], acc["held_out"]
+    busy = sem["load_before"] >= 2  # more runnable work than the 2 cores: wall times are inflated
+    caveat = (
+        " (other work running): their absolute times are inflated; compare the Detective's time with and "
+        "without meaning, measured side by side"
+        if busy
+        else ""
+    )
     lines = [
         "",
         f"The semantic rows were measured on {sem['when']} with load average {sem['load_before']:.1f} on the "
-        "2 cores (other work running): their absolute times are inflated; compare the Detective's time "
-        "with and without meaning, measured side by side.",
+        f"2 cores{caveat}. Re-runs repeat the same text, so their catalog searches are remembered "
+        "(until the catalog changes).",
         "",
         f"**Paraphrases** (`python bench/semantic.py`; tests/agents/paraphrases/): symptom accuracy "
         f"{tuning['right']}/{tuning['phrasings']} ({tuning['accuracy']:.0%}) on the tuning part, "
