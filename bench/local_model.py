@@ -16,7 +16,6 @@ folder; runs work on a copy. The seed measured 54.8 s for the loop with hosted m
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from oncall.agents import run_incident
+from oncall.agents import run_incident_sync
 from oncall.bootstrap import setup
 from oncall.config import load_config
 from oncall.llm.local import ensure_server, stop_servers
@@ -45,7 +44,7 @@ def _ms(seconds: float) -> float:
 def _run(home: Path) -> tuple[float, RunResult]:
     config = load_config(home, environ=dict(os.environ), llm_preset="local")
     started = time.perf_counter()
-    result = asyncio.run(run_incident(TEXT, config=config, dry_run=True))
+    result = run_incident_sync(TEXT, config=config, dry_run=True)
     wall = time.perf_counter() - started
     got = {rc.dataset_urn for rc in result.origins}
     assert result.verdict == "root_cause_found" and got == ORIGINS, (result.verdict, got)

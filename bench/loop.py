@@ -24,7 +24,6 @@ while on two cores). Runs always work on a copy, so the home is left as it was.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import shutil
@@ -37,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from oncall.agents import run_incident
+from oncall.agents import run_incident_sync
 from oncall.bootstrap import setup
 from oncall.catalog import open_catalog
 from oncall.config import Config, load_config
@@ -76,21 +75,18 @@ def offline(home: Path, runs: int) -> dict[str, Any]:
     config = load_config(home, environ={})
     catalog = open_catalog(config)
     try:
-        first, result = _timed(lambda: asyncio.run(run_incident(TEXT, config=config, catalog=catalog)))
+        first, result = _timed(lambda: run_incident_sync(TEXT, config=config, catalog=catalog))
         _check(result)
         again = [
-            _timed(lambda: asyncio.run(run_incident(TEXT, config=config, catalog=catalog)))[0]
-            for _ in range(runs)
+            _timed(lambda: run_incident_sync(TEXT, config=config, catalog=catalog))[0] for _ in range(runs)
         ]
         dry = [
-            _timed(lambda: asyncio.run(run_incident(TEXT, config=config, catalog=catalog, dry_run=True)))[0]
+            _timed(lambda: run_incident_sync(TEXT, config=config, catalog=catalog, dry_run=True))[0]
             for _ in range(runs)
         ]
     finally:
         catalog.close()
-    opened = [
-        _timed(lambda: asyncio.run(run_incident(TEXT, config=config, dry_run=True)))[0] for _ in range(runs)
-    ]
+    opened = [_timed(lambda: run_incident_sync(TEXT, config=config, dry_run=True))[0] for _ in range(runs)]
     command = []
     for _ in range(max(3, runs // 2)):
         wall, done = _timed(
@@ -155,9 +151,7 @@ class _Url:
 
 
 def _llm_run(config: Config, catalog: Any, dry_run: bool) -> tuple[float, RunResult]:
-    wall, result = _timed(
-        lambda: asyncio.run(run_incident(TEXT, config=config, catalog=catalog, dry_run=dry_run))
-    )
+    wall, result = _timed(lambda: run_incident_sync(TEXT, config=config, catalog=catalog, dry_run=dry_run))
     _check(result)
     assert not result.degraded, result.degraded
     return wall, result

@@ -20,7 +20,6 @@ Prints:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -34,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from oncall.agents import run_incident
+from oncall.agents import run_incident_sync
 from oncall.agents.detective import procedure_pick, search_candidates
 from oncall.agents.ranking import rank_entities, understand
 from oncall.bootstrap import setup
@@ -180,7 +179,7 @@ def run_latency(config: Config, reps: int) -> dict[str, Any]:
         for label, text in TEXTS.items():
 
             def once(text: str = text) -> Any:
-                return asyncio.run(run_incident(text, config=config, catalog=catalog, dry_run=True))
+                return run_incident_sync(text, config=config, catalog=catalog, dry_run=True)
 
             def detective(text: str = text) -> Any:
                 found = search_candidates(

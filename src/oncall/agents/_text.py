@@ -103,7 +103,8 @@ def name_tokens(name: str, container: str | None = None) -> set[str]:
 
 def container_of(urn: str, instance: str | None = None) -> str:
     """Where an entity lives, as text: its platform instance and the dotted parts of its URN name before
-    its own ('prod_db.main' of a table `prod_db.main.orders`); '' when the URN holds no more than a name."""
+    its own ('warehouse.sales' of a table `warehouse.sales.orders`); '' when the URN holds no more than a
+    name."""
     try:
         parts = parse_urn(urn)
     except InvalidUrnError:

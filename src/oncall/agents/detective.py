@@ -262,9 +262,11 @@ async def _tuned_pick(
     answer = await ctx.ask("detective", "symptom", TUNED_SYSTEM, tuned_prompt(text), TunedPick)
     if answer is None:
         return None
-    said = f"the tuned model named {answer.urn}" if answer.urn else "the tuned model named nothing"
-    if answer.urn is None:
-        said += "; the ranking decides"
+    said = (
+        f"the tuned model named {answer.urn}"
+        if answer.urn
+        else "the tuned model named nothing; the ranking decides"
+    )
     # its raw answer, whatever code does with it next (bench/lora.py counts these)
     ctx.emit("detective", "message", {"text": said, "tuned_urn": answer.urn, "tuned_search": answer.search})
     if answer.urn is None:

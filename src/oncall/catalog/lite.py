@@ -143,9 +143,7 @@ class _Groups:
                 continue
             done.add(id(group))
             frozen = frozenset(group)
-            primary = [m for m in group if flags.get(m) is True]
-            # one member declares itself primary (DataHub's dbt source): it is the representative
-            rep = primary[0] if len(primary) == 1 else representative({m: flags.get(m) for m in group})
+            rep = representative({m: flags.get(m) for m in group})
             for urn in group:
                 groups[urn] = frozen
                 reps[urn] = rep

@@ -33,6 +33,8 @@ def representative(members: Mapping[str, bool | None]) -> str:
     The members that declare themselves primary; else those nobody declared secondary (no flag); else
     all. Among them a dbt member, then the smallest URN."""
     pool = [u for u, declared in members.items() if declared is True]
+    if len(pool) == 1:  # the usual case: DataHub's dbt source marks the dbt node primary
+        return pool[0]
     pool = pool or [u for u, declared in members.items() if declared is None] or list(members)
     dbt = [u for u in pool if _platform(u) == "dbt"]
     return min(dbt or pool)
