@@ -105,6 +105,40 @@ def test_read_model_follows_writes_by_other_lite_writers(seeded_copy: Path) -> N
     catalog.close()
 
 
+def test_the_entities_version_moves_only_when_the_listed_entities_may_change(
+    seeded_copy: Path, tmp_path: Path
+) -> None:
+    """A run's own writes (a tag, an incident) leave it; a new dataset or a removal moves it; two files
+    never share one (each has its own epoch), so an index kept for one is never taken for the other."""
+    path = _lite_path(seeded_copy)
+    with LiteCatalog(path) as catalog:
+        before = catalog.entities_version()
+        assert before is not None
+        catalog.add_tags(ORDERS, ["urn:li:tag:quarantined"])
+        incident = m.IncidentInfoClass(
+            type=m.IncidentTypeClass.OPERATIONAL,
+            entities=[ORDERS],
+            status=m.IncidentStatusClass(state=m.IncidentStateClass.ACTIVE, lastUpdated=_audit()),
+            created=_audit(),
+        )
+        catalog.emit([MCPW(entityUrn="urn:li:incident:version-test", aspect=incident)])
+        assert catalog.entities_version() == before
+        new = dataset_urn("olist_dirty", "brand_new_table")
+        catalog.emit([MCPW(entityUrn=new, aspect=m.DatasetPropertiesClass(name="brand_new_table"))])
+        added = catalog.entities_version()
+        assert added != before and new in catalog.list_urns("dataset")
+        catalog.emit([MCPW(entityUrn=new, aspect=m.StatusClass(removed=True))])
+        assert catalog.entities_version() not in (before, added)
+    other = tmp_path / "other.db"
+    LiteCatalog(other, create=True).close()
+    with LiteCatalog(other, read_only=True) as fresh:
+        assert (fresh.entities_version() or "").split(":")[1] != before.split(":")[1]
+
+
+def _audit() -> m.AuditStampClass:
+    return m.AuditStampClass(time=1_700_000_000_000, actor="urn:li:corpuser:test")
+
+
 def test_read_model_is_added_to_a_foreign_lite_file(tmp_path: Path, seeded_home: Path) -> None:
     """A Lite file written by `datahub ingest` (no side tables) gets the read model on first open."""
     path = tmp_path / "foreign.db"

@@ -117,6 +117,48 @@ def test_ensure_index_reuses_then_rebuilds_when_the_catalog_changes(
         catalog.close()
 
 
+def test_a_confirmed_index_is_taken_without_listing_the_catalog(
+    seeded_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new process reads the stored index's confirmed catalog version instead of listing every URN;
+    once the entities change, it lists again (and rebuilds), and confirms the new version."""
+    import datahub.metadata.schema_classes as m
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+    from oncall.catalog.lite import LiteCatalog
+    from oncall.catalog.vectors import _cache
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
+    catalog = open_catalog(config)
+    try:
+        assert isinstance(catalog, LiteCatalog)
+        refresh(catalog, config.vectors_dir)
+        _cache.clear()  # as a new process
+        listed: list[int] = []
+        real_list = catalog.list_urns
+
+        def counting(*args: object, **kwargs: object) -> list[str]:
+            listed.append(1)
+            return real_list(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(catalog, "list_urns", counting)
+        index = ensure_index(catalog, config.vectors_dir)
+        assert listed == [] and index.catalog_version == catalog.entities_version()
+        catalog.add_tags(dataset_urn("olist_dirty", "olist_orders"), ["urn:li:tag:quarantined"])
+        _cache.clear()
+        assert ensure_index(catalog, config.vectors_dir).urns == index.urns and listed == []
+        urn = dataset_urn("olist_dirty", "gross_merchandise_value")
+        props = m.DatasetPropertiesClass(name="gross_merchandise_value", description="GMV per day")
+        catalog.emit([MetadataChangeProposalWrapper(entityUrn=urn, aspect=props)])
+        again = ensure_index(catalog, config.vectors_dir)
+        assert listed and urn in again.urns
+        assert SemanticIndex.load(config.vectors_dir).catalog_version == catalog.entities_version()  # type: ignore[union-attr]
+    finally:
+        catalog.close()
+
+
 def test_a_big_catalog_is_never_rebuilt_in_the_middle_of_a_run(seeded_home: Path, tmp_path: Path) -> None:
     from oncall.catalog.vectors import IndexUnavailableError, _cache
 

@@ -21,7 +21,10 @@ two side tables live in the same file and are maintained by triggers on `metadat
 Triggers fire inside the writer's transaction for every writer of the file (our catalog, the
 `datahub-lite` ingestion sink, the `datahub lite` CLI), so the model can never lag behind a write. Each
 also bumps `oncall_meta.generation`, so a reader can keep derived results (sibling groups, lineage,
-pages) until the file changes.
+pages) until the file changes, and a write of an aspect that decides which entities the catalog lists
+(their names, `status`, `siblings`) bumps `oncall_meta.entities` too: with the file's random `epoch`,
+that says whether the set of entities may have changed (the semantic index asks) without listing them,
+and an incident or a tag written by a run leaves it as it was.
 Lite keeps the latest value of each aspect in the `version = 0` row; only that row feeds the model.
 """
 
@@ -31,7 +34,7 @@ import sqlite3
 
 __all__ = ["MODEL_VERSION", "install", "is_installed"]
 
-MODEL_VERSION = "5"
+MODEL_VERSION = "6"
 
 # Rows derived from one version-0 aspect row; `{row}` is NEW. Plain URN lists may be serialised as
 # unions (`[{"string": urn}]`, e.g. ChartInfo.inputs), hence the `_URN` unwrapping of each element.
@@ -111,20 +114,31 @@ SELECT DISTINCT {row}.urn, {row}.aspect_name, field, text FROM (
 ) WHERE text IS NOT NULL AND text != ''
 """
 
+# The aspects `list_urns` depends on: a name (datasetProperties, chartInfo, ...), removal, sibling groups.
+_LISTED_ASPECTS = "('datasetProperties', 'chartInfo', 'dashboardInfo', 'dataJobInfo', 'status', 'siblings')"
+_BUMP = (
+    """
+  UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+  UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1
+    WHERE key = 'entities' AND {row}.aspect_name IN """
+    + _LISTED_ASPECTS
+    + """;
+"""
+)
 _REFRESH = """
   DELETE FROM oncall_edge WHERE urn = NEW.urn AND aspect = NEW.aspect_name;
   DELETE FROM oncall_text WHERE urn = NEW.urn AND aspect = NEW.aspect_name;
   INSERT INTO oncall_edge (urn, aspect, kind, target) {edges};
   INSERT INTO oncall_text (urn, aspect, field, text) {texts};
-  UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
-"""
+""" + _BUMP.format(row="NEW")
 
 _DDL = [
     "CREATE TABLE IF NOT EXISTS oncall_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS oncall_edge (urn TEXT NOT NULL, aspect TEXT NOT NULL, kind TEXT NOT NULL,"
     " target TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS oncall_edge_by_urn ON oncall_edge (urn, kind)",
-    "CREATE INDEX IF NOT EXISTS oncall_edge_by_target ON oncall_edge (target, kind)",
+    # Covering (the third column too): a lineage hop or a sibling lookup never reads the table itself.
+    "CREATE INDEX IF NOT EXISTS oncall_edge_by_urn ON oncall_edge (urn, kind, target)",
+    "CREATE INDEX IF NOT EXISTS oncall_edge_by_target ON oncall_edge (target, kind, urn)",
     "CREATE TABLE IF NOT EXISTS oncall_text (urn TEXT NOT NULL, aspect TEXT NOT NULL, field TEXT NOT NULL,"
     " text TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS oncall_text_by_urn ON oncall_text (urn, field)",
@@ -182,7 +196,7 @@ def _triggers() -> list[str]:
         "WHEN OLD.version = 0 BEGIN "
         "DELETE FROM oncall_edge WHERE urn = OLD.urn AND aspect = OLD.aspect_name; "
         "DELETE FROM oncall_text WHERE urn = OLD.urn AND aspect = OLD.aspect_name; "
-        "UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END",
+        f"{_BUMP.format(row='OLD')} END",
         *_run_triggers(),
     ]
 
@@ -219,12 +233,16 @@ def install(conn: sqlite3.Connection) -> None:
         conn.execute("DROP TRIGGER IF EXISTS oncall_after_delete")
         for name in ("insert", "update", "delete"):
             conn.execute(f"DROP TRIGGER IF EXISTS oncall_run_after_{name}")
-        conn.execute("DROP TABLE IF EXISTS oncall_edge")
+        conn.execute("DROP TABLE IF EXISTS oncall_edge")  # its indexes go with it
         conn.execute("DROP TABLE IF EXISTS oncall_text")
         conn.execute("DROP TABLE IF EXISTS oncall_run")
         for ddl in _DDL:
             conn.execute(ddl)
         conn.execute("INSERT OR IGNORE INTO oncall_meta (key, value) VALUES ('generation', '0')")
+        conn.execute("INSERT OR IGNORE INTO oncall_meta (key, value) VALUES ('entities', '0')")
+        conn.execute(
+            "INSERT OR IGNORE INTO oncall_meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))"
+        )
         for trigger in _triggers():
             conn.execute(trigger)
         # Re-fire the update trigger on every current row: one definition of the model, no drift.

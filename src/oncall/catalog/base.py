@@ -204,6 +204,12 @@ class Catalog(Protocol):
         """Every URN of a type (and platform instance), sorted."""
         ...
 
+    def entities_version(self) -> str | None:
+        """A token that changes whenever `list_urns()` may have changed (an entity added, removed,
+        renamed, or a sibling group changed), read without listing; None when the backend has nothing
+        cheaper than the listing itself."""
+        ...
+
     def ping(self) -> dict[str, Any]:
         """Whether the backend answers: {'ok': bool, 'backend', 'version', 'location', ...}."""
         ...

@@ -539,6 +539,10 @@ class GmsCatalog:
         found = self._scroll(wanted, _instance_filter(instance), representatives=True)
         return sorted(urn for urn, got in found.items() if instance is None or got == instance)
 
+    def entities_version(self) -> str | None:
+        """None: GMS has no cheap marker of its entity set (its search counts miss a swap)."""
+        return None
+
     def _scroll(
         self, wanted: list[str], or_filters: list[dict[str, Any]] | None, *, representatives: bool = False
     ) -> dict[str, str | None]:

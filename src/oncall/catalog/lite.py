@@ -34,8 +34,9 @@ from oncall.catalog import _readmodel, assertion_info
 from oncall.catalog import run_events as feed
 from oncall.catalog.base import Direction, record_query
 from oncall.catalog.graph import LineageGraph
+from oncall.catalog.lite_groups import SiblingGroups
 from oncall.catalog.search import ParsedQuery, SearchRow, rank, tokens
-from oncall.catalog.siblings import merge_entities, representative
+from oncall.catalog.siblings import merge_entities
 from oncall.catalog.types import (
     Assertion,
     AssertionRun,
@@ -96,69 +97,6 @@ def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     """Batches small enough for one `IN (...)` list."""
     for i in range(0, len(items), _BATCH):
         yield items[i : i + _BATCH]
-
-
-class _Groups:
-    """Sibling groups: each URN's representative and members (a URN in no group stands alone).
-
-    Built once per read-model generation from the sibling edges (`from_edges`), then only read: the
-    representative of every group is chosen once, so `rep` is a dictionary lookup (a 100k catalog asks
-    it hundreds of thousands of times per run)."""
-
-    def __init__(self, groups: dict[str, frozenset[str]], reps: dict[str, str]) -> None:
-        self._group = groups
-        self._reps = reps
-
-    @classmethod
-    def from_edges(cls, rows: Iterable[tuple[str, str, str]]) -> _Groups:
-        """Groups from (urn, kind, target) rows: `sibling` joins urn and target; `sibling_primary` /
-        `sibling_secondary` record the flag urn declares (and make it a group of its own at least)."""
-        sets: dict[str, set[str]] = {}  # groups are small (a model and its table): merge sets
-        flags: dict[str, bool] = {}
-        for src, kind, dst in rows:
-            if kind != "sibling":
-                flags[src] = kind == "sibling_primary"
-                sets.setdefault(src, {src})
-                continue
-            a, b = sets.get(src), sets.get(dst)
-            if a is not None and a is b:
-                continue  # the other side's aspect names the same pair
-            if a is None and b is None:
-                sets[src] = sets[dst] = {src, dst}
-            elif a is None or b is None:
-                grown, new = (b, src) if a is None else (a, dst)
-                assert grown is not None
-                grown.add(new)
-                sets[new] = grown
-            else:
-                small, big = (a, b) if len(a) < len(b) else (b, a)
-                big |= small
-                for urn in small:
-                    sets[urn] = big
-        groups: dict[str, frozenset[str]] = {}
-        reps: dict[str, str] = {}
-        done: set[int] = set()
-        for group in sets.values():
-            if id(group) in done:
-                continue
-            done.add(id(group))
-            frozen = frozenset(group)
-            rep = representative({m: flags.get(m) for m in group})
-            for urn in group:
-                groups[urn] = frozen
-                reps[urn] = rep
-        return cls(groups, reps)
-
-    def grouped(self) -> list[str]:
-        """Every URN that belongs to a group."""
-        return list(self._group)
-
-    def members(self, urn: str) -> list[str]:
-        group = self._group.get(urn)
-        return sorted(group) if group is not None else [urn]
-
-    def rep(self, urn: str) -> str:
-        return self._reps.get(urn, urn)
 
 
 def sqlite_config(path: str | Path, busy_timeout_ms: int = 5000) -> dict[str, Any]:
@@ -382,7 +320,7 @@ class LiteCatalog:
         return {u: e for u in wanted if (e := found[u]) is not None}
 
     def _get_many(self, urns: list[str]) -> dict[str, Entity | None]:
-        groups = self._groups()
+        groups = self._groups(urns)
         members = {u: groups.members(u) for u in urns}
         pages = self._pages(sorted({m for ms in members.values() for m in ms}))
         out: dict[str, Entity | None] = {}
@@ -398,7 +336,7 @@ class LiteCatalog:
         return {u: list(found[u]) for u in wanted}
 
     def _owners(self, urns: list[str]) -> dict[str, list[str]]:
-        groups = self._groups()
+        groups = self._groups(urns)
         members = {u: groups.members(u) for u in urns}
         owned: dict[str, list[str]] = {}
         removed: set[str] = set()
@@ -422,12 +360,15 @@ class LiteCatalog:
             out[urn] = list(dict.fromkeys(o for m in ordered for o in owned.get(m, [])))
         return out
 
-    def _merged(self, urn: str, members: list[str], pages: dict[str, Entity], groups: _Groups) -> Entity:
+    def _merged(
+        self, urn: str, members: list[str], pages: dict[str, Entity], groups: SiblingGroups
+    ) -> Entity:
         """The sibling group of `urn` as one entity: the representative's page with the others' merged."""
         rep = groups.rep(urn)
         ordered = sorted(pages, key=lambda m: (m != rep, m))
         base = pages[ordered[0]].model_copy(update={"urn": rep})
         merged = merge_entities(base, [pages[m] for m in ordered[1:]])
+        groups.load([*merged.inputs, *merged.outputs])
         return merged.model_copy(
             update={
                 "siblings": [m for m in members if m != rep],
@@ -508,7 +449,7 @@ class LiteCatalog:
             "subtype": subtypes[0] if subtypes else _default_subtype(parts.entity_type),
         }
 
-    def _refs(self, urns: Iterable[str], groups: _Groups | None = None) -> dict[str, EntityRef]:
+    def _refs(self, urns: Iterable[str], groups: SiblingGroups | None = None) -> dict[str, EntityRef]:
         """EntityRefs for many URNs with one query per batch (ghost URNs get names from the URN).
 
         With `groups`, each ref lists the siblings merged into it (those are remembered per generation).
@@ -518,7 +459,7 @@ class LiteCatalog:
         found = self._memoized_many(("ref",), list(dict.fromkeys(urns)), lambda m: self._read_refs(m, groups))
         return {u: ref for u, ref in found.items() if ref is not None}
 
-    def _read_refs(self, urns: Iterable[str], groups: _Groups | None) -> dict[str, EntityRef | None]:
+    def _read_refs(self, urns: Iterable[str], groups: SiblingGroups | None) -> dict[str, EntityRef | None]:
         asked = list(dict.fromkeys(urns))
         wanted = [u for u in asked if entity_type_of(u) in _ENTITY_TYPES]
         texts: dict[str, dict[str, str]] = {u: {} for u in wanted}
@@ -532,6 +473,8 @@ class LiteCatalog:
             for urn, field, text in rows:
                 texts[urn].setdefault(field, text)
         refs: dict[str, EntityRef | None] = dict.fromkeys(asked)  # None: not an entity `lineage` lists
+        if groups is not None:
+            groups.load(wanted)
         for urn in wanted:
             try:
                 parts = parse_urn(urn)
@@ -549,17 +492,29 @@ class LiteCatalog:
             )
         return refs
 
-    def _groups(self) -> _Groups:
-        """Every sibling group of the file (one scan of the sibling edges per generation)."""
-        return self._memoized(("groups",), self._load_groups)
+    def _groups(self, urns: Iterable[str] = ()) -> SiblingGroups:
+        """The sibling groups of this generation, with those of `urns` loaded."""
+        return self._memoized(
+            ("groups",), lambda: SiblingGroups(self._sibling_edges, self._all_sibling_edges)
+        ).load(urns)
 
-    def _load_groups(self) -> _Groups:
-        return _Groups.from_edges(
-            self._query(
-                "SELECT urn, kind, target FROM oncall_edge "
-                "WHERE kind IN ('sibling', 'sibling_primary', 'sibling_secondary')"
-            )
+    def _all_sibling_edges(self) -> list[tuple[str, str, str]]:
+        return self._query(
+            "SELECT urn, kind, target FROM oncall_edge "
+            "WHERE kind IN ('sibling', 'sibling_primary', 'sibling_secondary')"
         )
+
+    def _sibling_edges(self, urns: Sequence[str]) -> list[tuple[str, str, str]]:
+        rows: list[tuple[str, str, str]] = []
+        for chunk in _chunks(urns):
+            marks = _placeholders(len(chunk))
+            rows += self._query(
+                f"SELECT urn, kind, target FROM oncall_edge WHERE urn IN ({marks}) "
+                "AND kind IN ('sibling', 'sibling_primary', 'sibling_secondary') UNION "
+                f"SELECT urn, kind, target FROM oncall_edge WHERE target IN ({marks}) AND kind = 'sibling'",
+                [*chunk, *chunk],
+            )
+        return rows
 
     def search(
         self,
@@ -576,7 +531,7 @@ class LiteCatalog:
         where, params = self._search_filters(types, instance)
         key = ("search_rows", query.urn, query.words, where, tuple(params))
         by_urn = self._memoized(key, lambda: self._search_rows(query, where, params))
-        groups = self._groups()
+        groups = self._groups([*by_urn, *([query.urn] if query.urn else [])])
         merged: dict[str, list[SearchRow]] = {}
         for urn, found in by_urn.items():
             merged.setdefault(groups.rep(urn), []).extend(found)
@@ -609,7 +564,7 @@ class LiteCatalog:
         by_urn: dict[str, list[SearchRow]] = {}
         for urn, field, value in rows:
             by_urn.setdefault(urn, []).append(SearchRow(field, value))
-        groups = self._groups()
+        groups = self._groups(by_urn)
         missing = [m for u in by_urn for m in groups.members(u) if m not in by_urn]
         for i in range(0, len(missing), _BATCH):  # a sibling's words count for the merged node too
             chunk = missing[i : i + _BATCH]
@@ -655,7 +610,7 @@ class LiteCatalog:
         )
 
     def _walk(self, urn: str, direction: Direction, hops: int | None) -> list[LineageNode]:
-        groups = self._groups()
+        groups = self._groups([urn])
         start = groups.rep(urn)
         paths: dict[str, list[str]] = {start: [start]}
         frontier = [start]
@@ -664,6 +619,7 @@ class LiteCatalog:
             depth += 1
             members = {m: rep for rep in frontier for m in groups.members(rep)}
             pairs = self._adjacent(sorted(members), direction)
+            groups.load(dst for _, dst in pairs)
             nxt: list[str] = []
             for src, dst in pairs:
                 near, far = members[src], groups.rep(dst)
@@ -691,13 +647,15 @@ class LiteCatalog:
         )
 
     def _graph(self, urns: list[str], direction: Direction) -> LineageGraph:
-        groups = self._groups()
+        groups = self._groups(urns)
         graph = LineageGraph(direction=direction, starts={u: groups.rep(u) for u in urns})
         frontier = sorted(set(graph.starts.values()))
         while frontier:
             members = {m: rep for rep in frontier for m in groups.members(rep)}
             found: dict[str, dict[str, None]] = {rep: {} for rep in frontier}
-            for src, dst in self._adjacent(sorted(members), direction):
+            pairs = self._adjacent(sorted(members), direction)
+            groups.load(dst for _, dst in pairs)
+            for src, dst in pairs:
                 near, far = members[src], groups.rep(dst)
                 if far != near:
                     found[near][far] = None
@@ -754,7 +712,7 @@ class LiteCatalog:
         return {u: list(found[u]) for u in wanted}
 
     def _read_assertions(self, dataset_urns: list[str], history: int) -> dict[str, list[Assertion]]:
-        groups = self._groups()
+        groups = self._groups(dataset_urns)
         members = {u: groups.members(u) for u in dataset_urns}
         rows: dict[str, list[tuple[str, str, str | None]]] = {}
         for chunk in _chunks(sorted({m for ms in members.values() for m in ms})):
@@ -786,17 +744,18 @@ class LiteCatalog:
         return dict(self._memoized(("failing", instance), lambda: self._failing(instance)))
 
     def _failing(self, instance: str | None) -> dict[str, list[str]]:
-        groups = self._groups()
-        by_node: dict[str, set[str]] = {}
-        for target, urn in self._query(
+        rows = self._query(
             "SELECT e.target, r.urn FROM oncall_run r JOIN oncall_edge e ON e.urn = r.urn "
             "AND e.kind = 'asserts' WHERE r.result = 'FAILURE'"
-        ):
+        )
+        groups = self._groups(target for target, _ in rows)
+        by_node: dict[str, set[str]] = {}
+        for target, urn in rows:
             by_node.setdefault(groups.rep(target), set()).add(urn)
         listed = self._listed("dataset", instance, among=sorted(by_node))
         return {node: sorted(by_node[node]) for node in listed}
 
-    def _named(self, near: str, name: str, groups: _Groups) -> str | None:
+    def _named(self, near: str, name: str, groups: SiblingGroups) -> str | None:
         """The dataset called `name` that an FK check on `near` refers to, as its group's URN."""
         rows = self._query(
             "SELECT DISTINCT urn FROM oncall_text WHERE field = 'name' AND lower(text) = lower(?) "
@@ -804,7 +763,7 @@ class LiteCatalog:
             (name,),
         )
         found = assertion_info.closest([r[0] for r in rows], near)
-        return groups.rep(found) if found else None
+        return groups.load([found]).rep(found) if found else None
 
     def _runs(self, assertion_urns: list[str], history: int) -> dict[str, list[AssertionRun]]:
         out: dict[str, list[AssertionRun]] = {}
@@ -911,6 +870,11 @@ class LiteCatalog:
             self._memoized(("list", entity_type, instance), lambda: self._listed(entity_type, instance))
         )
 
+    def entities_version(self) -> str | None:
+        """The file's epoch and its read model's entity counter (see `_readmodel`)."""
+        rows = dict(self._query("SELECT key, value FROM oncall_meta WHERE key IN ('epoch', 'entities')"))
+        return f"lite:{rows['epoch']}:{rows['entities']}" if len(rows) == 2 else None
+
     def _listed(
         self, entity_type: EntityType | None, instance: str | None, among: Sequence[str] | None = None
     ) -> list[str]:
@@ -926,17 +890,8 @@ class LiteCatalog:
             rows = []
             for chunk in _chunks(among):
                 rows += self._query(f"{sql} AND t.urn IN ({_placeholders(len(chunk))})", [*params, *chunk])
-        secondary = self._secondary_siblings()
-        return sorted(r[0] for r in rows if r[0] not in secondary)
-
-    def _secondary_siblings(self) -> set[str]:
-        """Every sibling that is not its group's representative."""
-
-        def secondary() -> set[str]:
-            groups = self._groups()
-            return {u for u in groups.grouped() if groups.rep(u) != u}
-
-        return self._memoized(("secondary",), secondary)
+        groups = self._groups().load_all() if among is None else self._groups(r[0] for r in rows)
+        return sorted(r[0] for r in rows if not groups.is_secondary(r[0]))
 
     def ping(self) -> dict[str, Any]:
         """Lite answers when its file opens and reads; reports the SDK version and size."""

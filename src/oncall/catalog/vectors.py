@@ -10,9 +10,11 @@ finds few. Typos are corrected against the same vocabulary (`rapidfuzz`).
 
 The index is catalog-derived, so it is rebuilt from the catalog, never edited: `refresh` after
 `oncall setup` or `oncall ingest`, and `ensure_index` rebuilds lazily when it is missing or its
-fingerprint (the catalog's set of URNs) no longer matches. Only a query word the catalog never uses
-needs the embedding model itself; it is loaded on first need (about half a second), so a run whose
-words are all catalog words never loads it.
+fingerprint (the catalog's set of URNs) no longer matches. Listing every URN to tell costs a big
+catalog half a second per process, so the index also keeps the catalog's `entities_version` at which
+its fingerprint was last confirmed: while the catalog reports that version, nothing is listed. Only a
+query word the catalog never uses needs the embedding model itself; it is loaded on first need (about
+half a second), so a run whose words are all catalog words never loads it.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ _INITIALS_MIN = 3
 _NAME_WEIGHT = 2
 """Name words count twice in an entity's vector: a name says what the entity is more than prose does."""
 _META, _ENTITIES, _VOCAB, _TOKENS = "index.json", "entities.npy", "vocab.npy", "tokens.npy"
+_CONFIRMED = "confirmed.json"
+"""{"version": the catalog's entities_version, "fingerprint": the index fingerprint it was seen with}:
+small and rewritten on its own, so confirming a fingerprint never rewrites the index."""
 
 Progress = Callable[[str], None]
 
@@ -181,6 +186,8 @@ class SemanticIndex:
     vocab_tokens: np.ndarray
     """Each word's token count."""
     fingerprint: str = ""
+    catalog_version: str | None = None
+    """The catalog's `entities_version` when `fingerprint` was last seen to match it (None: unknown)."""
     build_seconds: float = 0.0
     stale: bool = False
     """The catalog's entities changed since the build (too many to rebuild during a run)."""
@@ -424,9 +431,35 @@ class SemanticIndex:
             vocab_vectors=vocab,
             vocab_tokens=counts,
             fingerprint=meta["fingerprint"],
+            catalog_version=_confirmed_version(directory, meta["fingerprint"]),
             build_seconds=meta.get("build_seconds", 0.0),
             glossary={u: Term(name, about) for u, (name, about) in meta.get("glossary", {}).items()},
         )
+
+
+def _confirmed_version(directory: Path, fingerprint: str) -> str | None:
+    """The catalog version stored as confirmed for this fingerprint (None if another's, or none)."""
+    try:
+        found = json.loads((directory / _CONFIRMED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(found, dict) or found.get("fingerprint") != fingerprint:
+        return None
+    version = found.get("version")
+    return version if isinstance(version, str) else None
+
+
+def _confirm(index: SemanticIndex, version: str | None, directory: Path) -> None:
+    """Remember that the catalog at `version` has the index's fingerprint (best effort on disk)."""
+    if version is None or index.catalog_version == version:
+        return
+    index.catalog_version = version
+    tmp = directory / f".{_CONFIRMED}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps({"version": version, "fingerprint": index.fingerprint}), encoding="utf-8")
+        os.replace(tmp, directory / _CONFIRMED)
+    except OSError:
+        pass  # a read-only home: the next process lists the URNs again
 
 
 def _define_terms(entities: Sequence[Entity], define: Callable[[str], Term | None] | None) -> dict[str, Term]:
@@ -478,11 +511,20 @@ def _entities(catalog: Catalog, urns: Sequence[str], say: Progress) -> Iterable[
 
 
 def refresh(
-    catalog: Catalog, directory: Path, *, progress: Progress | None = None, urns: Sequence[str] | None = None
+    catalog: Catalog,
+    directory: Path,
+    *,
+    progress: Progress | None = None,
+    urns: Sequence[str] | None = None,
+    version: str | None = None,
 ) -> SemanticIndex:
-    """Rebuild the index from every entity of the catalog (`urns`, when just listed) and store it."""
+    """Rebuild the index from every entity of the catalog (`urns`, when just listed, with the catalog's
+    `entities_version` read before listing them) and store it."""
     say = progress or (lambda _m: None)
-    urns = list(catalog.list_urns() if urns is None else urns)
+    if urns is None:
+        version = catalog.entities_version()  # before the listing: a write in between makes it older
+        urns = catalog.list_urns()
+    urns = list(urns)
     index = SemanticIndex.from_entities(
         _entities(catalog, urns, say), fingerprint=urn_digest(urns), define=catalog_terms(catalog)
     )
@@ -490,6 +532,8 @@ def refresh(
         index.save(directory)
     except OSError as exc:  # a read-only home still gets an index, for this process
         say(f"vectors: not stored ({exc})")
+    else:
+        _confirm(index, version, directory)
     _cache[str(directory)] = index
     say(f"vectors: {len(index.urns):,} entities, {len(index.vocab):,} words in {index.build_seconds:.1f} s")
     return index
@@ -520,13 +564,22 @@ def ensure_index(
     A stale index of a catalog over `rebuild_limit` entities is returned as is, marked `stale`;
     a missing one raises `IndexUnavailableError`.
     """
+    version = catalog.entities_version()
+    cached = _cache.get(str(directory))
+    if cached is not None and version is not None and cached.catalog_version == version:
+        return cached
+    stored = SemanticIndex.load(directory) if version is not None else None
+    if stored is not None and stored.catalog_version == version:
+        _cache[str(directory)] = stored
+        return stored
     urns = catalog.list_urns()
     current = urn_digest(urns)
-    cached = _cache.get(str(directory))
     if cached is not None and cached.fingerprint == current:
+        _confirm(cached, version, directory)
         return cached
-    stored = SemanticIndex.load(directory)
+    stored = stored if version is not None else SemanticIndex.load(directory)
     if stored is not None and stored.fingerprint == current:
+        _confirm(stored, version, directory)
         _cache[str(directory)] = stored
         return stored
     if len(urns) > rebuild_limit:
@@ -537,4 +590,4 @@ def ensure_index(
             )
         stored.stale = True
         return stored
-    return refresh(catalog, directory, progress=progress, urns=urns)
+    return refresh(catalog, directory, progress=progress, urns=urns, version=version)
