@@ -56,11 +56,15 @@ async def join(
     and those of its upstream datasets that lie outside the production datasets it checked."""
     assert found.symptom is not None
     diff = list(reality.diff)
-    covered = set(reality.covered)
     diffed = {e.dataset_urn for e in diff}
     symptom = [found.symptom.urn] if found.symptom.type == "dataset" else []
-    upstream = [n.ref.urn for n in found.upstream if n.ref.type == "dataset"]
-    extra = [u for u in symptom if u not in diffed] + [u for u in upstream if u not in covered]
+    instance = ctx.config.production_instance
+    unchecked = [
+        n.ref.urn
+        for n in found.upstream
+        if n.ref.type == "dataset" and not reality_checker.covers(n.ref, instance)
+    ]
+    extra = [u for u in symptom if u not in diffed] + unchecked
     if extra:
         seen = {e.assertion_urn for e in diff}
         more = await reality_checker.diff_scope(ctx, list(dict.fromkeys(extra)))

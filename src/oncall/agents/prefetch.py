@@ -29,7 +29,6 @@ async def warm_up(ctx: RunContext, text: str, symptom_urn: str | None) -> None:
             vectors_dir=ctx.config.vectors_dir,
         )
     )
-    ctx.prefetch(ctx.catalog.list_urns, "dataset", ctx.config.production_instance)
     scan, *scan_args = reality_checker.failing_call(ctx)
     failing = ctx.prefetch(scan, *scan_args)
     try:

@@ -13,7 +13,6 @@ contain.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from oncall.agents._runtime import RunContext, reject
+from oncall.catalog.types import EntityRef
 from oncall.report.models import DiffEntry
 from oncall.report.postmortem import display_name
 
@@ -42,10 +42,15 @@ class RealityReport:
     """What the Reality-Checker hands the Coordinator."""
 
     diff: list[DiffEntry] = field(default_factory=list)
-    covered: list[str] = field(default_factory=list)
-    """Production datasets checked: those absent from the diff have no assertion whose latest run fails
-    (so nothing there regressed or already failed)."""
     narrative: str = ""
+
+
+def covers(ref: EntityRef, production_instance: str | None) -> bool:
+    """True if `check` covered this lineage node: a dataset of the production instance (any dataset
+    when none is configured). Those absent from the diff have no assertion whose latest run fails, so
+    nothing there regressed or already failed. Told from the node itself: listing every production
+    dataset to ask would cost a whole-catalog read (a scroll on a server) per run."""
+    return ref.type == "dataset" and (production_instance is None or ref.instance == production_instance)
 
 
 class Narration(BaseModel):
@@ -88,24 +93,15 @@ def _against(diff: Sequence[DiffEntry]) -> str:
     return "the clean baseline where a twin exists, else its own last passing run"
 
 
-def narrate(diff: Sequence[DiffEntry], checked: int | None = None) -> str:
-    """The deterministic narration: counts by status, then each regression with its numbers.
-
-    `checked`: how many production datasets were checked for failing runs (the diff holds only those
-    with one), when the diff came from that check.
-    """
+def narrate(diff: Sequence[DiffEntry]) -> str:
+    """The deterministic narration of the check's diff (it holds the production datasets with a failing
+    latest run): counts by status, then each regression with its numbers."""
     if not diff:
-        if checked:
-            return f"No assertion fails its latest run on the {checked} production datasets checked."
-        return "No assertions found for the datasets in production; nothing to compare."
+        return "No assertion fails its latest run on any production dataset."
     counts = Counter(e.status for e in diff)
     against = _against(diff)
     datasets = len({e.dataset_urn for e in diff})
-    where = (
-        f"the {datasets} of {checked} production datasets with a failing latest run"
-        if checked is not None
-        else f"{datasets} production datasets"
-    )
+    where = f"the {datasets} production dataset{'s' if datasets != 1 else ''} with a failing latest run"
     parts = [
         f"Compared {len(diff)} assertions on {where} against {against}: "
         f"{counts['regression']} regressed, {counts['pre-existing']} already failing, "
@@ -134,19 +130,13 @@ def failing_call(ctx: RunContext) -> tuple[Any, ...]:
 async def check(ctx: RunContext) -> RealityReport:
     """Check every production dataset, diff those with a failing assertion and narrate the result."""
     ctx.emit("reality_checker", "agent_started", {"task": "diff the assertions, production vs baseline"})
-    instance = ctx.config.production_instance
-    # side by side: on a server each is a scroll over the whole catalog (a page per 1000 datasets)
-    urns, failing = await asyncio.gather(
-        ctx.tool("reality_checker", "list_datasets", ctx.catalog.list_urns, "dataset", instance),
-        ctx.tool("reality_checker", "failing_assertions", *failing_call(ctx)),
-    )
+    failing = await ctx.tool("reality_checker", "failing_assertions", *failing_call(ctx))
     diff = await diff_scope(ctx, sorted(failing))
     regressions = [e for e in diff if e.status == "regression"]
     ctx.emit(
         "reality_checker",
         "finding",
         {
-            "datasets": len(urns),
             "asserted": len({e.dataset_urn for e in diff}),
             "assertions": len(diff),
             "regressions": [
@@ -160,14 +150,14 @@ async def check(ctx: RunContext) -> RealityReport:
             ],
         },
     )
-    narrative = await narrate_with_model(ctx, diff, checked=len(urns))
+    narrative = await narrate_with_model(ctx, diff)
     ctx.emit("reality_checker", "agent_finished", {"regressions": len(regressions)})
-    return RealityReport(diff=diff, covered=list(urns), narrative=narrative)
+    return RealityReport(diff=diff, narrative=narrative)
 
 
-async def narrate_with_model(ctx: RunContext, diff: Sequence[DiffEntry], checked: int | None = None) -> str:
+async def narrate_with_model(ctx: RunContext, diff: Sequence[DiffEntry]) -> str:
     """The model's narration when it passes the checks, else the deterministic one."""
-    fallback = narrate(diff, checked)
+    fallback = narrate(diff)
     known = {e.dataset_urn for e in diff} | {e.assertion_urn for e in diff}
 
     def only_known_urns(answer: Narration) -> None:

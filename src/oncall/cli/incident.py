@@ -106,7 +106,7 @@ def _finding(d: dict[str, Any]) -> str:
         n = len(d["regressions"])
         return (
             f"{n} regressions in {d.get('assertions')} assertions "
-            f"({d.get('datasets')} production datasets listed, {d.get('asserted')} with assertions)"
+            f"(on the {d.get('asserted')} production datasets with a failing latest run)"
         )
     if "root_cause" in d:
         role = "ORIGIN" if d.get("origin") else "explained"

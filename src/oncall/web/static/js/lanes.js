@@ -186,7 +186,7 @@ function findingBody(d) {
       h("strong", { text: `${d.regressions.length} regression${d.regressions.length === 1 ? "" : "s"} ` }),
       h("span", {
         class: "muted",
-        text: `in ${d.assertions ?? "?"} assertions over ${d.datasets ?? "?"} datasets`,
+        text: `in ${d.assertions ?? "?"} assertions over ${d.asserted ?? "?"} datasets with a failing latest run`,
       }),
       h(
         "ul",
