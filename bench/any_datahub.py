@@ -14,8 +14,9 @@ dimensions one time in twenty; a dashboard's charts sit in one domain), and `mes
 (each model reads any two of the layer below, so a dashboard's upstream is a quarter of the catalog).
 
 - Lite: one offline `run_incident` in process on a dashboard of the top layer: the first run on a new
-  catalog handle (as a new `oncall run` process) and the median of --runs re-runs (as the console, the
-  watcher or the MCP server, which keep it open); target <= 1 s, with the phases of the last run.
+  catalog handle with the semantic index `oncall ingest` leaves (as a new `oncall run` process; the
+  median of three handles) and the median of --runs re-runs (as the console, the watcher or the MCP
+  server, which keep it open); target <= 1 s, with the phases of the last run.
 - GMS: the same run against the loopback GMS stand-in serving a smaller copy (--gms-datasets): GraphQL
   requests per run and sequential round trips (the longest chain of requests each sent after the one
   before it answered, as the client saw them; target <= 12), for the first run in a new home (which
@@ -267,27 +268,39 @@ def _semantic_index(catalog: Any, config: Any) -> dict[str, Any]:
     return {"index_built_s": round(time.perf_counter() - started, 1)} if built else {"index_cached": True}
 
 
-def lite_run(path: Path, runs: int) -> dict[str, Any]:
-    """Median in-process latency of one offline dry run on the big catalog, and its phases."""
+def lite_run(path: Path, runs: int, first_runs: int = 3) -> dict[str, Any]:
+    """In-process latency of one offline dry run on the big catalog: the median first run on a new
+    catalog handle (`first_runs` handles, each with nothing read yet and the semantic index forgotten,
+    as a new process) and the median of `runs` re-runs on the last handle, with its phases."""
     from oncall.agents import run_incident_sync
+    from oncall.catalog import vectors
     from oncall.catalog.lite import LiteCatalog
 
     home = path.with_name(f"{path.stem}_home")  # the semantic index lives in the home, as a user's does
     config = _config(home)
     with LiteCatalog(path, read_only=True) as catalog:
         index = _semantic_index(catalog, config)
-    with LiteCatalog(path, read_only=True) as catalog:  # a new handle: nothing read yet (a new process)
-        walls, result = [], None
-        for _ in range(runs + 1):
-            started = time.perf_counter()
-            result = run_incident_sync(
-                "sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True
-            )
-            walls.append(time.perf_counter() - started)
+
+    def timed_run(catalog: LiteCatalog) -> tuple[float, Any]:
+        started = time.perf_counter()
+        result = run_incident_sync("sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True)
+        return time.perf_counter() - started, result
+
+    firsts: list[float] = []
+    walls: list[float] = []
+    for handle in range(first_runs):
+        vectors._cache.clear()
+        with LiteCatalog(path, read_only=True) as catalog:
+            wall, result = timed_run(catalog)
+            firsts.append(wall)
+            for _ in range(runs if handle == first_runs - 1 else 0):
+                wall, result = timed_run(catalog)
+                walls.append(wall)
     assert result is not None and result.symptom is not None, "no symptom found"
     return {
-        "run_median_ms": round(statistics.median(walls[1:]) * 1000),
-        "first_run_ms": round(walls[0] * 1000),
+        "run_median_ms": round(statistics.median(walls) * 1000),
+        "first_run_ms": round(statistics.median(firsts) * 1000),
+        "first_runs_ms": [round(w * 1000) for w in firsts],
         "symptom": result.symptom.urn,
         "scope": len(result.scope),
         "diffed_assertions": len(result.diff),

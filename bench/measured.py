@@ -385,8 +385,8 @@ def _any_datahub_rows(big: dict[str, Any] | None) -> list[str]:
 def _lite_row(size: dict[str, Any], lite: dict[str, Any], label: str, load: str) -> str:
     what = (
         f"{size.get('datasets', 0):,} datasets, {size.get('run_events', 0):,} run events, dbt siblings, "
-        f"Airflow jobs, Looker, {label}: one offline run in process, first on a new handle (the semantic "
-        f"index kept, as `oncall ingest` leaves it) / re-run median{load}"
+        f"Airflow jobs, Looker, {label}: one offline run in process, first on a new handle (median of "
+        f"three; the semantic index kept, as `oncall ingest` leaves it) / re-run median{load}"
     )
     return _row(
         what,

@@ -189,6 +189,9 @@ class LiteCatalog:
         with self._errors("prepare"), contextlib.closing(sqlite3.connect(self.path, timeout=5)) as conn:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             _readmodel.install(conn)
+            # The install rewrites every row: give back the WAL's disk (checkpointed as it grew, never
+            # truncated; our reader stays open, so closing this connection would not remove it).
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _reader(self) -> sqlite3.Connection:
         if self._closed:
@@ -510,7 +513,7 @@ class LiteCatalog:
             marks = _placeholders(len(chunk))
             rows += self._query(
                 f"SELECT urn, kind, target FROM oncall_edge WHERE urn IN ({marks}) "
-                "AND kind IN ('sibling', 'sibling_primary', 'sibling_secondary') UNION "
+                "AND kind IN ('sibling', 'sibling_primary', 'sibling_secondary') UNION ALL "
                 f"SELECT urn, kind, target FROM oncall_edge WHERE target IN ({marks}) AND kind = 'sibling'",
                 [*chunk, *chunk],
             )
