@@ -116,15 +116,11 @@ SELECT DISTINCT {row}.urn, {row}.aspect_name, field, text FROM (
 
 # The aspects `list_urns` depends on: a name (datasetProperties, chartInfo, ...), removal, sibling groups.
 _LISTED_ASPECTS = "('datasetProperties', 'chartInfo', 'dashboardInfo', 'dataJobInfo', 'status', 'siblings')"
-_BUMP = (
-    """
+_BUMP = f"""
   UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
   UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1
-    WHERE key = 'entities' AND {row}.aspect_name IN """
-    + _LISTED_ASPECTS
-    + """;
+    WHERE key = 'entities' AND {{row}}.aspect_name IN {_LISTED_ASPECTS};
 """
-)
 _REFRESH = """
   DELETE FROM oncall_edge WHERE urn = NEW.urn AND aspect = NEW.aspect_name;
   DELETE FROM oncall_text WHERE urn = NEW.urn AND aspect = NEW.aspect_name;
