@@ -362,6 +362,17 @@ def _any_datahub_rows(big: dict[str, Any] | None) -> list[str]:
         )
         if key in big
     ]
+    rows += [
+        _row(
+            f"the same ({label}), runs that write incidents and tags on one handle, each right after one "
+            f"that wrote (the console, the watcher), median of {len(after['after_write_runs_ms'])}{load}",
+            f"{after['after_write_median_ms'] / 1000:.2f} s",
+            "<= 1 s",
+            "python bench/any_datahub.py",
+        )
+        for key, label in (("lite", "domains"), ("lite_mesh", "mesh"))
+        if (after := (big.get(key) or {}).get("after_write"))
+    ]
     gms = big.get("gms")
     if gms:
         kept = gms.get("index_kept") or {}

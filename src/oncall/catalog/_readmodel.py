@@ -24,7 +24,9 @@ also bumps `oncall_meta.generation`, so a reader can keep derived results (sibli
 pages) until the file changes, and a write of an aspect that decides which entities the catalog lists
 (their names, `status`, `siblings`) bumps `oncall_meta.entities` too: with the file's random `epoch`,
 that says whether the set of entities may have changed (the semantic index asks) without listing them,
-and an incident or a tag written by a run leaves it as it was.
+and an incident or a tag written by a run leaves it as it was. A counter per aspect name
+(`aspect:<name>`, bumped with the generation) tells a reader which kinds of remembered reads a write
+made stale (`lite_memo`).
 Lite keeps the latest value of each aspect in the `version = 0` row; only that row feeds the model.
 """
 
@@ -34,7 +36,7 @@ import sqlite3
 
 __all__ = ["MODEL_VERSION", "install", "is_installed"]
 
-MODEL_VERSION = "6"
+MODEL_VERSION = "7"
 
 # Rows derived from one version-0 aspect row; `{row}` is NEW. Plain URN lists may be serialised as
 # unions (`[{"string": urn}]`, e.g. ChartInfo.inputs), hence the `_URN` unwrapping of each element.
@@ -120,6 +122,8 @@ _BUMP = f"""
   UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
   UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1
     WHERE key = 'entities' AND {{row}}.aspect_name IN {_LISTED_ASPECTS};
+  INSERT INTO oncall_meta (key, value) VALUES ('aspect:' || {{row}}.aspect_name, '1')
+    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
 """
 _REFRESH = """
   DELETE FROM oncall_edge WHERE urn = NEW.urn AND aspect = NEW.aspect_name;
@@ -168,14 +172,15 @@ _RUN_UPSERT = """
 
 def _run_triggers() -> list[str]:
     recompute = "DELETE FROM oncall_run WHERE urn = {row}.urn;" + _RUN_LATEST
+    bump = {row: _BUMP.format(row=row) for row in ("NEW", "OLD")}
     return [
         f"CREATE TRIGGER IF NOT EXISTS oncall_run_after_insert AFTER INSERT ON metadata_aspect_v2 "
-        f"WHEN {_RUN} BEGIN {_RUN_UPSERT} END",
+        f"WHEN {_RUN} BEGIN {_RUN_UPSERT} {bump['NEW']} END",
         f"CREATE TRIGGER IF NOT EXISTS oncall_run_after_update AFTER UPDATE OF metadata ON "
-        f"metadata_aspect_v2 WHEN {_RUN} BEGIN {recompute.format(row='NEW')} END",
+        f"metadata_aspect_v2 WHEN {_RUN} BEGIN {recompute.format(row='NEW')} {bump['NEW']} END",
         "CREATE TRIGGER IF NOT EXISTS oncall_run_after_delete AFTER DELETE ON metadata_aspect_v2 "
         "WHEN OLD.aspect_name = 'assertionRunEvent' AND OLD.version > 0 "
-        f"BEGIN {recompute.format(row='OLD')} END",
+        f"BEGIN {recompute.format(row='OLD')} {bump['OLD']} END",
     ]
 
 

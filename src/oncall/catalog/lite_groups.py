@@ -3,8 +3,8 @@
 A dbt model and its warehouse table are one node (`oncall.catalog.siblings`). The Lite adapter needs
 each URN's group and representative everywhere: search hits, every lineage hop, pages, owners,
 assertions. Reading every sibling edge of the file first cost a 100k-dataset catalog 160k rows and a
-second or so in every new process, and again after every write (any write starts a new read-model
-generation). `SiblingGroups` reads only the groups of the URNs it is asked to `load`: the sibling
+second or so in every new process, and again after every `siblings` write (`lite_memo`).
+`SiblingGroups` reads only the groups of the URNs it is asked to `load`: the sibling
 edges of those URNs and of each sibling found, until the groups are closed (one or two indexed queries
 per batch, since groups are a model and its table).
 
@@ -64,9 +64,9 @@ def components(rows: Iterable[tuple[str, str, str]]) -> list[tuple[frozenset[str
 class SiblingGroups:
     """Each loaded URN's group and representative (a URN in no group stands alone).
 
-    One instance lives per read-model generation and is shared by the adapter's threads: `load` reads
-    outside the lock and publishes whole groups under it, so a reader sees a group complete or not at
-    all."""
+    One instance lives until a `siblings` write (`lite_memo`) and is shared by the adapter's threads:
+    `load` reads outside the lock and publishes whole groups under it, so a reader sees a group
+    complete or not at all."""
 
     def __init__(
         self, read_edges: EdgeReader, read_all: Callable[[], Iterable[tuple[str, str, str]]]
