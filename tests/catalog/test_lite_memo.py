@@ -8,6 +8,8 @@ incident) must leave the lineage, the sibling groups and the owners it read in m
 from __future__ import annotations
 
 import collections
+import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import datahub.metadata.schema_classes as m
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
+from oncall.catalog import lite_warm
 from oncall.catalog.lite import LiteCatalog
 from oncall.catalog.lite_memo import DEPENDS, Memo
 from tests.catalog import multiplatform as mp
@@ -142,15 +145,15 @@ WRITES: dict[str, Callable[[LiteCatalog], None]] = {
     ),
     "new dataset": lambda c: c.emit([MCPW(entityUrn=NEW, aspect=m.DatasetPropertiesClass(name="new"))]),
     "removal": lambda c: c.emit([MCPW(entityUrn=mp.PG_PAYMENTS, aspect=m.StatusClass(removed=True))]),
-    "assertion run": lambda c: c.emit(
+    "assertion run": lambda c: c.emit(  # the failing volume check passes again
         [
             MCPW(
-                entityUrn=mp.NOT_NULL,
+                entityUrn=mp.VOLUME,
                 aspect=m.AssertionRunEventClass(
                     timestampMillis=mp.T2 + mp.DAY,
                     runId="memo-test",
-                    asserteeUrn=mp.STG["orders"],
-                    assertionUrn=mp.NOT_NULL,
+                    asserteeUrn=mp.RAW["payments"],
+                    assertionUrn=mp.VOLUME,
                     status=m.AssertionRunStatusClass.COMPLETE,
                     result=m.AssertionResultClass(type=m.AssertionResultTypeClass.SUCCESS),
                 ),
@@ -168,8 +171,7 @@ def test_a_handle_that_read_everything_answers_as_a_new_one_after_a_write(
         before = _answers(warm)
         with LiteCatalog(multiplatform_copy) as writer:
             WRITES[write](writer)
-        with LiteCatalog(multiplatform_copy, read_only=True) as fresh:
-            expected = _answers(fresh)
+        expected = _cold(multiplatform_copy)
         assert _answers(warm) == expected
     assert expected != before, f"the {write} write changed nothing this test reads"
 
@@ -194,3 +196,108 @@ def test_a_runs_own_writes_keep_the_lineage_groups_and_owners_in_memory(multipla
     assert not any("SELECT urn, kind, target FROM oncall_edge" in q for q in queries), read  # siblings
     assert not any(q.startswith("SELECT target, urn FROM oncall_edge") for q in queries), read  # lineage
     assert not any("'$.owner'" in q for q in queries), read  # owners
+
+
+# ------------------------------------------------------------------ the warm-start file (lite_warm)
+
+
+def _lineage_queries(catalog: LiteCatalog) -> collections.Counter[str]:
+    """Count the sibling, lineage-hop and owner queries `catalog` sends from now on."""
+    seen: collections.Counter[str] = collections.Counter()
+    query = catalog._query
+
+    def counted(sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        if "kind IN ('sibling'" in sql:
+            seen["siblings"] += 1
+        elif "kind IN ('lineage', 'input')" in sql:
+            seen["lineage"] += 1
+        elif "'$.owner'" in sql:
+            seen["owners"] += 1
+        return query(sql, params)
+
+    catalog._query = counted  # type: ignore[method-assign]
+    return seen
+
+
+def _cold(path: Path) -> dict[str, Any]:
+    with LiteCatalog(path, read_only=True, warm_start=False) as fresh:
+        return _answers(fresh)
+
+
+def test_a_new_handle_takes_the_lineage_the_last_one_read(multiplatform_copy: Path) -> None:
+    with LiteCatalog(multiplatform_copy, read_only=True) as first:
+        _answers(first)
+    assert lite_warm.warm_path(multiplatform_copy).is_file()
+    with LiteCatalog(multiplatform_copy, read_only=True) as second:
+        seen = _lineage_queries(second)
+        answers = _answers(second)
+    assert seen == {}, seen
+    assert answers == _cold(multiplatform_copy)
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_write_between_two_processes_keeps_only_what_it_did_not_touch(
+    multiplatform_copy: Path, write: str
+) -> None:
+    with LiteCatalog(multiplatform_copy, read_only=True) as first:
+        _answers(first)
+    with LiteCatalog(multiplatform_copy, warm_start=False) as writer:
+        WRITES[write](writer)
+    with LiteCatalog(multiplatform_copy, read_only=True) as second:
+        seen = _lineage_queries(second)
+        answers = _answers(second)
+    assert answers == _cold(multiplatform_copy)
+    if write == "lineage":
+        assert seen["lineage"] > 0 and seen["owners"] == 0, seen  # lineage read again, owners taken
+    if write in ("tag", "incident"):
+        assert seen == {}, seen  # a run's own writes: everything the lineage needs is taken
+
+
+def test_copies_of_one_file_written_apart_never_share_their_reads(
+    multiplatform_copy: Path, tmp_path: Path
+) -> None:
+    """Two copies of one file (one epoch) that then took the same kind of write: each write leaves a
+    new random token, so one copy's warm-start file is stale for the other."""
+    other = tmp_path / "other" / multiplatform_copy.name
+    other.parent.mkdir()
+    shutil.copyfile(multiplatform_copy, other)
+    with LiteCatalog(other, warm_start=False) as writer:
+        WRITES["lineage"](writer)
+    with LiteCatalog(multiplatform_copy, warm_start=False) as writer:  # a different lineage write
+        writer.emit(
+            [
+                MCPW(
+                    entityUrn=mp.MART["orders"],
+                    aspect=m.UpstreamLineageClass(
+                        upstreams=[m.UpstreamClass(dataset=mp.STG["payments"], type="TRANSFORMED")]
+                    ),
+                )
+            ]
+        )
+    with LiteCatalog(multiplatform_copy, read_only=True) as first:
+        _answers(first)
+    shutil.copyfile(lite_warm.warm_path(multiplatform_copy), lite_warm.warm_path(other))
+    with LiteCatalog(other, read_only=True) as second:
+        seen = _lineage_queries(second)
+        answers = _answers(second)
+    assert seen["lineage"] > 0, seen
+    assert answers == _cold(other)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "{not json",
+        "[]",
+        '{"format": 1, "epoch": "EPOCH", "tokens": {}, "adjacent": 5, "ref": {}, "owners": {}}',
+    ],
+)
+def test_a_damaged_warm_start_file_is_ignored(multiplatform_copy: Path, damage: str) -> None:
+    with LiteCatalog(multiplatform_copy, read_only=True) as catalog:
+        epoch = catalog._epoch() or ""
+    lite_warm.warm_path(multiplatform_copy).write_text(damage.replace("EPOCH", epoch), encoding="utf-8")
+    with LiteCatalog(multiplatform_copy, read_only=True) as catalog:
+        answers = _answers(catalog)
+    assert answers == _cold(multiplatform_copy)
+    data = json.loads(lite_warm.warm_path(multiplatform_copy).read_text(encoding="utf-8"))
+    assert data["format"] == lite_warm.FORMAT and data["owners"]  # and replaced by a good one

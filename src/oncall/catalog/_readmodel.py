@@ -24,9 +24,10 @@ also bumps `oncall_meta.generation`, so a reader can keep derived results (sibli
 pages) until the file changes, and a write of an aspect that decides which entities the catalog lists
 (their names, `status`, `siblings`) bumps `oncall_meta.entities` too: with the file's random `epoch`,
 that says whether the set of entities may have changed (the semantic index asks) without listing them,
-and an incident or a tag written by a run leaves it as it was. A counter per aspect name
-(`aspect:<name>`, bumped with the generation) tells a reader which kinds of remembered reads a write
-made stale (`lite_memo`).
+and an incident or a tag written by a run leaves it as it was. A token per aspect name
+(`aspect:<name>`, a new random one with each write of that aspect) tells a reader which kinds of
+remembered reads a write made stale (`lite_memo`); random, so two copies of one file that were then
+written differently never show the same token.
 Lite keeps the latest value of each aspect in the `version = 0` row; only that row feeds the model.
 """
 
@@ -122,8 +123,8 @@ _BUMP = f"""
   UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
   UPDATE oncall_meta SET value = CAST(value AS INTEGER) + 1
     WHERE key = 'entities' AND {{row}}.aspect_name IN {_LISTED_ASPECTS};
-  INSERT INTO oncall_meta (key, value) VALUES ('aspect:' || {{row}}.aspect_name, '1')
-    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+  INSERT INTO oncall_meta (key, value) VALUES ('aspect:' || {{row}}.aspect_name, lower(hex(randomblob(8))))
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 """
 _REFRESH = """
   DELETE FROM oncall_edge WHERE urn = NEW.urn AND aspect = NEW.aspect_name;

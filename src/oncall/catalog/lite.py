@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from oncall.catalog import _readmodel, assertion_info
+from oncall.catalog import _readmodel, assertion_info, lite_warm
 from oncall.catalog import run_events as feed
 from oncall.catalog.base import Direction, record_query
 from oncall.catalog.graph import LineageGraph
@@ -55,6 +56,8 @@ from oncall.catalog.urns import ACTOR, InvalidUrnError, entity_type_of, in_insta
 from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError, UserError
 
 __all__ = ["LiteCatalog", "sqlite_config"]
+
+log = logging.getLogger(__name__)
 
 _ENTITY_TYPES: tuple[EntityType, ...] = ("dataset", "chart", "dashboard", "dataJob")
 _SEARCHED: tuple[EntityType, ...] = ("dataset", "chart", "dashboard")
@@ -114,6 +117,9 @@ class LiteCatalog:
         read_only: refuse writes; no writer connection is opened.
         create: create the file if it is missing (setup does this; everyone else needs it to exist).
         busy_timeout_ms: how long a write waits for another writer before reporting the file locked.
+        warm_start: take the lineage reads the last handle left beside the file where still current,
+            and leave this one's when closing (`lite_warm`); False reads everything afresh. Off for a
+            handle that may create the file (setup builds a temporary copy that is then renamed).
     """
 
     backend = "lite"
@@ -125,8 +131,11 @@ class LiteCatalog:
         read_only: bool = False,
         create: bool = False,
         busy_timeout_ms: int = 5000,
+        warm_start: bool = True,
     ) -> None:
         self.path = Path(path)
+        self.warm_start = warm_start and not create  # a file being built is no one's to warm
+        self._warm_entries = -1  # reads taken from the warm-start file (-1: not open yet)
         self.read_only = read_only
         self.busy_timeout_ms = busy_timeout_ms
         self._lock = _file_lock(self.path)
@@ -151,6 +160,7 @@ class LiteCatalog:
         except BaseException:
             self.close()
             raise
+        self._warm_entries = self._adopt_warm() if warm_start else 0
 
     # ----------------------------------------------------------------------------- connections
 
@@ -645,9 +655,12 @@ class LiteCatalog:
     def _adjacent(self, urns: list[str], direction: Direction) -> list[tuple[str, str]]:
         """`_neighbours`, each URN's read once until a lineage write: later walks over the same part of the
         graph (the Detective's, then the origin test's) cost no query."""
-        found = self._memoized_many(
-            ("adjacent", direction), urns, lambda missing: _by_source(self._neighbours(missing, direction))
-        )
+
+        def read(missing: list[str]) -> dict[str, list[str]]:
+            found = _by_source(self._neighbours(missing, direction))
+            return {u: found.get(u, []) for u in missing}  # a node with none is remembered too
+
+        found = self._memoized_many(("adjacent", direction), urns, read)
         return [(u, far) for u in sorted(urns) for far in found.get(u, ())]
 
     def _neighbours(self, urns: list[str], direction: Direction) -> list[tuple[str, str]]:
@@ -1040,10 +1053,52 @@ class LiteCatalog:
         with self._lock, self._errors("reindex"):
             self._writer.reindex()
 
+    def _adopt_warm(self) -> int:
+        """Take what the last handle on this file left in the warm-start file (`lite_warm`), kind by
+        kind where still current; returns how many reads were taken."""
+        data = lite_warm.read(self.path)
+        if data is None:
+            return 0
+        try:
+            epoch = self._epoch()
+            decoded = (
+                lite_warm.decode(data, epoch, SiblingGroups(self._sibling_edges, self._all_sibling_edges))
+                if epoch
+                else None
+            )
+            if decoded is None:
+                return 0
+            tokens, remembered = decoded
+            taken = self._memo.adopt(tokens, remembered)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # damaged: read afresh
+            log.debug("ignoring the warm-start file of %s: %r", self.path, exc)
+            return 0
+        return sum(len(remembered[k]) for k in taken)
+
+    def _save_warm(self) -> None:
+        """Leave what this handle read of the lineage for the next process, if it read more."""
+        exported = self._memo.export(lite_warm.KINDS)
+        epoch = self._epoch()
+        if exported is None or not epoch:
+            return
+        tokens, remembered = exported
+        if sum(len(v) for v in remembered.values()) > self._warm_entries:
+            lite_warm.write(self.path, lite_warm.encode(epoch, tokens, remembered))
+
+    def _epoch(self) -> str | None:
+        rows = self._query("SELECT value FROM oncall_meta WHERE key = 'epoch'")
+        return str(rows[0][0]) if rows else None
+
     def close(self) -> None:
-        """Close every connection, skipping Lite's O(store) reindex-on-close."""
+        """Close every connection, skipping Lite's O(store) reindex-on-close; first leave the
+        warm-start file (`lite_warm`) for the next process."""
         if self._closed:
             return
+        if self.warm_start and self._warm_entries >= 0:
+            try:
+                self._save_warm()
+            except (CatalogError, sqlite3.Error, OSError) as exc:  # only the next warm start is lost
+                log.debug("no warm-start file for %s: %r", self.path, exc)
         self._closed = True
         with self._readers_lock:
             for conn in self._readers:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from oncall.catalog.siblings import representative
 
@@ -111,6 +112,23 @@ class SiblingGroups:
                     self._reps[urn] = rep
             for urn in alone:
                 self._reps.setdefault(urn, urn)
+
+    def to_plain(self) -> dict[str, Any]:
+        """What is known, as JSON-ready data (`restore` takes it back)."""
+        with self._lock:
+            groups = {id(g): sorted(g) for g in self._group.values()}
+            return {"groups": list(groups.values()), "reps": dict(self._reps), "all": self._all}
+
+    def restore(self, plain: dict[str, Any]) -> SiblingGroups:
+        """Know what `to_plain` of another instance knew (of the same file, no `siblings` write since)."""
+        with self._lock:
+            for members in plain["groups"]:
+                group = frozenset(members)
+                for urn in group:
+                    self._group[urn] = group
+            self._reps.update(plain["reps"])
+            self._all = self._all or bool(plain["all"])
+        return self
 
     def members(self, urn: str) -> list[str]:
         """The URNs of `urn`'s group, sorted (just `urn` when it has no siblings)."""
