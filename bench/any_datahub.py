@@ -16,10 +16,11 @@ dimensions one time in twenty; a dashboard's charts sit in one domain), and `mes
 - Lite: one offline `run_incident` in process on a dashboard of the top layer, with the semantic index
   `oncall ingest` leaves: the first run on a new catalog handle with nothing read (as the first `oncall
   run` process after an ingest; the median of three handles), the first run on a new handle that takes
-  the warm-start file the one before it left (a later process), and the median of --runs re-runs (as
-  the console, the watcher or the MCP server, which keep it open); target <= 1 s, with the phases of
+  the warm-start file the one before it left (a later process, or the console's and the MCP server's
+  next run: they open a handle per run), and the median of --runs re-runs (as the watcher, which
+  keeps its handle); target <= 1 s, with the phases of
   the last run. Then --runs runs that write (incidents, tags) on one handle over a copy of the file,
-  each timed right after one that wrote (what the console and the watcher do).
+  each timed right after one that wrote (what the watcher does).
 - GMS: the same run against the loopback GMS stand-in serving a smaller copy (--gms-datasets): GraphQL
   requests per run and sequential round trips (the longest chain of requests each sent after the one
   before it answered, as the client saw them; target <= 12), for the first run in a new home (which
@@ -330,7 +331,7 @@ def lite_run(path: Path, runs: int, first_runs: int = 3) -> dict[str, Any]:
 
 
 def after_write_run(path: Path, runs: int) -> dict[str, Any]:
-    """The console's and the watcher's case: runs on one handle that write (incidents, tags), each
+    """The watcher's case: runs on one handle that write (incidents, tags), each
     right after one that wrote. On a private copy of the cached catalog (its incidents stay out of
     the cache). The first writing run creates the incidents; each later one updates them."""
     import shutil

@@ -365,7 +365,7 @@ def _any_datahub_rows(big: dict[str, Any] | None) -> list[str]:
     rows += [
         _row(
             f"the same ({label}), runs that write incidents and tags on one handle, each right after one "
-            f"that wrote (the console, the watcher), median of {len(after['after_write_runs_ms'])}{load}",
+            f"that wrote (the watcher), median of {len(after['after_write_runs_ms'])}{load}",
             f"{after['after_write_median_ms'] / 1000:.2f} s",
             "<= 1 s",
             "python bench/any_datahub.py",

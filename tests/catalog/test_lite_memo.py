@@ -301,3 +301,19 @@ def test_a_damaged_warm_start_file_is_ignored(multiplatform_copy: Path, damage: 
     assert answers == _cold(multiplatform_copy)
     data = json.loads(lite_warm.warm_path(multiplatform_copy).read_text(encoding="utf-8"))
     assert data["format"] == lite_warm.FORMAT and data["owners"]  # and replaced by a good one
+
+
+def test_a_handle_that_shows_one_entity_neither_reads_nor_rewrites_the_file(multiplatform_copy: Path) -> None:
+    """An entity page (the console opens a handle per page) reads a few rows: taking a file of the
+    run's whole closure would cost it more than it saves, and rewriting it on close more still."""
+    with LiteCatalog(multiplatform_copy, read_only=True) as first:
+        _answers(first)
+    warm = lite_warm.warm_path(multiplatform_copy)
+    before = warm.read_bytes()
+    warm.write_text("{not json", encoding="utf-8")  # would be replaced by any handle that took it
+    with LiteCatalog(multiplatform_copy, read_only=True) as page:
+        page.get(mp.MART["orders"])
+        page.lineage(mp.MART["orders"], direction="upstream", hops=1)
+        page.lineage(mp.MART["orders"], direction="downstream", hops=1)
+        assert page._warm_taken is None
+    assert warm.read_text(encoding="utf-8") == "{not json" and before

@@ -117,9 +117,12 @@ class LiteCatalog:
         read_only: refuse writes; no writer connection is opened.
         create: create the file if it is missing (setup does this; everyone else needs it to exist).
         busy_timeout_ms: how long a write waits for another writer before reporting the file locked.
-        warm_start: take the lineage reads the last handle left beside the file where still current,
-            and leave this one's when closing (`lite_warm`); False reads everything afresh. Off for a
-            handle that may create the file (setup builds a temporary copy that is then renamed).
+        warm_start: when a run-sized read begins (a search, a whole lineage closure, the
+            failing-assertion scan), take the reads the last handle left beside the file where still
+            current, and leave this one's when closing (`lite_warm`); False reads everything afresh.
+            A handle that only looks at a few entities (an entity page) never reads or writes that
+            file. Off for a handle that may create the file (setup builds a temporary copy that is
+            then renamed).
     """
 
     backend = "lite"
@@ -135,7 +138,8 @@ class LiteCatalog:
     ) -> None:
         self.path = Path(path)
         self.warm_start = warm_start and not create  # a file being built is no one's to warm
-        self._warm_entries = -1  # reads taken from the warm-start file (-1: not open yet)
+        self._warm_taken: int | None = None  # reads taken from the warm-start file (None: not asked)
+        self._warm_lock = threading.Lock()
         self.read_only = read_only
         self.busy_timeout_ms = busy_timeout_ms
         self._lock = _file_lock(self.path)
@@ -160,7 +164,6 @@ class LiteCatalog:
         except BaseException:
             self.close()
             raise
-        self._warm_entries = self._adopt_warm() if warm_start else 0
 
     # ----------------------------------------------------------------------------- connections
 
@@ -246,7 +249,7 @@ class LiteCatalog:
         return row[0] if row else None
 
     def _read_memo_state(self) -> tuple[str | None, dict[str, str]]:
-        """The generation and the per-aspect write counters, from one statement (one snapshot)."""
+        """The generation and the per-aspect write tokens, from one statement (one snapshot)."""
         with self._errors("read"):
             rows = (
                 self._reader()
@@ -517,6 +520,7 @@ class LiteCatalog:
         if not query.words and not query.type_words and not query.urn:
             return []
         where, params = self._search_filters(types, instance)
+        self._warm()  # a run's first read: its hits' groups come from the file too
         key = ("search_rows", query.urn, query.words, where, tuple(params))
         by_urn = self._memoized(key, lambda: self._search_rows(query, where, params))
         groups = self._groups([*by_urn, *([query.urn] if query.urn else [])])
@@ -593,6 +597,8 @@ class LiteCatalog:
         if direction not in ("upstream", "downstream"):
             raise UserError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
         self._require(urn)
+        if hops is None:  # a whole closure: a run's read (a page's one hop is not worth the file)
+            self._warm()
         return list(
             self._memoized(("lineage", urn, direction, hops), lambda: self._walk(urn, direction, hops))
         )
@@ -630,6 +636,7 @@ class LiteCatalog:
         wanted = list(dict.fromkeys(urns))
         for urn in wanted:
             self._require(urn)
+        self._warm()
         return self._memoized(
             ("lineage_graph", tuple(sorted(wanted)), direction), lambda: self._graph(wanted, direction)
         )
@@ -732,6 +739,7 @@ class LiteCatalog:
 
     def failing_assertions(self, instance: str | None = None) -> dict[str, list[str]]:
         """Assertions whose latest run fails, from the read model's latest-run table (one indexed query)."""
+        self._warm()
         return dict(self._memoized(("failing", instance), lambda: self._failing(instance)))
 
     def _failing(self, instance: str | None) -> dict[str, list[str]]:
@@ -1053,6 +1061,15 @@ class LiteCatalog:
         with self._lock, self._errors("reindex"):
             self._writer.reindex()
 
+    def _warm(self) -> None:
+        """Take the warm-start file once, when the first run-sized read begins (threads that start
+        one together wait for the one that reads it)."""
+        if not self.warm_start or self._warm_taken is not None:
+            return
+        with self._warm_lock:
+            if self._warm_taken is None:
+                self._warm_taken = self._adopt_warm()
+
     def _adopt_warm(self) -> int:
         """Take what the last handle on this file left in the warm-start file (`lite_warm`), kind by
         kind where still current; returns how many reads were taken."""
@@ -1069,7 +1086,10 @@ class LiteCatalog:
             if decoded is None:
                 return 0
             tokens, remembered = decoded
+            before = self._memo.kept("groups")  # what this handle's reads so far (a search) loaded
             taken = self._memo.adopt(tokens, remembered)
+            if "groups" in taken and isinstance(before, SiblingGroups):
+                remembered["groups"][()].restore(before.to_plain())
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # damaged: read afresh
             log.debug("ignoring the warm-start file of %s: %r", self.path, exc)
             return 0
@@ -1082,7 +1102,7 @@ class LiteCatalog:
         if exported is None or not epoch:
             return
         tokens, remembered = exported
-        if sum(len(v) for v in remembered.values()) > self._warm_entries:
+        if sum(len(v) for v in remembered.values()) > (self._warm_taken or 0):
             lite_warm.write(self.path, lite_warm.encode(epoch, tokens, remembered))
 
     def _epoch(self) -> str | None:
@@ -1094,7 +1114,7 @@ class LiteCatalog:
         warm-start file (`lite_warm`) for the next process."""
         if self._closed:
             return
-        if self.warm_start and self._warm_entries >= 0:
+        if self._warm_taken is not None:
             try:
                 self._save_warm()
             except (CatalogError, sqlite3.Error, OSError) as exc:  # only the next warm start is lost

@@ -4,8 +4,8 @@ Every trigger of the read model (`_readmodel`) bumps the file's `generation` and
 token per aspect name (`aspect:<name>`). A remembered read names its kind (the first part of its
 key); `DEPENDS` says which aspects each kind is read from. When the generation moves, the memo reads
 the tokens and drops only the kinds whose aspects' tokens changed. A run that writes incidents and
-tags thus keeps the lineage, the sibling groups, names and owners it read, so the next run in the same
-process (the console, the watcher, the MCP server) does not read the catalog's lineage again. A kind
+tags thus keeps the lineage, the sibling groups, names and owners it read, so the next run on the same
+handle (the watcher keeps one) does not read the catalog's lineage again. A kind
 not in `DEPENDS` is dropped on any write. `export` and `adopt` carry reads to a later process
 (`lite_warm`) under the same rule.
 """
@@ -110,6 +110,11 @@ class Memo:
                         del self._kinds[kind]
             self._generation, self._tokens = generation, tokens
         return generation
+
+    def kept(self, kind: str, slot: tuple[Any, ...] = ()) -> Any | None:
+        """The value remembered for `slot` of `kind`, if any (no read, no generation check)."""
+        with self._lock:
+            return self._kinds.get(kind, {}).get(slot)
 
     def forget(self) -> None:
         """Drop every remembered read (a bench timing the reads themselves)."""

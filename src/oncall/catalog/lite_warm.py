@@ -7,7 +7,9 @@ change only when someone ingests or a check runs again, so a handle writes what 
 to `<file>.oncall-warm.json` when it closes, and the next handle takes each kind back only if none of
 the aspects that kind is read from was written since (`lite_memo.DEPENDS`, by the read model's
 per-aspect tokens; the file's random epoch must match too). Strings are written once, in a table.
-A stale or unreadable warm-start file is ignored, never trusted: the reads are made again.
+A handle takes the file when its first run-sized read begins (a search, a whole closure, the failing
+scan), so one that shows an entity page neither reads nor rewrites it. A stale or unreadable
+warm-start file is ignored, never trusted: the reads are made again.
 
 The file is JSON (it is read back into plain values, never unpickled); it carries the same data as the
 catalog file beside it, so it needs no more protection than that file has.
@@ -75,7 +77,7 @@ def encode(epoch: str, tokens: dict[str, str | None], remembered: Remembered) ->
             "reps": [[n(u), n(r)] for u, r in plain["reps"].items()],
             "all": plain["all"],
         }
-    refs = [  # rows of _REF_FIELDS, not objects
+    refs = [  # rows (see `_ref_row`), not objects; a URN alone: no ref
         [n(urn), *(_ref_row(ref, n) if ref is not None else [])]
         for (urn,), ref in remembered.get("ref", {}).items()
     ]
