@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from oncall.catalog.base import Catalog
+from oncall.catalog.types import trusted
 from oncall.report.models import BlastRadiusEntry
 
 __all__ = ["blast_radius"]
@@ -31,8 +32,8 @@ def blast_radius(catalog: Catalog, origins: Sequence[str]) -> tuple[list[BlastRa
         ref = graph.refs[urn]
         names[urn] = ref.name
         # Fields from the catalog's refs and owner lists, already typed: no validation per entry (thousands).
-        entry = BlastRadiusEntry.model_construct(
-            urn=urn, type=ref.type, name=ref.name, owners=owners[urn], origins=via
+        entry = trusted(
+            BlastRadiusEntry, urn=urn, type=ref.type, name=ref.name, owners=owners[urn], origins=via
         )
         out.append(entry)
     out.sort(key=lambda b: (_TYPE_ORDER.get(b.type, 3), b.name, b.urn))

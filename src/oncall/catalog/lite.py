@@ -51,6 +51,7 @@ from oncall.catalog.types import (
     RunEvent,
     SchemaField,
     SearchHit,
+    trusted,
 )
 from oncall.catalog.urns import ACTOR, InvalidUrnError, entity_type_of, in_instance, parse_urn
 from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError, UserError
@@ -470,9 +471,9 @@ class LiteCatalog:
             except InvalidUrnError:
                 continue
             t = texts[urn]
-            # Built from our own read model's rows, already of the right types: validating each again
-            # cost a 9k-entity blast radius 0.2 s.
-            refs[urn] = EntityRef.model_construct(
+            # Built from our own read model's rows, already of the right types (9k at a time).
+            refs[urn] = trusted(
+                EntityRef,
                 urn=urn,
                 type=parts.entity_type,
                 name=t.get("name") or parts.short_name,
@@ -541,8 +542,10 @@ class LiteCatalog:
         elif query.words:
             # LIKE is ASCII case-insensitive in SQLite, as lower() is ASCII-only: no lower() per row
             likes = " OR ".join("m.text LIKE ? ESCAPE '\\' OR m.urn LIKE ? ESCAPE '\\'" for _ in query.words)
+            # `+m.field`: these fields are nearly every row, so a scan beats the field index (0.13 s
+            # against 0.18-0.27 s over 190k rows)
             match = (
-                "t.urn IN (SELECT m.urn FROM oncall_text m WHERE m.field IN "
+                "t.urn IN (SELECT m.urn FROM oncall_text m WHERE +m.field IN "
                 f"('name', 'description', 'column', 'tag', 'term', 'subtype') AND ({likes}))"
             )
             match_params = [f"%{_like_escape(w)}%" for w in query.words for _ in (1, 2)]

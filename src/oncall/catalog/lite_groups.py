@@ -74,7 +74,7 @@ class SiblingGroups:
     ) -> None:
         self._read_edges = read_edges
         self._read_all = read_all
-        self._group: dict[str, frozenset[str]] = {}
+        self._group: dict[str, tuple[str, ...]] = {}  # sorted, shared by the members
         self._reps: dict[str, str] = {}
         self._all = False
         self._lock = threading.Lock()
@@ -107,8 +107,9 @@ class SiblingGroups:
     def _publish(self, groups: list[tuple[frozenset[str], str]], alone: Iterable[str]) -> None:
         with self._lock:
             for members, rep in groups:
+                ordered = tuple(sorted(members))
                 for urn in members:
-                    self._group[urn] = members
+                    self._group[urn] = ordered
                     self._reps[urn] = rep
             for urn in alone:
                 self._reps.setdefault(urn, urn)
@@ -123,7 +124,7 @@ class SiblingGroups:
         """Know what `to_plain` of another instance knew (of the same file, no `siblings` write since)."""
         with self._lock:
             for members in plain["groups"]:
-                group = frozenset(members)
+                group = tuple(sorted(set(members)))
                 for urn in group:
                     self._group[urn] = group
             self._reps.update(plain["reps"])
@@ -135,7 +136,7 @@ class SiblingGroups:
         group = self._group.get(urn)
         if group is None and not self._all and urn not in self._reps:
             raise KeyError(f"the sibling group of {urn} was not loaded")
-        return sorted(group) if group is not None else [urn]
+        return list(group) if group is not None else [urn]
 
     def rep(self, urn: str) -> str:
         """The URN that stands for `urn`'s group."""

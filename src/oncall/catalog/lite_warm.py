@@ -27,7 +27,7 @@ from typing import Any
 
 from oncall.catalog.lite_groups import SiblingGroups
 from oncall.catalog.lite_memo import Remembered
-from oncall.catalog.types import EntityRef
+from oncall.catalog.types import EntityRef, trusted
 
 __all__ = ["KINDS", "decode", "encode", "read", "warm_path", "write"]
 
@@ -48,18 +48,19 @@ class _Strings:
     same URN recurs as a key, a neighbour, a group member and a representative."""
 
     def __init__(self) -> None:
-        self.table: list[str] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] = {}  # in insertion order: the table
 
     def __call__(self, text: str) -> int:
-        found = self._index.get(text)
-        if found is None:
-            found = self._index[text] = len(self.table)
-            self.table.append(text)
-        return found
+        index = self._index
+        return index.setdefault(text, len(index))
 
     def many(self, texts: Iterable[str]) -> list[int]:
-        return [self(t) for t in texts]
+        index = self._index
+        return [index.setdefault(t, len(index)) for t in texts]
+
+    @property
+    def table(self) -> list[str]:
+        return list(self._index)
 
 
 def encode(epoch: str, tokens: dict[str, str | None], remembered: Remembered) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def decode(
             for direction, rows in data["adjacent"].items()
             for urn, far in rows
         },
-        # Built from refs this code wrote from its own read model: not validated again (0.2 s at 10k).
+        # Built from refs this code wrote from its own read model: not validated again.
         "ref": {(t[row[0]],): _ref(t, row) if len(row) > 1 else None for row in data["ref"]},
         "owners": {(t[urn],): [t[o] for o in found] for urn, found in data["owners"]},
         "failing": {
@@ -139,7 +140,8 @@ def decode(
 
 def _ref(t: list[str], row: list[Any]) -> EntityRef:
     urn, type_, name, platform, instance, subtype, siblings = row
-    return EntityRef.model_construct(
+    return trusted(
+        EntityRef,
         urn=t[urn],
         type=type_,
         name=name,
@@ -171,7 +173,8 @@ def write(catalog_path: Path, data: dict[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, separators=(",", ":"))
+                # dumps, not dump: `json.dump` streams through the pure-Python encoder (0.4 s at 100k)
+                out.write(json.dumps(data, separators=(",", ":")))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -5,7 +5,7 @@ They are backend-neutral: the Lite and GMS adapters both produce exactly these.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +25,10 @@ __all__ = [
     "RunEvent",
     "SchemaField",
     "SearchHit",
+    "trusted",
 ]
+
+M = TypeVar("M", bound=BaseModel)
 
 EntityType = Literal["dataset", "chart", "dashboard", "dataJob"]
 """Entity types the product reads: data jobs (Airflow tasks, dbt jobs) appear on lineage paths."""
@@ -49,6 +52,23 @@ AssertionKind = Literal[
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+def trusted(cls: type[M], **fields: Any) -> M:
+    """An instance of `cls` from values this code already holds in the right types, every field
+    given: no validation and no defaults to fill. For the tens of thousands of refs and entries a
+    big blast radius builds: about 3x faster than `model_construct`, which on pydantic 2.13 is
+    slower than validating. TypeError if a field is missing or unknown."""
+    if fields.keys() != cls.__pydantic_fields__.keys():
+        missing = sorted(cls.__pydantic_fields__.keys() - fields.keys())
+        unknown = sorted(fields.keys() - cls.__pydantic_fields__.keys())
+        raise TypeError(f"{cls.__name__}: missing fields {missing}, unknown fields {unknown}")
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", fields)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class EntityRef(_Model):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from oncall.catalog.types import trusted
 from oncall.report.models import DiffEntry, RunResult
 from oncall.untrusted import md_escape, strip_controls
 
@@ -280,9 +281,9 @@ def build_postmortem(
         )
         for rc in result.root_causes
     ]
-    impact = [  # built from the run's own validated entries: no second validation (28k at 100k)
-        ImpactItem.model_construct(
-            urn=b.urn, name=b.name or display_name(b.urn, names), type=b.type, owners=b.owners
+    impact = [  # built from the run's own validated entries: no second validation (9k at 100k)
+        trusted(
+            ImpactItem, urn=b.urn, name=b.name or display_name(b.urn, names), type=b.type, owners=b.owners
         )
         for b in result.blast_radius
     ]
