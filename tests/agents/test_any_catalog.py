@@ -3,12 +3,15 @@ instances, no clean twin, zero configuration. The baseline is each assertion's o
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as m
 
+from oncall.agents._gc import RUN_THRESHOLDS
 from oncall.catalog.lite import LiteCatalog
 from oncall.catalog.urns import make_dataset_urn
 from oncall.config import load_config
@@ -129,3 +132,24 @@ def test_an_unknown_symptom_urn_is_bad_input(run_offline: RunOffline, snowflake_
         run_offline(config, None, symptom_urn=missing, dry_run=True)
     with pytest.raises(UserError, match="not a dataset, chart or dashboard URN"):
         run_offline(config, None, symptom_urn="urn:li:corpuser:bob", dry_run=True)
+
+
+def test_the_collector_waits_during_a_run_and_not_after(
+    run_offline: RunOffline, snowflake_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, int, int]] = []
+    walk = LiteCatalog.lineage_graph
+
+    def watched(self: LiteCatalog, *args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.get_threshold())  # in a worker thread, mid-run
+        return walk(self, *args, **kwargs)
+
+    monkeypatch.setattr(LiteCatalog, "lineage_graph", watched)
+    before = gc.get_threshold()
+    if before[0] == 0:
+        pytest.skip("collection is off in this process: nothing to raise")
+    result, _ = run_offline(load_config(snowflake_home, environ={}), "daily revenue wrong", dry_run=True)
+    assert result.verdict == "root_cause_found"
+    raised = tuple(max(a, b) for a, b in zip(RUN_THRESHOLDS, before, strict=True))
+    assert seen and all(t == raised for t in seen)
+    assert gc.get_threshold() == before

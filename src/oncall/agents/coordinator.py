@@ -18,6 +18,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from oncall.agents import fixer
+from oncall.agents._gc import relaxed_collection
 from oncall.agents._runtime import RunContext
 from oncall.agents.blast_radius import blast_radius
 from oncall.agents.delivery import finish_report
@@ -218,16 +219,17 @@ async def run_incident(
         bus.emit("system", "message", {"text": f"incident text: {note}"})
         ctx.degraded.append(f"input: incident text {note}")
     timings: dict[str, float] = {}
-    try:
-        await _loop(ctx, result, timings, symptom_urn)
-    except Exception as exc:
-        bus.emit("system", "error", {"message": str(exc), "type": type(exc).__name__})
-        bus.emit("system", "run_finished", {"verdict": "failed", "summary": f"The run failed: {exc}"})
-        raise
-    finally:
-        await ctx.settle()
-        if owned:
-            await asyncio.to_thread(catalog.close)
+    with relaxed_collection():  # the run's reads are many small objects that live on (`_gc`)
+        try:
+            await _loop(ctx, result, timings, symptom_urn)
+        except Exception as exc:
+            bus.emit("system", "error", {"message": str(exc), "type": type(exc).__name__})
+            bus.emit("system", "run_finished", {"verdict": "failed", "summary": f"The run failed: {exc}"})
+            raise
+        finally:
+            await ctx.settle()
+            if owned:
+                await asyncio.to_thread(catalog.close)
     timings["total"] = round((time.perf_counter() - started) * 1000, 2)
     _seal(ctx, result, timings, preset)
     bus.emit(
