@@ -15,6 +15,7 @@ RANK = {
     "errors": 0,
     "events": 0,
     "untrusted": 0,
+    "gc_tuning": 0,
     "__init__": 0,
     "catalog": 2,
     "quality": 3,

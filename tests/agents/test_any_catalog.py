@@ -11,11 +11,11 @@ import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as m
 
-from oncall.agents._gc import RUN_THRESHOLDS
 from oncall.catalog.lite import LiteCatalog
 from oncall.catalog.urns import make_dataset_urn
 from oncall.config import load_config
 from oncall.errors import UserError
+from oncall.gc_tuning import RUN_THRESHOLDS
 from tests.plugins.agents import RunOffline
 
 ORDERS = make_dataset_urn("snowflake", "shop.raw.orders")

@@ -18,7 +18,6 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from oncall.agents import fixer
-from oncall.agents._gc import relaxed_collection
 from oncall.agents._runtime import RunContext
 from oncall.agents.blast_radius import blast_radius
 from oncall.agents.delivery import finish_report
@@ -33,6 +32,7 @@ from oncall.catalog.base import Catalog
 from oncall.config import Config
 from oncall.errors import UserError
 from oncall.events import RunEvents, new_run_id
+from oncall.gc_tuning import relaxed_collection
 from oncall.quality.diff import BASELINE_MODES
 from oncall.quality.models import BaselineMode
 from oncall.report.models import RunResult
@@ -219,7 +219,7 @@ async def run_incident(
         bus.emit("system", "message", {"text": f"incident text: {note}"})
         ctx.degraded.append(f"input: incident text {note}")
     timings: dict[str, float] = {}
-    with relaxed_collection():  # the run's reads are many small objects that live on (`_gc`)
+    with relaxed_collection():  # a run builds many small objects that live on (`gc_tuning`)
         try:
             await _loop(ctx, result, timings, symptom_urn)
         except Exception as exc:

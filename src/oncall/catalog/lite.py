@@ -55,6 +55,7 @@ from oncall.catalog.types import (
 )
 from oncall.catalog.urns import ACTOR, InvalidUrnError, entity_type_of, in_instance, parse_urn
 from oncall.errors import CatalogError, CatalogUnavailableError, NotFoundError, UserError
+from oncall.gc_tuning import relaxed_collection
 
 __all__ = ["LiteCatalog", "sqlite_config"]
 
@@ -1119,7 +1120,8 @@ class LiteCatalog:
             return
         if self._warm_taken is not None:
             try:
-                self._save_warm()
+                with relaxed_collection():  # encoding the file builds ~10^5 small lists
+                    self._save_warm()
             except (CatalogError, sqlite3.Error, OSError) as exc:  # only the next warm start is lost
                 log.debug("no warm-start file for %s: %r", self.path, exc)
         self._closed = True

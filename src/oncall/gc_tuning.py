@@ -1,4 +1,4 @@
-"""Fewer cyclic-garbage collections while a run builds what it reads.
+"""Fewer cyclic-garbage collections while a run builds what it reads (or a handle writes it out).
 
 A run on a big catalog builds hundreds of thousands of small containers (URN lists, refs, the
 handle's memo) that live on after the run. With CPython's default thresholds (700, 10, 10), the
@@ -18,8 +18,9 @@ from collections.abc import Iterator
 __all__ = ["RUN_THRESHOLDS", "relaxed_collection"]
 
 RUN_THRESHOLDS = (100_000, 50, 100)
-"""Collector thresholds (generation 0, 1, 2) while a run is in progress (mypy's build does the same
-for the same reason). The bench figures: warm first run 1.0-1.4 s -> 0.5-0.8 s at 100k."""
+"""Collector thresholds (generation 0, 1, 2) while a run is in progress. At 100k datasets (A/B on
+one machine): a first run with the warm-start file 1.2-1.3 s -> 0.66-0.88 s; writing that file
+0.41 s -> 0.17-0.22 s."""
 
 _lock = threading.Lock()
 _running = 0

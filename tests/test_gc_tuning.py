@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from oncall.agents import _gc
-from oncall.agents._gc import RUN_THRESHOLDS, relaxed_collection
+from oncall import gc_tuning as _gc
+from oncall.gc_tuning import RUN_THRESHOLDS, relaxed_collection
 
 
 @pytest.fixture(autouse=True)
