@@ -80,7 +80,9 @@ def test_merge_keeps_what_people_changed_and_refreshes_only_our_description() ->
     current.priority = 0
     current.status.stage = m.IncidentStageClass.INVESTIGATION
     current.entities = [DS, "urn:li:dataset:(urn:li:dataPlatform:sqlite,olist_dirty.main.human_added,PROD)"]
-    merged = _merge_info(current, _draft())
+    before = current.to_obj()
+    merged = m.IncidentInfoClass.from_obj(_merge_info(before, _draft()))
+    assert before == current.to_obj()  # the current aspect's JSON is not changed
     assert merged.title == "Renamed by Ana" and merged.priority == 0
     assert merged.status.stage == m.IncidentStageClass.INVESTIGATION
     assert merged.description == f"{DESCRIPTION_MARK} new evidence"
@@ -88,4 +90,14 @@ def test_merge_keeps_what_people_changed_and_refreshes_only_our_description() ->
         merged.entities[:2] == current.entities and "urn:li:chart:(superset,olist_dirty.x)" in merged.entities
     )
     current.description = "Root cause: upstream ETL job, see ticket 42"  # a person rewrote it
-    assert _merge_info(current, _draft()).description == current.description
+    assert _merge_info(current.to_obj(), _draft())["description"] == current.description
+
+
+def test_merge_of_the_same_evidence_changes_nothing_and_a_missing_source_is_filled() -> None:
+    current = _new_info(_draft(), 1000)
+    assert _merge_info(current.to_obj(), _draft()) == current.to_obj()  # a re-run: nothing to write
+    current.source = None  # raised by someone else, without a source
+    merged = m.IncidentInfoClass.from_obj(_merge_info(current.to_obj(), _draft()))
+    assert merged.source is not None and merged.source.sourceUrn == "urn:li:assertion:a"
+    assert merged.source.type == m.IncidentSourceTypeClass.ASSERTION_FAILURE
+    assert merged.validate()
