@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from datahub.metadata import schema_classes as m
 
 from oncall.agents.fixer import incident_type, priority_for
-from oncall.agents.writeback import DESCRIPTION_MARK, IncidentDraft, _merge_info, _new_info, incident_urn
+from oncall.agents.writeback import (
+    DESCRIPTION_MARK,
+    IncidentDraft,
+    _merge_info,
+    _new_info,
+    _unchanged,
+    incident_urn,
+)
 from oncall.catalog.types import Assertion
 from oncall.report.models import DiffEntry, DiffSide
 
@@ -101,3 +109,29 @@ def test_merge_of_the_same_evidence_changes_nothing_and_a_missing_source_is_fill
     assert merged.source is not None and merged.source.sourceUrn == "urn:li:assertion:a"
     assert merged.source.type == m.IncidentSourceTypeClass.ASSERTION_FAILURE
     assert merged.validate()
+
+
+def _variants() -> list[tuple[str, m.IncidentInfoClass, IncidentDraft]]:
+    out = []
+    same = _new_info(_draft(), 1000)
+    out.append(("same evidence", same, _draft()))
+    out.append(("a new entity", same, _draft(entities=[DS, "urn:li:chart:(superset,olist_dirty.y)"])))
+    out.append(("fewer entities", same, _draft(entities=[DS])))
+    out.append(("new evidence", _new_info(_draft(description=f"{DESCRIPTION_MARK} old"), 1000), _draft()))
+    human = _new_info(_draft(), 1000)
+    human.description = "Rewritten by a person"
+    out.append(("a person's description", human, _draft(description=f"{DESCRIPTION_MARK} other")))
+    sourceless = _new_info(_draft(), 1000)
+    sourceless.source = None
+    out.append(("no source", sourceless, _draft()))
+    out.append(("no source, none to add", sourceless, _draft(source_urn=None)))
+    repeated = _new_info(_draft(), 1000)
+    repeated.entities = [DS, DS, "urn:li:chart:(superset,olist_dirty.x)"]
+    out.append(("a repeated entity", repeated, _draft()))
+    return out
+
+
+@pytest.mark.parametrize("case", _variants(), ids=lambda c: c[0])
+def test_unchanged_says_what_the_merge_would_do(case: tuple[str, m.IncidentInfoClass, IncidentDraft]) -> None:
+    _, current, draft = case
+    assert _unchanged(current, draft) == (_merge_info(current.to_obj(), draft) == current.to_obj())

@@ -102,7 +102,7 @@ def draft_incident(
         f"Reported as: \u201c{md_escape(incident_text)}\u201d."
     )
     first = rc.assertions[0] if rc.assertions else None
-    entities = [rc.dataset_urn, *(b.urn for b in affected if b.urn != rc.dataset_urn)]
+    entities = [rc.dataset_urn, *[b.urn for b in affected]]  # the origin first; repeats dropped below
     return IncidentDraft(
         origin=rc.dataset_urn,
         title=title or f"{name}: {', '.join(a.native_type for a in rc.assertions)} regressed",

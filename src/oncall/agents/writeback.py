@@ -156,6 +156,19 @@ def _merge_info(current: dict[str, Any], draft: IncidentDraft) -> dict[str, Any]
     return merged
 
 
+def _unchanged(current: m.IncidentInfoClass, draft: IncidentDraft) -> bool:
+    """True if `_merge_info` would change nothing (decided without serialising `current`)."""
+    have = current.entities
+    known = set(have)
+    ours = (current.description or "").startswith(DESCRIPTION_MARK)
+    return (
+        len(known) == len(have)  # the merge would drop a repeated entity
+        and all(e in known for e in draft.entities)
+        and (not ours or current.description == draft.description)
+        and (current.source is not None or not draft.source_urn)
+    )
+
+
 def _open_slot(catalog: Catalog, origin: str) -> tuple[str, m.IncidentInfoClass | None]:
     """The URN of the origin's open incident (with its info), or of the next generation to raise.
 
@@ -231,13 +244,10 @@ def write_incident(
     info: m.IncidentInfoClass | None = None
     if current is None:
         info, action = _new_info(draft, now_ms), "create"
+    elif _unchanged(current, draft):
+        action = "unchanged"
     else:
-        before = current.to_obj()
-        merged = _merge_info(before, draft)
-        if merged == before:
-            action = "unchanged"
-        else:
-            info, action = m.IncidentInfoClass.from_obj(merged), "update"
+        info, action = m.IncidentInfoClass.from_obj(_merge_info(current.to_obj(), draft)), "update"
     if ledger is not None:  # ours either way (our URN namespace): an unchanged one is still to resolve
         ledger.intent(urn, "incidentInfo", draft.origin)
     if info is not None:
