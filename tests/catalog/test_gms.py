@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import datahub.metadata.schema_classes as m
 import graphql
@@ -190,3 +191,57 @@ def test_lineage_of_a_merged_node_reads_each_member_once(
         catalog.close()
     assert {mp.CHART, mp.DASHBOARD} <= {n.ref.urn for n in nodes}
     assert len([r for r in server.requests if r.startswith("POST /api/graphql")]) == 3
+
+
+def _scrolled_with_the_page(catalog: GmsCatalog) -> list[list[str]]:
+    """For each `_parallel` batch that reads pages: the URNs whose lineage scrolls go out beside it."""
+    batches: list[list[str]] = []
+    send = catalog._parallel
+
+    def recording(calls: Any) -> Any:
+        funcs = [getattr(c, "func", None) for c in calls]
+        if any(getattr(f, "__name__", "") == "get_many" for f in funcs):
+            batches.append([c.args[0] for c in calls if getattr(c.func, "__name__", "") == "_scroll_lineage"])
+        return send(calls)
+
+    catalog._parallel = recording  # type: ignore[method-assign]
+    return batches
+
+
+def test_a_walk_from_a_group_seen_before_scrolls_every_member_beside_the_page(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path
+) -> None:
+    """The first walk from a dbt model learns its warehouse twin from the page (a second round for the
+    twin's scroll); once a page or a scroll has shown the group, both scrolls go with the page."""
+    from tests.catalog import multiplatform as mp
+
+    start, twin = mp.MART_WH["orders"], mp.MART["orders"]
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        fresh = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        batches = _scrolled_with_the_page(fresh)
+        first = fresh.lineage(start, direction="downstream")
+        again = fresh.lineage(start, direction="downstream")
+        fresh.close()
+    assert batches[0] == [start] and sorted(batches[-1]) == sorted([start, twin])
+    assert [n.model_dump() for n in again] == [n.model_dump() for n in first]
+
+
+def test_a_sibling_remembered_wrongly_is_not_walked(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path
+) -> None:
+    """What an earlier read showed is only a guess of what to scroll: the page decides the group, so a
+    member that left it (or never was one) adds nothing to the walk."""
+    from tests.catalog import multiplatform as mp
+
+    start = mp.MART_WH["orders"]
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        plain = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        expected = plain.lineage_graph([start], direction="downstream")
+        plain.close()
+        misled = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        misled._seen_siblings[start] = (mp.RAW["orders"],)  # upstream of it, not its sibling
+        batches = _scrolled_with_the_page(misled)
+        got = misled.lineage_graph([start], direction="downstream")
+        misled.close()
+    assert mp.RAW["orders"] in batches[0]  # it was scrolled...
+    assert got.edges == expected.edges and got.refs == expected.refs  # ...and left out of the graph

@@ -116,6 +116,9 @@ class GmsCatalog:
         self._http = httpx.Client(base_url=self.server, headers=headers, timeout=self.timeout_s)
         self._graph: Any = None
         self._named_cache: dict[tuple[str, str], str | None] = {}
+        # Sibling groups as the last page or lineage scroll showed them: a walk from a group scrolls
+        # its members with the page request instead of after it (the page still decides who is one).
+        self._seen_siblings: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def from_config(cls, config: Any, *, read_only: bool = False) -> GmsCatalog:
@@ -252,6 +255,9 @@ class GmsCatalog:
                 if _present(data):
                     assert data is not None
                     found[urn] = _group_entity(data)
+        for entity in found.values():  # a group reads as one entity: file it under every member
+            group = [entity.urn, *entity.siblings]
+            self._seen_siblings |= {m: tuple(o for o in group if o != m) for m in group}
         return found
 
     def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
@@ -388,23 +394,28 @@ class GmsCatalog:
         self, urns: list[str], direction: str, degrees: list[str]
     ) -> tuple[dict[str, Entity], dict[str, list[dict[str, Any]]]]:
         """The pages of `urns` (NotFoundError for an unknown one) and the lineage scroll of every member
-        of their sibling groups: the given URNs' scrolls go out with the page request, the other
-        members' once the pages name them (a second round trip only for sibling groups)."""
+        of their sibling groups: the given URNs' scrolls, and those of the siblings an earlier page or
+        scroll showed, go out with the page request; members the pages name that were not seen before
+        once the pages answer (a second round trip only then)."""
         for urn in urns:
             parse_urn(urn)
         scroll = functools.partial(self._scroll_lineage, direction=direction, degrees=degrees)
+        seen = self._seen_siblings
+        guessed = list(dict.fromkeys([*urns, *(m for u in urns for m in seen.get(u, ()))]))
         first: list[Any] = self._parallel(
-            [functools.partial(self.get_many, urns), *(functools.partial(scroll, u) for u in urns)]
+            [functools.partial(self.get_many, urns), *(functools.partial(scroll, u) for u in guessed)]
         )
         starts: dict[str, Entity] = first[0]
         for urn in urns:
             if urn not in starts:
                 raise NotFoundError(f"{urn} is not in the catalog; find URNs with `oncall catalog search`")
-        scrolls = dict(zip(urns, first[1:], strict=True))
-        rest = list(
-            dict.fromkeys(m for e in starts.values() for m in [e.urn, *e.siblings] if m not in scrolls)
-        )
-        scrolls |= dict(zip(rest, self._parallel([functools.partial(scroll, m) for m in rest]), strict=True))
+        members = list(dict.fromkeys(m for e in starts.values() for m in [e.urn, *e.siblings]))
+        early = dict(zip(guessed, first[1:], strict=True))
+        rest = [m for m in members if m not in early]  # siblings the pages name that were not seen before
+        late = dict(zip(rest, self._parallel([functools.partial(scroll, m) for m in rest]), strict=True))
+        # The given URNs and the pages' members only: a member guessed from an older read that is no
+        # longer in the group is dropped.
+        scrolls = {u: early[u] for u in urns} | {m: early[m] if m in early else late[m] for m in members}
         return starts, scrolls
 
     def _scroll_lineage(self, urn: str, direction: str, degrees: list[str]) -> list[dict[str, Any]]:
@@ -419,10 +430,18 @@ class GmsCatalog:
                 "count": _PAGE,
             }
             data = self._graphql("scroll_lineage", variables)["scrollAcrossLineage"] or {}
-            results += data.get("searchResults") or []
+            page = data.get("searchResults") or []
+            self._remember_siblings(r.get("entity") or {} for r in page)
+            results += page
             scroll = data.get("nextScrollId")
             if not scroll:
                 return results
+
+    def _remember_siblings(self, entities: Iterable[dict[str, Any]]) -> None:
+        for entity in entities:
+            if entity.get("urn") and "siblings" in entity:  # a dataset selection: it asks for them
+                urn = entity["urn"]
+                self._seen_siblings[urn] = tuple(m for m in _flags(entity) if m != urn)
 
     def twin(self, urn: str, instance: str | None) -> str | None:
         """The same table/chart/dashboard in `instance` (None: no instance), if the server has it."""
