@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,40 @@ def test_the_nearest_in_meaning_are_distinct_entities(seeded_home: Path, tmp_pat
     by_meaning = [e.urn for e in found.entities if e.urn not in found.scores]
     assert len(by_meaning) == 6 and all(PROD in u for u in by_meaning), by_meaning  # _NEAREST distinct
     assert dashboard_urn(PROD, "revenue") in [e.urn for e in found.entities]  # found by meaning alone
+
+
+def test_searches_guessed_before_the_meaning_only_count_when_the_meaning_asks_for_them(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    """The text's searches go out beside the semantic index's check, guessing the text has no typo.
+    With typos, what the guessed searches of the misspelt words found must add nothing: the
+    candidates are those of the corrected text's searches alone. (Here a misspelt search is answered
+    with another word's hits, so a guess that leaked into the candidates would show.)"""
+    from oncall.agents.detective import _queries, search_candidates
+    from oncall.catalog import open_catalog
+    from oncall.config import load_config
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
+    catalog = open_catalog(config, read_only=True)
+    asked: list[str] = []
+    search = catalog.search
+
+    def answering_typos(text: str, **kwargs: Any) -> Any:
+        asked.append(text)
+        return search("sellers" if "revnue" in text else text, **kwargs)
+
+    catalog.search = answering_typos  # type: ignore[method-assign]
+    try:
+        found = search_candidates(
+            catalog, "revnue dashbord totals wrong", production_instance=PROD, vectors_dir=config.vectors_dir
+        )
+        wanted = _queries(found.meaning)
+        alone = {h.ref.urn for q in wanted for h in search(q, limit=20)}
+        decoys = {h.ref.urn for h in search("sellers", limit=20)} - alone
+    finally:
+        catalog.close()
+    assert "revnue dashbord totals wrong" in asked  # the guess went out...
+    assert not any("revnue" in q for q in wanted) and set(wanted) <= set(asked)  # ...was corrected...
+    assert decoys and set(found.scores) == alone  # ...and only the meaning's searches found candidates

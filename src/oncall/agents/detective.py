@@ -17,7 +17,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -28,6 +28,7 @@ from oncall.agents.ranking import (
     Meaning,
     Ranked,
     entity_kind,
+    normalised,
     rank_entities,
     understand,
 )
@@ -143,17 +144,9 @@ def search_candidates(
     Twins (the same table, chart or dashboard in several platform instances) are read once: the one in
     the production instance when there is one. Reading each candidate is the costly part on a server.
     """
-    meaning = _meaning(catalog, text, vectors_dir)
-    queries = [
-        meaning.text,
-        *content_tokens(meaning.text)[:_MAX_WORD_SEARCHES],
-        *meaning.searches[:_MAX_MEANING_SEARCHES],
-    ]
+    meaning, found = _searched(catalog, text, vectors_dir)
     hits: dict[str, SearchHit] = {}
     scores: dict[str, float] = {}
-    wanted = list(dict.fromkeys(q for q in queries if q.strip()))
-    # side by side: on a server each search is a round trip, and none needs another's answer
-    found = parallel([functools.partial(catalog.search, q, limit=20) for q in wanted])
     for answer in found:
         for hit in answer:
             hits.setdefault(hit.ref.urn, hit)
@@ -167,32 +160,57 @@ def search_candidates(
     best = sorted(chosen.values(), key=lambda u: (-scores[u], u))[:limit]
     entities: list[Entity] = []
     read: set[tuple[str, str, str]] = set()
-    pages = catalog.get_many(best)  # one read for all (a request per candidate on GMS)
+    near = [u for u in meaning.nearest(2 * _NEAREST) if u not in hits]
+    pages = catalog.get_many([*best, *near])  # one read for the candidates and the nearest in meaning
     for urn in best:
         entity = pages.get(urn)
         if entity is None:  # removed between search and read: not a candidate
             continue
         read.add((entity.type, entity.platform, entity.name))
         entities.append(entity)
-    entities += _nearest(catalog, meaning, hits, read, production_instance)
+    entities += _nearest(near, pages, read)
     return Candidates(entities, scores, meaning)
 
 
-def _nearest(
-    catalog: Catalog,
-    meaning: Meaning,
-    hits: Mapping[str, SearchHit],
-    read: set[tuple[str, str, str]],
-    production_instance: str | None,
-) -> list[Entity]:
-    """The `_NEAREST` entities closest in meaning that the searches did not find, one per twin set.
+def _queries(meaning: Meaning) -> list[str]:
+    """The searches for a text: the whole text, its meaningful words, the catalog words it means."""
+    queries = [
+        meaning.text,
+        *content_tokens(meaning.text)[:_MAX_WORD_SEARCHES],
+        *meaning.searches[:_MAX_MEANING_SEARCHES],
+    ]
+    return list(dict.fromkeys(q for q in queries if q.strip()))
+
+
+def _searched(catalog: Catalog, text: str, vectors_dir: Path | None) -> tuple[Meaning, list[list[SearchHit]]]:
+    """The meaning of the text and the answer of each of its searches (`_queries`).
+
+    Side by side: on a server each search is a round trip and none needs another's answer. The
+    searches of the text as it will most likely read go out beside the semantic index's check (which
+    on a server scrolls every entity); only those the meaning changes or adds wait for it, and a
+    guessed search the meaning does not ask for is dropped unread.
+    """
+    guess = _queries(Meaning(text=text if vectors_dir is None else normalised(text)))
+    search = functools.partial(functools.partial, catalog.search, limit=20)
+    first: list[Any] = parallel(
+        [functools.partial(_meaning, catalog, text, vectors_dir), *(search(q) for q in guess)]
+    )
+    meaning: Meaning = first[0]
+    answers: dict[str, list[SearchHit]] = dict(zip(guess, first[1:], strict=True))
+    wanted = _queries(meaning)
+    missing = [q for q in wanted if q not in answers]
+    answers |= dict(zip(missing, parallel([search(q) for q in missing]), strict=True))
+    return meaning, [answers[q] for q in wanted]
+
+
+def _nearest(wanted: list[str], pages: Mapping[str, Entity], read: set[tuple[str, str, str]]) -> list[Entity]:
+    """The `_NEAREST` entities closest in meaning (`wanted`, best first, none a search found), one per
+    twin set.
 
     Twins have one vector (the same words), so they come side by side: twice as many are asked for and
     a twin of one already read is skipped, so baseline copies never crowd distinct entities out.
     """
     out: list[Entity] = []
-    wanted = [u for u in meaning.nearest(2 * _NEAREST) if u not in hits]
-    pages = catalog.get_many(wanted)  # one read for all
     for urn in wanted:
         if len(out) >= _NEAREST:
             break

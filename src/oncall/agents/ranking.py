@@ -45,7 +45,15 @@ if TYPE_CHECKING:
 
     from oncall.catalog.vectors import SemanticIndex
 
-__all__ = ["MIN_CONTENT_SCORE", "Meaning", "Ranked", "entity_kind", "rank_entities", "understand"]
+__all__ = [
+    "MIN_CONTENT_SCORE",
+    "Meaning",
+    "Ranked",
+    "entity_kind",
+    "normalised",
+    "rank_entities",
+    "understand",
+]
 
 MIN_CONTENT_SCORE = 1.0
 """Below this, only type words or the instance matched: the text names nothing we know."""
@@ -125,6 +133,11 @@ def _known_stems(index: SemanticIndex) -> frozenset[str]:
     return frozenset(stem(w) for w in index.vocab)
 
 
+def normalised(text: str) -> str:
+    """The text as `understand` reads it before correcting any word."""
+    return text.lower().replace("_", " ")
+
+
 def understand(text: str, index: SemanticIndex | None) -> Meaning:
     """Read the text against the catalog's vocabulary: typos corrected, stand-ins, a vector.
 
@@ -133,7 +146,7 @@ def understand(text: str, index: SemanticIndex | None) -> Meaning:
     if index is None:
         return Meaning(text=text)
     known: frozenset[str] = index.memo("ranking.stems", lambda: _known_stems(index))
-    lowered = text.lower().replace("_", " ")
+    lowered = normalised(text)
     words = vocabulary()
     expanded: dict[str, str] = {}
     corrected: dict[str, str] = {}
