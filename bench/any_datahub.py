@@ -455,6 +455,19 @@ def _lite_figures(args: argparse.Namespace, shape: str) -> tuple[dict[str, Any],
     return {**built, "shape": shape}, figures
 
 
+def cpu_reference_ms() -> float:
+    """The median of three runs of a fixed pure-Python loop: this VM's speed varies by up to 3x between
+    sessions (the same run measured 1.17 s, then 3.2 s), so figures are compared next to this one."""
+    walls = []
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        walls.append(time.perf_counter() - started)
+    return round(statistics.median(walls) * 1000, 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -475,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="regenerate the cached catalog")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    figures: dict[str, Any] = {"load_before": os.getloadavg()[0]}
+    figures: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpu_reference_ms": cpu_reference_ms()}
     for shape in SHAPES if args.shape == "both" else (args.shape,):
         suffix = "" if shape == "domains" else f"_{shape}"  # keys: lite, build; lite_mesh, build_mesh
         figures[f"build{suffix}"], figures[f"lite{suffix}"] = _lite_figures(args, shape)
