@@ -384,7 +384,8 @@ def _any_datahub_rows(big: dict[str, Any] | None) -> list[str]:
         rows.append(
             _row(
                 f"the same on the GMS stand-in ({gms['datasets']:,} datasets): sequential GraphQL round "
-                "trips per run, the first (semantic index built from the server) / later",
+                "trips per run, the first (semantic index built from the server) / later"
+                + (f" (measured on its own, {gms['measured_at']})" if gms.get("measured_at") else ""),
                 f"{gms['sequential_round_trips']} ({gms['graphql_requests']:,} requests){later}",
                 "<= 12",
                 "python bench/any_datahub.py",
