@@ -66,6 +66,9 @@ def serve_until_interrupted(config: Config, host: str, port: int, announce: Call
     """Serve the console until Ctrl+C, printing `announce(base_url)` on stderr once it listens.
 
     Ctrl+C is how a person stops it, not a failure: a short note and exit 0 rather than "Aborted!".
+    uvicorn takes the signal, shuts down, then raises it again, which usually ends here as a
+    KeyboardInterrupt; on a loaded machine `serve` was seen to return instead (exit 0, no note), so
+    the note follows either way.
     """
     from oncall.web.server import serve
 
@@ -74,7 +77,8 @@ def serve_until_interrupted(config: Config, host: str, port: int, announce: Call
             config, host=host, port=port, on_ready=lambda url: progress(f"{announce(url)}  (Ctrl+C to stop)")
         )
     except KeyboardInterrupt:
-        progress("console stopped")
+        pass
+    progress("console stopped")
 
 
 def register(main: click.Group) -> None:
