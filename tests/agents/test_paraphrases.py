@@ -138,7 +138,7 @@ def test_searches_guessed_before_the_meaning_only_count_when_the_meaning_asks_fo
         found = search_candidates(
             catalog, "revnue dashbord totals wrong", production_instance=PROD, vectors_dir=config.vectors_dir
         )
-        wanted = _queries(found.meaning)
+        wanted = _queries(found.meaning.text, found.meaning.searches)
         alone = {h.ref.urn for q in wanted for h in search(q, limit=20)}
         decoys = {h.ref.urn for h in search("sellers", limit=20)} - alone
     finally:

@@ -14,7 +14,7 @@ never the model's: when the text's words matched a candidate, its "nothing fits"
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -172,13 +172,9 @@ def search_candidates(
     return Candidates(entities, scores, meaning)
 
 
-def _queries(meaning: Meaning) -> list[str]:
+def _queries(text: str, searches: Sequence[str] = ()) -> list[str]:
     """The searches for a text: the whole text, its meaningful words, the catalog words it means."""
-    queries = [
-        meaning.text,
-        *content_tokens(meaning.text)[:_MAX_WORD_SEARCHES],
-        *meaning.searches[:_MAX_MEANING_SEARCHES],
-    ]
+    queries = [text, *content_tokens(text)[:_MAX_WORD_SEARCHES], *searches[:_MAX_MEANING_SEARCHES]]
     return list(dict.fromkeys(q for q in queries if q.strip()))
 
 
@@ -190,14 +186,17 @@ def _searched(catalog: Catalog, text: str, vectors_dir: Path | None) -> tuple[Me
     on a server scrolls every entity); only those the meaning changes or adds wait for it, and a
     guessed search the meaning does not ask for is dropped unread.
     """
-    guess = _queries(Meaning(text=text if vectors_dir is None else normalised(text)))
-    search = functools.partial(functools.partial, catalog.search, limit=20)
+    guess = _queries(text if vectors_dir is None else normalised(text))
+
+    def search(query: str) -> Callable[[], list[SearchHit]]:
+        return functools.partial(catalog.search, query, limit=20)
+
     first: list[Any] = parallel(
         [functools.partial(_meaning, catalog, text, vectors_dir), *(search(q) for q in guess)]
     )
     meaning: Meaning = first[0]
     answers: dict[str, list[SearchHit]] = dict(zip(guess, first[1:], strict=True))
-    wanted = _queries(meaning)
+    wanted = _queries(meaning.text, meaning.searches)
     missing = [q for q in wanted if q not in answers]
     answers |= dict(zip(missing, parallel([search(q) for q in missing]), strict=True))
     return meaning, [answers[q] for q in wanted]

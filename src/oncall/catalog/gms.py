@@ -255,9 +255,7 @@ class GmsCatalog:
                 if _present(data):
                     assert data is not None
                     found[urn] = _group_entity(data)
-        for entity in found.values():  # a group reads as one entity: file it under every member
-            group = [entity.urn, *entity.siblings]
-            self._seen_siblings |= {m: tuple(o for o in group if o != m) for m in group}
+        self._remember_siblings(d for datas in pages for d in datas if d)
         return found
 
     def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
@@ -413,9 +411,9 @@ class GmsCatalog:
         early = dict(zip(guessed, first[1:], strict=True))
         rest = [m for m in members if m not in early]  # siblings the pages name that were not seen before
         late = dict(zip(rest, self._parallel([functools.partial(scroll, m) for m in rest]), strict=True))
-        # The given URNs and the pages' members only: a member guessed from an older read that is no
-        # longer in the group is dropped.
-        scrolls = {u: early[u] for u in urns} | {m: early[m] if m in early else late[m] for m in members}
+        # The pages' members only (the given URNs among them): a member guessed from an older read
+        # that is no longer in the group is dropped.
+        scrolls = {m: early[m] if m in early else late[m] for m in members}
         return starts, scrolls
 
     def _scroll_lineage(self, urn: str, direction: str, degrees: list[str]) -> list[dict[str, Any]]:
@@ -438,10 +436,11 @@ class GmsCatalog:
                 return results
 
     def _remember_siblings(self, entities: Iterable[dict[str, Any]]) -> None:
+        """File each dataset's group (pages and scrolls select its siblings) under every member."""
         for entity in entities:
-            if entity.get("urn") and "siblings" in entity:  # a dataset selection: it asks for them
-                urn = entity["urn"]
-                self._seen_siblings[urn] = tuple(m for m in _flags(entity) if m != urn)
+            if entity.get("urn") and "siblings" in entity:
+                group = list(_flags(entity))
+                self._seen_siblings |= {m: tuple(o for o in group if o != m) for m in group}
 
     def twin(self, urn: str, instance: str | None) -> str | None:
         """The same table/chart/dashboard in `instance` (None: no instance), if the server has it."""
