@@ -16,6 +16,10 @@ it answers the calls datahub-oncall makes, the way DataHub documents and impleme
 - `mode` makes every request fail: "401", "403", "500" or "slow" (sleeps `slow_s`); `requests` logs
   every `METHOD path?query`.
 
+Scrolls (`scrollAcrossEntities`, `scrollAcrossLineage`) hand out pages of `count` with an opaque scroll
+id; a `count` above GMS's default maximum (10,000) is served as its API default (5,000), as GMS does when
+its limits are not strict.
+
 Not modelled: search relevance (a word matches a substring of names, descriptions, columns, tags and
 terms), OpenAPI v3 and MCE (`/entities?action=ingest`) endpoints, timeseries queries, the trace API,
 privileges beyond one bearer token, aspect versions, server-side MCP validation, health and hooks.
@@ -31,7 +35,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,7 @@ STANDIN_VERSION = "v1.5.0-standin"
 _TIMESERIES = {"assertionRunEvent", "datasetProfile", "operation"}
 _PRIORITY = {0: "CRITICAL", 1: "HIGH", 2: "MEDIUM", 3: "LOW"}
 _STAMP = {"time": 0, "actor": "urn:li:corpuser:datahub"}
+_LINEAGE_TYPENAMES = {"dataset": "Dataset", "chart": "Chart", "dashboard": "Dashboard", "dataJob": "DataJob"}
 
 
 def load_schema(graphql_dir: Path) -> graphql.GraphQLSchema:
@@ -109,6 +114,27 @@ class Store:
         self._stale: dict[str, dict[str, tuple[float, Any]]] = {}
         """urn -> aspect -> (when the index catches up, the value it still shows; None = absent)."""
         self._event_due: dict[int, float] = {}
+        self._version = 0
+        """Bumped by every change storage or the index shows; the derived indexes below follow it."""
+        self._derived: dict[str, tuple[int, Any]] = {}
+
+    def changed(self) -> None:
+        """Call after editing `aspects` or `events` in place (the derived indexes are rebuilt)."""
+        with self.lock:
+            self._version += 1
+
+    def derived(self, key: str, build: Callable[[], Any]) -> Any:
+        """`build()`, kept until storage or the index changes (the edge and sibling indexes are what
+        makes a lineage walk over thousands of datasets take milliseconds rather than seconds here)."""
+        with self.lock:
+            self._drain()
+            version = self._version
+            hit = self._derived.get(key)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+            value = build()
+            self._derived[key] = (version, value)
+            return value
 
     @classmethod
     def from_lite(cls, path: Path) -> Store:
@@ -129,6 +155,7 @@ class Store:
                 store.add_event(urn, name, json.loads(meta))
         finally:
             conn.close()
+        store.changed()
         return store
 
     def add_event(self, urn: str, name: str, event: dict[str, Any]) -> None:
@@ -137,6 +164,7 @@ class Store:
             events = self.events.setdefault(urn, {}).setdefault(name, [])
             events[:] = [e for e in events if e.get("timestampMillis") != event.get("timestampMillis")]
             events.append(event)
+            self._version += 1
             if self.index_lag_s:
                 self._event_due[id(event)] = time.monotonic() + self.index_lag_s
 
@@ -165,6 +193,7 @@ class Store:
                 stale = self._stale.setdefault(urn, {})
                 stale[name] = (due, stale.get(name, (0.0, copy.deepcopy(current)))[1])
             self.aspects[urn][name] = value
+            self._version += 1
 
     def _drain(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -174,10 +203,12 @@ class Store:
             stale = self._stale[urn]
             for name in [n for n, (due, _old) in stale.items() if due <= now]:
                 del stale[name]
+                self._version += 1
             if not stale:
                 del self._stale[urn]
         for key in [k for k, due in self._event_due.items() if due <= now]:
             del self._event_due[key]
+            self._version += 1
 
     def refresh(self) -> None:
         """Let the queue and the index catch up now (an Elasticsearch refresh, for tests to inspect)."""
@@ -185,6 +216,7 @@ class Store:
             self._drain(force=True)
             self._stale.clear()
             self._event_due.clear()
+            self._version += 1
 
     # ------------------------------------------------------------------ primary storage
 
@@ -213,10 +245,13 @@ class Store:
 
     def indexed_urns(self) -> list[str]:
         """URNs the index knows and does not show as removed, sorted."""
-        with self.lock:
-            self._drain()
+
+        def build() -> list[str]:
             urns = sorted(self.aspects)
-        return [u for u in urns if (a := self.indexed(u)) and not (a.get("status") or {}).get("removed")]
+            return [u for u in urns if (a := self.indexed(u)) and not (a.get("status") or {}).get("removed")]
+
+        found: list[str] = self.derived("indexed_urns", build)
+        return found
 
     def indexed_events(self, urn: str, name: str) -> list[dict[str, Any]]:
         """Timeseries events of `urn` the index has."""
@@ -226,8 +261,30 @@ class Store:
             events = self.events.get(urn, {}).get(name, [])
             return [e for e in events if self._event_due.get(id(e), 0.0) <= now]
 
-    def edges(self) -> Iterator[tuple[str, str, str]]:
+    def edges(self) -> list[tuple[str, str, str]]:
         """(source, relationship, destination) as GMS's graph index holds them."""
+        found: list[tuple[str, str, str]] = self.derived("edges", lambda: list(self._edges()))
+        return found
+
+    def edges_into(self, urn: str) -> list[tuple[str, str, str]]:
+        """The edges whose destination is `urn`, in `edges()` order."""
+        return self._edges_at(2, urn)
+
+    def edges_out_of(self, urn: str) -> list[tuple[str, str, str]]:
+        """The edges whose source is `urn`, in `edges()` order."""
+        return self._edges_at(0, urn)
+
+    def _edges_at(self, end: int, urn: str) -> list[tuple[str, str, str]]:
+        def build() -> dict[str, list[tuple[str, str, str]]]:
+            at: dict[str, list[tuple[str, str, str]]] = {}
+            for edge in self.edges():
+                at.setdefault(edge[end], []).append(edge)
+            return at
+
+        index: dict[str, list[tuple[str, str, str]]] = self.derived(f"edges_at_{end}", build)
+        return index.get(urn, [])
+
+    def _edges(self) -> Iterator[tuple[str, str, str]]:
         for urn in self.indexed_urns():
             aspects = self.indexed(urn)
             for up in (aspects.get("upstreamLineage") or {}).get("upstreams") or []:
@@ -258,12 +315,15 @@ class Store:
         writes on the other side (a dbt node's siblings get the reciprocal aspect, `primary: false`)."""
         own = self.get(urn).get("siblings")
         names = list(_unwrap((own or {}).get("siblings")))
-        with self.lock:
-            others = [
-                u
-                for u, a in self.aspects.items()
-                if urn in _unwrap((a.get("siblings") or {}).get("siblings"))
-            ]
+
+        def build() -> dict[str, list[str]]:
+            named_by: dict[str, list[str]] = {}
+            for u, a in self.aspects.items():
+                for named in _unwrap((a.get("siblings") or {}).get("siblings")):
+                    named_by.setdefault(named, []).append(u)
+            return named_by
+
+        others: list[str] = self.derived("named_as_sibling_by", build).get(urn, [])
         names += [u for u in others if u not in names and u != urn]
         if own is not None:
             return bool(own.get("primary")), names
@@ -330,7 +390,7 @@ class Resolvers:
             "entityExists": lambda _i, urn: self.store.exists(urn),
             "searchAcrossEntities": lambda _i, input: self.search(input),
             "scrollAcrossEntities": lambda _i, input: self.scroll(input),
-            "scrollAcrossLineage": lambda _i, input: {**self.lineage(input), "nextScrollId": None},
+            "scrollAcrossLineage": lambda _i, input: self.scroll_lineage(input),
             "searchAcrossLineage": lambda _i, input: self.lineage(input),
         }
 
@@ -359,12 +419,7 @@ class Resolvers:
         if found:
             return found
         kind = _entity_type(urn)
-        typename = {
-            "dataset": "Dataset",
-            "chart": "Chart",
-            "dashboard": "Dashboard",
-            "dataJob": "DataJob",
-        }.get(kind, "Dataset")
+        typename = _LINEAGE_TYPENAMES.get(kind, "Dataset")
         return {"__typename": typename, "urn": urn, "type": kind.upper(), "name": urn}
 
     def _common(self, urn: str, aspects: dict[str, Any], platform: str) -> dict[str, Any]:
@@ -516,10 +571,11 @@ class Resolvers:
     def relationships(self, urn: str, input: dict[str, Any]) -> dict[str, Any]:
         types = set(input["types"])
         outgoing = input["direction"] == "OUTGOING"
+        edges = self.store.edges_out_of(urn) if outgoing else self.store.edges_into(urn)
         found = [
             {"type": rel, "direction": input["direction"], "entity": self._ref(dst if outgoing else src)}
-            for src, rel, dst in self.store.edges()
-            if rel in types and (src == urn if outgoing else dst == urn)
+            for src, rel, dst in edges
+            if rel in types
         ]
         return {"start": 0, "count": len(found), "total": len(found), "relationships": found}
 
@@ -563,7 +619,7 @@ class Resolvers:
         self, urn: str, state: str | None = None, start: int = 0, count: int = 20, **_: Any
     ) -> dict[str, Any]:
         # GMS searches the incident index (entities, state) and hydrates the hits from primary storage.
-        hits = [src for src, rel, dst in self.store.edges() if rel == "IncidentOn" and dst == urn]
+        hits = [src for src, rel, _dst in self.store.edges_into(urn) if rel == "IncidentOn"]
         indexed = {src: self.store.indexed(src).get("incidentInfo") or {} for src in hits}
         if state:
             hits = [src for src in hits if (indexed[src].get("status") or {}).get("state") == state]
@@ -634,8 +690,8 @@ class Resolvers:
     def assertions(self, urn: str) -> dict[str, Any]:
         found = [
             self.assertion(src)
-            for src, rel, dst in self.store.edges()
-            if rel == "Asserts" and dst == urn and self.store.exists(src)
+            for src, rel, _dst in self.store.edges_into(urn)
+            if rel == "Asserts" and self.store.exists(src)
         ]
         return {"start": 0, "count": len(found), "total": len(found), "assertions": found}
 
@@ -728,16 +784,17 @@ class Resolvers:
         for urn in self.store.indexed_urns():  # matched in the index, hydrated from primary storage
             if _entity_type(urn) not in types or not self._passes(urn, input.get("orFilters")):
                 continue
-            text = self._text(urn)
+            if words and not any(w in self._text(urn) for w in words):
+                continue
             entity = self.entity(urn)
-            if entity is None or (words and not any(w in text for w in words)):
+            if entity is None:
                 continue
             hits.append({"entity": entity, "matchedFields": [], "insights": []})
-        start, count = input.get("start") or 0, input.get("count") or 10
-        page = hits[start : start + count]
+        start = input.get("start") or 0
+        page = hits[start : start + _page_size(input)]
         return {"start": start, "count": len(page), "total": len(hits), "searchResults": page, "facets": []}
 
-    def lineage(self, input: dict[str, Any]) -> dict[str, Any]:
+    def lineage(self, input: dict[str, Any], start: int = 0) -> dict[str, Any]:
         degrees = ["1", "2", "3+"]
         for group in input.get("orFilters") or []:
             for f in group["and"]:
@@ -747,47 +804,92 @@ class Resolvers:
                         raise ValueError(f"invalid degree values {degrees}")
         max_hops = None if "3+" in degrees else max(int(d) for d in degrees)
         upstream = input["direction"] == "UPSTREAM"
-        # (downstream, upstream): a job that Produces a dataset is upstream of it.
-        edges = [
-            (d, s) if rel == "Produces" else (s, d)
-            for s, rel, d in self.store.edges()
-            if rel in ("DownstreamOf", "Consumes", "Contains", "Produces")
-        ]
+        adjacent = self.store.derived(f"lineage_{upstream}", lambda: self._adjacent(upstream))
         paths = {input["urn"]: [input["urn"]]}
         frontier = [input["urn"]]
         while frontier and (max_hops is None or len(paths[frontier[0]]) - 1 < max_hops):
             nxt = []
             for node in frontier:
-                for s, d in edges:
-                    near, far = (s, d) if upstream else (d, s)
-                    if near == node and far not in paths:
+                for far in adjacent.get(node, ()):
+                    if far not in paths:
                         paths[far] = [*paths[node], far]
                         nxt.append(far)
             frontier = sorted(nxt)
         kinds = {"DATASET": "dataset", "CHART": "chart", "DASHBOARD": "dashboard", "DATA_JOB": "dataJob"}
         types = {kinds[t] for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
+        found = [(u, p) for u, p in paths.items() if u != input["urn"] and _entity_type(u) in types]
+        page = found[start : start + _page_size(input)]
         results = [
             {
                 "entity": self._ref(urn),
                 "degree": len(path) - 1,
                 "degrees": [len(path) - 1],
-                "paths": [{"path": [self._ref(u) for u in path]}],
+                "paths": [{"path": [_LazyRef(self, u) for u in path]}],
                 "matchedFields": [],
                 "insights": [],
                 "explored": True,
                 "truncatedChildren": False,
                 "ignoredAsHop": False,
             }
-            for urn, path in paths.items()
-            if urn != input["urn"] and _entity_type(urn) in types
+            for urn, path in page
         ]
-        count = input.get("count") or 10
-        return {
-            "start": 0,
-            "count": min(count, len(results)),
-            "total": len(results),
-            "searchResults": results[:count],
-        }
+        return {"start": start, "count": len(results), "total": len(found), "searchResults": results}
+
+    def scroll_lineage(self, input: dict[str, Any]) -> dict[str, Any]:
+        """scrollAcrossLineage: pages of `count`, the scroll id an opaque offset."""
+        start = int(input.get("scrollId") or 0)
+        page = self.lineage(input, start)
+        more = start + page["count"] < page["total"]
+        return {**page, "nextScrollId": str(start + page["count"]) if more else None}
+
+    def _adjacent(self, upstream: bool) -> dict[str, list[str]]:
+        """Lineage neighbours in `edges()` order: a job that Produces a dataset is upstream of it."""
+        adjacent: dict[str, list[str]] = {}
+        for s, rel, d in self.store.edges():
+            if rel not in ("DownstreamOf", "Consumes", "Contains", "Produces"):
+                continue
+            down, up = (d, s) if rel == "Produces" else (s, d)
+            near, far = (down, up) if upstream else (up, down)
+            adjacent.setdefault(near, []).append(far)
+        return adjacent
+
+
+class _LazyRef(Mapping[str, Any]):
+    """An entity on a lineage path, built only if the query selects more than its URN and type: paths
+    repeat every node above a result, and building them all made a walk quadratic here."""
+
+    def __init__(self, resolvers: Resolvers, urn: str) -> None:
+        self._resolvers, self._urn = resolvers, urn
+        self._full: dict[str, Any] | None = None
+
+    def _entity(self) -> dict[str, Any]:
+        if self._full is None:
+            self._full = self._resolvers._ref(self._urn)
+        return self._full
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "urn":
+            return self._urn
+        kind = _entity_type(self._urn)
+        if key == "__typename" and kind in _LINEAGE_TYPENAMES:  # as `_ref` names it, present or not
+            return _LINEAGE_TYPENAMES[kind]
+        return self._entity()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entity())
+
+    def __len__(self) -> int:
+        return len(self._entity())
+
+
+_MAX_COUNT, _API_DEFAULT_COUNT = 10_000, 5_000
+"""GMS's `searchService.limit.results` defaults (application.yaml): not strict, so a `count` above the
+maximum is served as the API default."""
+
+
+def _page_size(input: dict[str, Any]) -> int:
+    count = int(input.get("count") or 10)
+    return _API_DEFAULT_COUNT if count > _MAX_COUNT else count
 
 
 def _result(result: dict[str, Any] | None) -> dict[str, Any] | None:

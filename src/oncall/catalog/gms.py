@@ -57,7 +57,9 @@ _SEARCHED = ("dataset", "chart", "dashboard")
 """What a search without `types` returns (data jobs are found by asking for them)."""
 _TYPE_OF = {v: k for k, v in _TYPES.items()}
 _PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
-_PAGE = 1000
+_PAGE = 5000
+"""Results per scroll page: what DataHub's own SDK asks for (`get_urns_by_filter`), GMS's default
+`limit.results.apiDefault`, half its `max` (10,000); a page is one round trip, and they follow each other."""
 _ENTITIES_BATCH = 100
 """URNs per `entities(urns:)` request for pages."""
 _ASSERTIONS_BATCH = 50
