@@ -33,6 +33,7 @@ def test_every_graphql_document_validates_against_datahubs_schema(
         "datasets_assertions",
         "scroll_latest_results",
         "entity_incidents",
+        "entity_owners",
     } <= set(names)
     for name in names:
         errors = graphql.validate(datahub_schema, graphql.parse(document(name)))

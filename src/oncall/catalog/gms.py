@@ -62,6 +62,8 @@ _PAGE = 5000
 `limit.results.apiDefault`, half its `max` (10,000); a page is one round trip, and they follow each other."""
 _ENTITIES_BATCH = 100
 """URNs per `entities(urns:)` request for pages."""
+_OWNERS_BATCH = 500
+"""URNs per `entities(urns:)` request for owners only (a blast radius is thousands)."""
 _ASSERTIONS_BATCH = 50
 """Datasets per `entities(urns:)` request for assertions with their run history."""
 _PARALLEL = 4
@@ -261,9 +263,19 @@ class GmsCatalog:
         return found
 
     def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
-        """The owners on the entity pages (`get_many`)."""
-        pages = self.get_many(urns)
-        return {u: [o.urn for o in pages[u].owners] if u in pages else [] for u in dict.fromkeys(urns)}
+        """The owners as the entity pages (`get_many`) merge them, from a document that reads only them:
+        `_OWNERS_BATCH` entities a request, sent side by side."""
+        wanted = list(dict.fromkeys(urns))
+        for urn in wanted:
+            parse_urn(urn)
+        batches = [wanted[i : i + _OWNERS_BATCH] for i in range(0, len(wanted), _OWNERS_BATCH)]
+        answers = self._parallel([functools.partial(self._entities, "entity_owners", b, {}) for b in batches])
+        self._remember_siblings(d for datas in answers for d in datas if d)
+        return {
+            urn: _group_owners(data) if data is not None and _present(data) else []
+            for batch, datas in zip(batches, answers, strict=True)
+            for urn, data in zip(batch, datas, strict=True)
+        }
 
     def _entities(self, name: str, urns: list[str], variables: dict[str, Any]) -> list[dict[str, Any] | None]:
         """One `entities(urns:)` document: the server's answer for each URN, in order."""
@@ -1068,6 +1080,17 @@ def _group_entity(data: dict[str, Any]) -> Entity:
             "outputs": list(dict.fromkeys(reps.get(u, u) for u in merged.outputs)),
         }
     )
+
+
+def _group_owners(data: dict[str, Any]) -> list[str]:
+    """The owners of a server entity and its sibling pages, in the order `_group_entity` merges them."""
+    rep = _rep(_flags(data))
+    pages = {data["urn"]: data} | {
+        s["urn"]: s for s in ((data.get("siblings") or {}).get("siblings") or []) if _present(s)
+    }
+    ordered = sorted(pages, key=lambda m: (m != rep, m))
+    owners = [o for m in ordered for o in (pages[m].get("ownership") or {}).get("owners") or []]
+    return list(dict.fromkeys(o["owner"]["urn"] for o in owners if o.get("owner")))
 
 
 def _latest_result(assertion: dict[str, Any]) -> str | None:
