@@ -277,3 +277,23 @@ def test_every_scroll_reads_all_its_pages(
     assert len(scrolled) > 10  # later pages were asked for...
     assert got == expected  # ...and nothing was lost or repeated
     assert all(expected), "the fixture must give every read something to page through"
+
+
+def test_remembered_sibling_groups_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only groups are remembered (a dataset seen alone forgets the group it was in), and a long-lived
+    process starts over once the bound is reached instead of growing with all it ever read."""
+    from oncall.catalog import gms
+
+    def page(urn: str, *siblings: str) -> dict[str, Any]:
+        others = [{"urn": s, "siblings": {"isPrimary": False}} for s in siblings]
+        return {"urn": urn, "siblings": {"isPrimary": True, "siblings": others} if siblings else None}
+
+    catalog = GmsCatalog("http://127.0.0.1:9", timeout_s=1)
+    catalog._remember_siblings([page("a", "a_wh"), page("lonely")])
+    assert catalog._seen_siblings == {"a": ("a_wh",), "a_wh": ("a",)}
+    catalog._remember_siblings([page("a")])  # the page now shows it alone
+    assert "a" not in catalog._seen_siblings
+    monkeypatch.setattr(gms, "_SEEN_SIBLINGS_MAX", 4)
+    catalog._remember_siblings([page(f"m{i}", f"m{i}_wh") for i in range(5)])
+    assert len(catalog._seen_siblings) <= 4 and catalog._seen_siblings["m4"] == ("m4_wh",)
+    catalog.close()

@@ -66,6 +66,8 @@ _OWNERS_BATCH = 500
 """URNs per `entities(urns:)` request for owners only (a blast radius is thousands)."""
 _ASSERTIONS_BATCH = 50
 """Datasets per `entities(urns:)` request for assertions with their run history."""
+_SEEN_SIBLINGS_MAX = 100_000
+"""Sibling-group members the adapter remembers between reads (a few MB)."""
 _PARALLEL = 4
 """Requests in flight at once when a read is split into independent requests."""
 _FIRST_POLL_S = 0.05
@@ -450,11 +452,19 @@ class GmsCatalog:
                 return results
 
     def _remember_siblings(self, entities: Iterable[dict[str, Any]]) -> None:
-        """File each dataset's group (pages and scrolls select its siblings) under every member."""
+        """File each dataset's group (pages and scrolls select its siblings) under every member; a
+        dataset seen alone is forgotten, so only groups are kept, and at most `_SEEN_SIBLINGS_MAX`
+        members (a long-lived console or MCP server starts over past that: it is only ever a guess)."""
+        seen = self._seen_siblings
         for entity in entities:
             if entity.get("urn") and "siblings" in entity:
                 group = list(_flags(entity))
-                self._seen_siblings |= {m: tuple(o for o in group if o != m) for m in group}
+                if len(group) == 1:
+                    seen.pop(group[0], None)
+                    continue
+                if len(seen) >= _SEEN_SIBLINGS_MAX:
+                    seen.clear()
+                seen |= {m: tuple(o for o in group if o != m) for m in group}
 
     def twin(self, urn: str, instance: str | None) -> str | None:
         """The same table/chart/dashboard in `instance` (None: no instance), if the server has it."""
