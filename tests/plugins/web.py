@@ -99,9 +99,13 @@ def gate() -> Gate:
     return Gate()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright (no `playwright install`: the system browser only)."""
+    """Debian's Chromium under Playwright (no `playwright install`: the system browser only).
+
+    Per module, not per session: Playwright's sync API keeps an event loop current in the main thread
+    while it runs, so every asyncio test after it failed ("Runner.run() cannot be called from a running
+    event loop": `pytest tests/web tests/mcp` did)."""
     if not CHROMIUM.exists():
         pytest.skip(
             f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) for browser tests"
