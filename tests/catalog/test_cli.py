@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import graphql
+import pytest
 from click.testing import CliRunner
 
 from oncall.cli import main
@@ -88,3 +90,72 @@ def test_setup_command_json(small_world: Path, tmp_path: Path) -> None:
     assert "catalog:" in err  # progress goes to stderr, JSON alone on stdout
     code, _, err = _run("setup", "--home", str(home), "--scale", "0.5")
     assert code == 2 and "--force" in err
+
+
+def _home_with(lite_file: Path, home: Path) -> Path:
+    """A home whose embedded catalog is `lite_file` (copied): a catalog `oncall setup` never wrote."""
+    home.mkdir()
+    shutil.copyfile(lite_file, home / "datahub.db")
+    return home
+
+
+def test_index_builds_the_semantic_index_of_a_catalog_filled_elsewhere(
+    multiplatform_lite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The multi-platform catalog (not the demo), indexed by the command, is the index a run takes as
+    current: no rebuild, every entity of the catalog in it."""
+    from oncall.catalog import vectors
+    from oncall.catalog.lite import LiteCatalog
+
+    home = _home_with(multiplatform_lite, tmp_path / "home")
+    code, out, err = _run("catalog", "index", "--home", str(home), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    catalog = LiteCatalog(home / "datahub.db", read_only=True)
+    try:
+        listed = catalog.list_urns()
+        assert summary["backend"] == "lite" and summary["entities"] == len(listed) > 10
+        assert summary["words"] > 0 and Path(summary["directory"]) == home / "vectors" / "lite"
+        vectors._cache.clear()  # a later process: only what is on disk
+
+        def no_rebuild(*_a: object, **_k: object) -> None:
+            raise AssertionError("the stored index should have been taken as current")
+
+        monkeypatch.setattr(vectors, "refresh", no_rebuild)
+        index = vectors.ensure_index(catalog, home / "vectors" / "lite")
+    finally:
+        catalog.close()
+    assert sorted(index.urns) == sorted(listed) and not index.stale
+    assert "vectors:" in err  # progress on stderr, the JSON alone on stdout
+    shown = _run("catalog", "index", "--help")[1].replace("\n", " ")
+    assert f"only up to {vectors.LAZY_REBUILD_LIMIT:,} entities" in " ".join(shown.split())
+
+
+def test_index_reads_a_gms_server(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path, tmp_path: Path
+) -> None:
+    """On GMS the index is built from the server's pages, and holds what the same catalog in Lite does."""
+    from oncall.catalog.vectors import SemanticIndex
+    from tests.catalog.gms_standin import GmsStandin, Store
+
+    lite_home = _home_with(multiplatform_lite, tmp_path / "lite")
+    assert _run("catalog", "index", "--home", str(lite_home))[0] == 0
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        env = {"ONCALL_CATALOG": "gms", "DATAHUB_GMS_URL": server.url}
+        result = CliRunner(env=env).invoke(
+            main, ["catalog", "index", "--home", str(tmp_path / "gms")], catch_exceptions=False
+        )
+    assert result.exit_code == 0, result.stderr
+    assert "Semantic index of the gms catalog" in result.stdout
+    from_gms = SemanticIndex.load(tmp_path / "gms" / "vectors" / "gms")
+    from_lite = SemanticIndex.load(lite_home / "vectors" / "lite")
+    assert from_gms is not None and from_lite is not None
+    assert sorted(from_gms.urns) == sorted(from_lite.urns)
+
+
+def test_index_that_cannot_be_stored_fails_naming_the_path(multiplatform_lite: Path, tmp_path: Path) -> None:
+    home = _home_with(multiplatform_lite, tmp_path / "home")
+    (home / "vectors").write_text("not a folder", encoding="utf-8")
+    code, out, err = _run("catalog", "index", "--home", str(home))
+    assert code == 1 and out == ""
+    assert err.startswith("Error: ") and str(home / "vectors") in err and "Traceback" not in err

@@ -124,7 +124,7 @@ def _meaning(catalog: Catalog, text: str, vectors_dir: Path | None) -> Meaning:
     meaning = understand(text, index)
     if index.stale:
         meaning.note = (
-            "semantic index is stale (`oncall setup` or `oncall ingest` refreshes it); "
+            "semantic index is stale (`oncall catalog index` refreshes it); "
             "entities added since it was built are found by letters only"
         )
     return meaning

@@ -517,9 +517,11 @@ def refresh(
     progress: Progress | None = None,
     urns: Sequence[str] | None = None,
     version: str | None = None,
+    must_store: bool = False,
 ) -> SemanticIndex:
     """Rebuild the index from every entity of the catalog (`urns`, when just listed, with the catalog's
-    `entities_version` read before listing them) and store it."""
+    `entities_version` read before listing them) and store it; a store that fails is only reported
+    unless `must_store` (`oncall catalog index`: then the OSError, naming the file, is raised)."""
     say = progress or (lambda _m: None)
     if urns is None:
         version = catalog.entities_version()  # before the listing: a write in between makes it older
@@ -531,6 +533,8 @@ def refresh(
     try:
         index.save(directory)
     except OSError as exc:  # a read-only home still gets an index, for this process
+        if must_store:
+            raise
         say(f"vectors: not stored ({exc})")
     else:
         _confirm(index, version, directory)
@@ -586,7 +590,7 @@ def ensure_index(
         if stored is None:
             raise IndexUnavailableError(
                 f"no semantic index for this catalog of {len(urns):,} entities; "
-                "`oncall setup` or `oncall ingest` builds it"
+                "`oncall catalog index` builds it (`oncall ingest` does too)"
             )
         stored.stale = True
         return stored

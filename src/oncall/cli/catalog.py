@@ -1,4 +1,4 @@
-"""Commands of the `catalog` group (search, show, lineage, ping) and the top-level `setup`."""
+"""Commands of the `catalog` group (search, show, lineage, ping, index) and the top-level `setup`."""
 
 from __future__ import annotations
 
@@ -33,10 +33,11 @@ def _open(home: str | None) -> Catalog:
 
 @click.group("catalog")
 def catalog_group() -> None:
-    """Look things up in DataHub: search, show, lineage, ping.
+    """Read DataHub: search, show, lineage, ping, index.
 
     Reads the embedded DataHub Lite file in the home (<home>/datahub.db, made by `oncall setup`),
-    or a DataHub server when catalog=gms (DATAHUB_GMS_URL). These commands write nothing.
+    or a DataHub server when catalog=gms (DATAHUB_GMS_URL). These commands write nothing to DataHub;
+    `index` writes the semantic index into the home.
 
     \b
     Examples:
@@ -223,6 +224,48 @@ def ping(home: str | None, as_json: bool) -> None:
         click.echo(f"Error: {where} does not answer: {info['error']}", err=True)
     if not info.get("ok"):
         sys.exit(1)
+
+
+@catalog_group.command("index")
+@home_option
+@json_option
+@oncall_command
+def index_command(home: str | None, as_json: bool) -> None:
+    """Build the Detective's semantic index of the catalog.
+
+    `oncall setup` and `oncall ingest` build it themselves, and a run rebuilds a missing or stale one
+    only up to 5,000 entities. Run this when the catalog was filled another way (DataHub's own
+    ingestion into your server, a Lite file made elsewhere) or when a run says the index is missing
+    or stale. Reads every entity (on a server, 100 pages a request); writes only <home>/vectors/,
+    nothing to DataHub. Progress goes to stderr.
+
+    \b
+    Examples:
+      oncall catalog index
+      ONCALL_CATALOG=gms DATAHUB_GMS_URL=http://localhost:8080 oncall catalog index --json
+    """
+    from oncall.catalog.vectors import refresh
+
+    config = make_config(home)
+    catalog = open_setup_catalog(config, read_only=True)
+    try:
+        index = refresh(catalog, config.vectors_dir, progress=progress, must_store=True)
+    finally:
+        catalog.close()
+    summary = {
+        "backend": config.catalog,
+        "entities": len(index.urns),
+        "words": len(index.vocab),
+        "build_seconds": round(index.build_seconds, 2),
+        "directory": str(config.vectors_dir),
+    }
+    if as_json:
+        echo_json(summary)
+        return
+    click.echo(
+        f"Semantic index of the {config.catalog} catalog: {len(index.urns):,} entities, "
+        f"{len(index.vocab):,} words, built in {index.build_seconds:.1f} s; stored in {config.vectors_dir}"
+    )
 
 
 @click.command("setup")
