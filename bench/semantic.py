@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from oncall.agents import run_incident_sync
-from oncall.agents.detective import procedure_pick, search_candidates
+from oncall.agents.candidates import search_candidates
+from oncall.agents.detective import procedure_pick
 from oncall.agents.ranking import rank_entities, understand
 from oncall.bootstrap import setup
 from oncall.catalog import Catalog, Entity, SchemaField, open_catalog

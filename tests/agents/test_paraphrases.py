@@ -86,7 +86,7 @@ def test_the_sets_are_big_enough_and_disjoint() -> None:
 
 def test_the_nearest_in_meaning_are_distinct_entities(seeded_home: Path, tmp_path: Path) -> None:
     """Twins share one vector: baseline copies must not crowd other entities out of the nearest."""
-    from oncall.agents.detective import search_candidates
+    from oncall.agents.candidates import search_candidates
     from oncall.catalog import open_catalog
     from oncall.config import load_config
     from oncall.world.urns import dashboard_urn
@@ -118,7 +118,7 @@ def test_searches_guessed_before_the_meaning_only_count_when_the_meaning_asks_fo
     With typos, what the guessed searches of the misspelt words found must add nothing: the
     candidates are those of the corrected text's searches alone. (Here a misspelt search is answered
     with another word's hits, so a guess that leaked into the candidates would show.)"""
-    from oncall.agents.detective import _queries, search_candidates
+    from oncall.agents.candidates import _queries, search_candidates
     from oncall.catalog import open_catalog
     from oncall.config import load_config
 

@@ -50,7 +50,8 @@ def detective_picker(home: Path, production: str | None) -> tuple[DetectivePick,
     semantic index in the home, then the deterministic ranking. It returns the picked URN (or None)
     and the top three with their scores.
     """
-    from oncall.agents.detective import procedure_pick, search_candidates
+    from oncall.agents.candidates import search_candidates
+    from oncall.agents.detective import procedure_pick
     from oncall.agents.ranking import rank_entities
     from oncall.catalog import open_catalog
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from oncall.agents import detective, reality_checker
+from oncall.agents import candidates, reality_checker
 from oncall.agents._runtime import RunContext
 
 __all__ = ["warm_up"]
@@ -22,7 +22,7 @@ async def warm_up(ctx: RunContext, text: str, symptom_urn: str | None) -> None:
         None
         if symptom_urn
         else ctx.prefetch(
-            detective.search_candidates,
+            candidates.search_candidates,
             ctx.catalog,
             text,
             production_instance=ctx.config.production_instance,
