@@ -14,6 +14,7 @@ import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
 from oncall.catalog import Assertion, Catalog, tracing
+from oncall.catalog.types import Entity
 from oncall.catalog.urns import InvalidUrnError
 from oncall.errors import NotFoundError, UserError
 from oncall.world import bi, metadata, schema
@@ -524,6 +525,34 @@ def test_get_many_is_get_of_each(mp_catalog: Catalog) -> None:
     owners = mp_catalog.owners_many(urns)
     assert owners == {u: [o.urn for o in found[u].owners] if u in found else [] for u in urns}
     assert owners[mp.MART_WH["orders"]] and owners[ghost] == []
+
+
+def _describes_as_the_pages(catalog: Catalog, urns: list[str]) -> list[Entity]:
+    """`describe_many` gives each entity's words as its page has them, for the same entities found."""
+    pages = catalog.get_many(urns)
+    described = catalog.describe_many(urns)
+    assert list(described) == list(pages)
+    words = {"urn", "type", "name", "platform", "instance", "subtype", "siblings", "description"}
+    words |= {"fields", "owners", "tags", "terms"}
+    for urn, page in pages.items():
+        assert described[urn].model_dump(include=words) == page.model_dump(include=words), urn
+    return list(described.values())
+
+
+def test_describe_many_says_what_the_pages_say(mp_catalog: Catalog) -> None:
+    """The semantic index's read (on GMS a lighter document), on the multi-platform catalog."""
+    ghost = mp.ds("snowflake", "analytics.raw.nope")
+    urns = [*mp_catalog.list_urns(), mp.MART_WH["orders"], mp.LOAD["orders"], ghost]
+    described = _describes_as_the_pages(mp_catalog, urns)
+    assert ghost not in {e.urn for e in described} and len(described) == len(urns) - 1
+    for words_of in ("description", "fields", "owners"):  # each compared on something
+        assert any(getattr(e, words_of) for e in described), words_of
+
+
+def test_describe_many_keeps_tags_and_terms(catalog: Catalog) -> None:
+    """The same on the demo catalog, whose entities carry tags and glossary terms."""
+    described = _describes_as_the_pages(catalog, catalog.list_urns())
+    assert any(e.tags for e in described) and any(e.terms for e in described)
 
 
 def test_assertions_many_is_assertions_of_each(mp_catalog: Catalog) -> None:

@@ -34,6 +34,7 @@ def test_every_graphql_document_validates_against_datahubs_schema(
         "scroll_latest_results",
         "entity_incidents",
         "entity_owners",
+        "describe_entities",
     } <= set(names)
     for name in names:
         errors = graphql.validate(datahub_schema, graphql.parse(document(name)))

@@ -176,7 +176,7 @@ def test_a_big_catalog_is_never_rebuilt_in_the_middle_of_a_run(seeded_home: Path
         assert got.stale and got.fingerprint == "older"  # used as it is, marked stale
         shutil.rmtree(config.vectors_dir)
         _cache.clear()
-        with pytest.raises(IndexUnavailableError, match="oncall setup"):
+        with pytest.raises(IndexUnavailableError, match="oncall catalog index"):
             ensure_index(catalog, config.vectors_dir, rebuild_limit=10)
         assert not ensure_index(catalog, config.vectors_dir).stale  # small enough: rebuilt
     finally:

@@ -101,6 +101,12 @@ class Catalog(Protocol):
         left out (a malformed one raises `InvalidUrnError`)."""
         ...
 
+    def describe_many(self, urns: Sequence[str]) -> dict[str, Entity]:
+        """`get_many` for what says what each entity is: its ref, description, columns, owners, tags and
+        terms as `get` has them; its incidents, links and lineage may be left empty. The semantic
+        index's read of every entity, so a server may answer it with a lighter request."""
+        ...
+
     def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
         """`[o.urn for o in get(u).owners]` of every URN (a sibling group's members' owners merged), read
         in bulk without the rest of the pages; [] for an unknown URN."""

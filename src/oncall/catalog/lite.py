@@ -319,6 +319,10 @@ class LiteCatalog:
             out[urn] = self._merged(urn, ms, have, groups) if have else None
         return out
 
+    def describe_many(self, urns: Sequence[str]) -> dict[str, Entity]:
+        """The pages themselves: they are local reads, and remembered for the run that follows."""
+        return self.get_many(urns)
+
     def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
         """Owners straight from the `ownership` aspects (SQLite unpacks the lists), one query per `_BATCH`."""
         wanted = list(dict.fromkeys(urns))

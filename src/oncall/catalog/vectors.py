@@ -503,7 +503,7 @@ def _entities(catalog: Catalog, urns: Sequence[str], say: Progress) -> Iterable[
     step = 5000  # read in bulk (one request per batch on GMS, not one per entity)
     for start in range(0, len(urns), step):
         chunk = urns[start : start + step]
-        found = catalog.get_many(chunk)
+        found = catalog.describe_many(chunk)
         yield from (found[u] for u in chunk if u in found)  # one removed while we read is left out
         done = start + len(chunk)
         if done % 20000 == 0:

@@ -236,7 +236,7 @@ def index_command(home: str | None, as_json: bool) -> None:
     `oncall setup` and `oncall ingest` build it themselves, and a run rebuilds a missing or stale one
     only up to 5,000 entities. Run this when the catalog was filled another way (DataHub's own
     ingestion into your server, a Lite file made elsewhere) or when a run says the index is missing
-    or stale. Reads every entity (on a server, 100 pages a request); writes only <home>/vectors/,
+    or stale. Reads every entity's words (on a server, 250 entities a request); writes only <home>/vectors/,
     nothing to DataHub. Progress goes to stderr.
 
     \b
