@@ -418,25 +418,34 @@ def _gms_run(server: Any, config: Any) -> dict[str, Any]:
     }
 
 
-def gms_requests(n_datasets: int) -> dict[str, Any]:
+def gms_requests(n_datasets: int, repeats: int = 3) -> dict[str, Any]:
     """GraphQL requests of offline dry runs against the stand-in serving a smaller catalog: the first
-    in a new home (it builds the semantic index from the server), then one with the index kept."""
+    in a new home (it builds the semantic index from the server), then one with the index kept; in
+    `repeats` new homes. The round trips are a longest chain in time, so requests that race each
+    other can add or save one: the median is the figure, every run's count is kept beside it."""
     sys.path.insert(0, str(ROOT))
     from tests.catalog.gms_standin import GmsStandin, Store, load_schema
 
     schema = load_schema(ROOT.parent / "shared" / "datahub" / "graphql")
+    firsts, laters = [], []
     with tempfile.TemporaryDirectory() as tmp:
         small = Path(tmp) / "small.db"
         build(small, n_datasets)
         with GmsStandin(schema, Store.from_lite(small)) as server:
-            config = _config(Path(tmp), catalog="gms", gms_url=server.url)
-            first = _gms_run(server, config)
-            later = _gms_run(server, config)
-    return {
-        "datasets": n_datasets,
-        **first,
-        "index_kept": {k: later[k] for k in ("graphql_requests", "sequential_round_trips", "by_document")},
-    }
+            for k in range(repeats):
+                home = Path(tmp) / f"home{k}"
+                home.mkdir()
+                config = _config(home, catalog="gms", gms_url=server.url)
+                firsts.append(_gms_run(server, config))
+                laters.append(_gms_run(server, config))
+    return {"datasets": n_datasets, **_median_run(firsts), "index_kept": _median_run(laters)}
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median round trips, and every run's round trips."""
+    counts = [r["sequential_round_trips"] for r in runs]
+    middle = sorted(runs, key=lambda r: r["sequential_round_trips"])[len(runs) // 2]
+    return {**middle, "sequential_round_trips_runs": counts}
 
 
 def _lite_figures(args: argparse.Namespace, shape: str) -> tuple[dict[str, Any], dict[str, Any]]:
