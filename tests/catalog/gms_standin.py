@@ -888,7 +888,7 @@ maximum is served as the API default."""
 
 
 def _page_size(input: dict[str, Any]) -> int:
-    count = int(input.get("count") or 10)
+    count = 10 if input.get("count") is None else int(input["count"])  # 0: the total alone
     return _API_DEFAULT_COUNT if count > _MAX_COUNT else count
 
 

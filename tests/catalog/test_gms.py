@@ -35,6 +35,7 @@ def test_every_graphql_document_validates_against_datahubs_schema(
         "entity_incidents",
         "entity_owners",
         "describe_entities",
+        "count_entities",
     } <= set(names)
     for name in names:
         errors = graphql.validate(datahub_schema, graphql.parse(document(name)))
@@ -298,3 +299,44 @@ def test_remembered_sibling_groups_stay_bounded(monkeypatch: pytest.MonkeyPatch)
     catalog._remember_siblings([page(f"m{i}", f"m{i}_wh") for i in range(5)])
     assert len(catalog._seen_siblings) <= 4 and catalog._seen_siblings["m4"] == ("m4_wh",)
     catalog.close()
+
+
+def test_the_entities_version_is_the_count_and_the_hour(
+    datahub_schema: graphql.GraphQLSchema,
+    multiplatform_lite: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kept semantic index is taken as current without listing every entity while the server's count
+    and the hour stand; an added entity, or the next hour, has the whole list read again."""
+    from oncall.catalog import gms, vectors
+
+    def scrolls(server: GmsStandin) -> int:
+        return sum("oncallScrollEntities" in q for q, _v in server.documents)
+
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        first = vectors.ensure_index(catalog, tmp_path / "vectors")  # built: the list was read
+        assert scrolls(server) == 1
+        vectors._cache.clear()  # a later process
+        again = vectors.ensure_index(catalog, tmp_path / "vectors")
+        assert scrolls(server) == 1 and again.fingerprint == first.fingerprint
+        before = catalog.entities_version()
+        new = "urn:li:dataset:(urn:li:dataPlatform:snowflake,analytics.raw.refunds,PROD)"
+        server.store.apply(
+            {
+                "entityUrn": new,
+                "aspectName": "datasetProperties",
+                "aspect": {"value": json.dumps({"name": "refunds"})},
+            }
+        )
+        assert catalog.entities_version() != before
+        vectors._cache.clear()
+        rebuilt = vectors.ensure_index(catalog, tmp_path / "vectors")
+        assert scrolls(server) == 2 and new in rebuilt.urns
+        hour = gms._version_period()
+        monkeypatch.setattr(gms, "_version_period", lambda: hour + 1)
+        vectors._cache.clear()
+        vectors.ensure_index(catalog, tmp_path / "vectors")  # the next hour: checked again, still current
+        assert scrolls(server) == 3
+        catalog.close()

@@ -178,6 +178,11 @@ def test_a_big_catalog_is_never_rebuilt_in_the_middle_of_a_run(seeded_home: Path
         _cache.clear()
         with pytest.raises(IndexUnavailableError, match="oncall catalog index"):
             ensure_index(catalog, config.vectors_dir, rebuild_limit=10)
+        listed = catalog.list_urns
+        catalog.list_urns = lambda *_a, **_k: pytest.fail("listed again")  # type: ignore[method-assign]
+        with pytest.raises(IndexUnavailableError, match="oncall catalog index"):
+            ensure_index(catalog, config.vectors_dir, rebuild_limit=10)  # the same version: not listed
+        catalog.list_urns = listed  # type: ignore[method-assign]
         assert not ensure_index(catalog, config.vectors_dir).stale  # small enough: rebuilt
     finally:
         catalog.close()

@@ -107,9 +107,10 @@ def _searched(catalog: Catalog, text: str, vectors_dir: Path | None) -> tuple[Me
     """The meaning of the text and the answer of each of its searches (`_queries`).
 
     Side by side: on a server each search is a round trip and none needs another's answer. The
-    searches of the text as it will most likely read go out beside the semantic index's check (which
-    on a server scrolls every entity); only those the meaning changes or adds wait for it, and a
-    guessed search the meaning does not ask for is dropped unread.
+    searches of the text as it will most likely read go out beside the semantic index's check (a
+    round trip on a server, and a scroll of every entity when its count or the hour changed); only
+    those the meaning changes or adds wait for it, and a guessed search the meaning does not ask for
+    is dropped unread.
     """
     guess = _queries(text if vectors_dir is None else normalised(text))
 

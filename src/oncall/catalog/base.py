@@ -213,7 +213,8 @@ class Catalog(Protocol):
     def entities_version(self) -> str | None:
         """A token that changes whenever `list_urns()` may have changed (an entity added, removed,
         renamed, or a sibling group changed), read without listing; None when the backend has nothing
-        cheaper than the listing itself."""
+        cheaper than the listing itself. A backend may approximate it (GMS: the count and the hour, so
+        a swap is seen within the hour): it decides only when the semantic index checks the list."""
         ...
 
     def ping(self) -> dict[str, Any]:

@@ -68,6 +68,8 @@ _OWNERS_BATCH = 500
 """URNs per `entities(urns:)` request for owners only (a blast radius is thousands)."""
 _ASSERTIONS_BATCH = 50
 """Datasets per `entities(urns:)` request for assertions with their run history."""
+_VERSION_PERIOD_S = 3600
+"""How long a count of the entities stands for their list (`entities_version`)."""
 _SEEN_SIBLINGS_MAX = 100_000
 """Sibling-group members the adapter remembers between reads (a few MB)."""
 _PARALLEL = 4
@@ -593,8 +595,13 @@ class GmsCatalog:
         return sorted(urn for urn, got in found.items() if instance is None or got == instance)
 
     def entities_version(self) -> str | None:
-        """None: GMS has no cheap marker of its entity set (its search counts miss a swap)."""
-        return None
+        """The number of entities `list_urns()` counts, and the hour: GMS keeps no change counter, and
+        listing every entity each run is a scroll of pages of 5,000, one after the other. An entity
+        added or removed changes the count; a swap of one for another, or a rename, is seen within the
+        hour, when the token turns and the semantic index checks the whole list again."""
+        data = self._graphql("count_entities", {"types": [_TYPES[t] for t in _check_types(None)]})
+        total = (data.get("searchAcrossEntities") or {}).get("total")
+        return f"gms:{total}:{_version_period()}"
 
     def _scroll(
         self, wanted: list[str], or_filters: list[dict[str, Any]] | None, *, representatives: bool = False
@@ -854,6 +861,11 @@ def _links_patch() -> type:
             return self
 
     return LinksPatch
+
+
+def _version_period() -> int:
+    """Which `_VERSION_PERIOD_S` it is."""
+    return int(time.time() // _VERSION_PERIOD_S)
 
 
 def _check_types(types: Sequence[EntityType] | None) -> list[str]:

@@ -9,10 +9,12 @@ to rank entities by closeness in meaning, and to find the nearest entities when 
 finds few. Typos are corrected against the same vocabulary (`rapidfuzz`).
 
 The index is catalog-derived, so it is rebuilt from the catalog, never edited: `refresh` after
-`oncall setup` or `oncall ingest`, and `ensure_index` rebuilds lazily when it is missing or its
-fingerprint (the catalog's set of URNs) no longer matches. Listing every URN to tell costs a big
-catalog half a second per process, so the index also keeps the catalog's `entities_version` at which
-its fingerprint was last confirmed: while the catalog reports that version, nothing is listed. Only a
+`oncall setup`, `oncall ingest` or `oncall catalog index`, and `ensure_index` rebuilds lazily when it
+is missing or its fingerprint (the catalog's set of URNs) no longer matches. Listing every URN to
+tell costs a big catalog half a second per process on Lite and a scroll of pages one after the other
+on a server, so the index also keeps the catalog's `entities_version` at which its fingerprint was
+last confirmed: while the catalog reports that version, nothing is listed (Lite's counter is exact;
+GMS's is its entity count and the hour, so a swap or a rename is caught within the hour). Only a
 query word the catalog never uses needs the embedding model itself; it is loaded on first need (about
 half a second), so a run whose words are all catalog words never loads it.
 """
@@ -68,7 +70,9 @@ _NAME_WEIGHT = 2
 _META, _ENTITIES, _VOCAB, _TOKENS = "index.json", "entities.npy", "vocab.npy", "tokens.npy"
 _CONFIRMED = "confirmed.json"
 """{"version": the catalog's entities_version, "fingerprint": the index fingerprint it was seen with}:
-small and rewritten on its own, so confirming a fingerprint never rewrites the index."""
+small and rewritten on its own, so confirming a fingerprint never rewrites the index. Fingerprint
+None, with "entities": the catalog was too big to index in a run and no index was kept, at that
+version (a run then says so without listing it again)."""
 
 Progress = Callable[[str], None]
 
@@ -454,12 +458,38 @@ def _confirm(index: SemanticIndex, version: str | None, directory: Path) -> None
     if version is None or index.catalog_version == version:
         return
     index.catalog_version = version
+    _write_confirmed(directory, {"version": version, "fingerprint": index.fingerprint})
+
+
+def _too_big(directory: Path, version: str | None) -> int | None:
+    """The entities of a catalog found too big to index in a run at `version`, with no index kept."""
+    try:
+        found = json.loads((directory / _CONFIRMED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if version is None or not isinstance(found, dict) or found.get("fingerprint") is not None:
+        return None
+    entities = found.get("entities")
+    return entities if found.get("version") == version and isinstance(entities, int) else None
+
+
+def _write_confirmed(directory: Path, found: dict[str, Any]) -> None:
+    if found["version"] is None:
+        return
     tmp = directory / f".{_CONFIRMED}.{os.getpid()}.tmp"
     try:
-        tmp.write_text(json.dumps({"version": version, "fingerprint": index.fingerprint}), encoding="utf-8")
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(found), encoding="utf-8")
         os.replace(tmp, directory / _CONFIRMED)
     except OSError:
         pass  # a read-only home: the next process lists the URNs again
+
+
+def _unavailable(entities: int) -> str:
+    return (
+        f"no semantic index for this catalog of {entities:,} entities; "
+        "`oncall catalog index` builds it (`oncall ingest` does too)"
+    )
 
 
 def _define_terms(entities: Sequence[Entity], define: Callable[[str], Term | None] | None) -> dict[str, Term]:
@@ -576,6 +606,9 @@ def ensure_index(
     if stored is not None and stored.catalog_version == version:
         _cache[str(directory)] = stored
         return stored
+    counted = _too_big(directory, version) if cached is None and stored is None else None
+    if counted is not None and counted > rebuild_limit:  # seen at this version: listing it again
+        raise IndexUnavailableError(_unavailable(counted))  # would only say so again
     urns = catalog.list_urns()
     current = urn_digest(urns)
     if cached is not None and cached.fingerprint == current:
@@ -588,10 +621,8 @@ def ensure_index(
         return stored
     if len(urns) > rebuild_limit:
         if stored is None:
-            raise IndexUnavailableError(
-                f"no semantic index for this catalog of {len(urns):,} entities; "
-                "`oncall catalog index` builds it (`oncall ingest` does too)"
-            )
+            _write_confirmed(directory, {"version": version, "fingerprint": None, "entities": len(urns)})
+            raise IndexUnavailableError(_unavailable(len(urns)))
         stored.stale = True
         return stored
     return refresh(catalog, directory, progress=progress, urns=urns, version=version)
