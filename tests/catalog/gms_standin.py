@@ -46,6 +46,9 @@ STANDIN_VERSION = "v1.5.0-standin"
 _TIMESERIES = {"assertionRunEvent", "datasetProfile", "operation"}
 _PRIORITY = {0: "CRITICAL", 1: "HIGH", 2: "MEDIUM", 3: "LOW"}
 _STAMP = {"time": 0, "actor": "urn:li:corpuser:datahub"}
+_PLAIN_TYPENAMES = {"corpGroup": "CorpGroup", "corpuser": "CorpUser", "tag": "Tag"}
+_SERVED_KINDS = {"dataset", "chart", "dashboard", "incident", "assertion", "dataJob", *_PLAIN_TYPENAMES}
+"""The entity types `Resolvers.entity` builds."""
 _LINEAGE_TYPENAMES = {"dataset": "Dataset", "chart": "Chart", "dashboard": "Dashboard", "dataJob": "DataJob"}
 
 
@@ -410,8 +413,12 @@ class Resolvers:
         }
         if kind in builder:
             return builder[kind](urn)
-        typename = {"corpGroup": "CorpGroup", "corpuser": "CorpUser", "tag": "Tag"}.get(kind)
+        typename = _PLAIN_TYPENAMES.get(kind)
         return {"__typename": typename, "urn": urn, "type": kind.upper()} if typename else None
+
+    def _served(self, urn: str) -> bool:
+        """Whether `entity` answers for `urn`, without building it."""
+        return self.store.exists(urn) and _entity_type(urn) in _SERVED_KINDS
 
     def _ref(self, urn: str) -> dict[str, Any]:
         """A minimal entity for paths and relationships (ghost URNs included)."""
@@ -786,12 +793,13 @@ class Resolvers:
                 continue
             if words and not any(w in self._text(urn) for w in words):
                 continue
-            entity = self.entity(urn)
-            if entity is None:
-                continue
-            hits.append({"entity": entity, "matchedFields": [], "insights": []})
+            if self._served(urn):
+                hits.append(urn)
         start = input.get("start") or 0
-        page = hits[start : start + _page_size(input)]
+        page = [
+            {"entity": self.entity(urn), "matchedFields": [], "insights": []}
+            for urn in hits[start : start + _page_size(input)]  # only the page is built, as in GMS
+        ]
         return {"start": start, "count": len(page), "total": len(hits), "searchResults": page, "facets": []}
 
     def lineage(self, input: dict[str, Any], start: int = 0) -> dict[str, Any]:
