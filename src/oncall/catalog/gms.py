@@ -262,34 +262,33 @@ class GmsCatalog:
         return self._pages_of(urns, "describe_entities", _DESCRIBE_BATCH)
 
     def _pages_of(self, urns: Sequence[str], document: str, size: int) -> dict[str, Entity]:
-        """`document`'s `entities(urns:)` in batches of `size`, sent side by side, as group entities."""
+        """`document`'s answers as group entities; unknown URNs left out."""
+        found = self._batched(urns, document, size)
+        return {
+            urn: _group_entity(data) for urn, data in found.items() if data is not None and _present(data)
+        }
+
+    def _batched(self, urns: Sequence[str], document: str, size: int) -> dict[str, dict[str, Any] | None]:
+        """`document`'s `entities(urns:)` in batches of `size`, sent side by side: each URN's answer."""
         wanted = list(dict.fromkeys(urns))
         for urn in wanted:
             parse_urn(urn)
         batches = [wanted[i : i + size] for i in range(0, len(wanted), size)]
-        pages = self._parallel([functools.partial(self._entities, document, b, {}) for b in batches])
-        found = {}
-        for batch, datas in zip(batches, pages, strict=True):
-            for urn, data in zip(batch, datas, strict=True):
-                if _present(data):
-                    assert data is not None
-                    found[urn] = _group_entity(data)
-        self._remember_siblings(d for datas in pages for d in datas if d)
-        return found
+        answers = self._parallel([functools.partial(self._entities, document, b, {}) for b in batches])
+        self._remember_siblings(d for datas in answers for d in datas if d)
+        return {
+            u: d
+            for batch, datas in zip(batches, answers, strict=True)
+            for u, d in zip(batch, datas, strict=True)
+        }
 
     def owners_many(self, urns: Sequence[str]) -> dict[str, list[str]]:
         """The owners as the entity pages (`get_many`) merge them, from a document that reads only them:
         `_OWNERS_BATCH` entities a request, sent side by side."""
-        wanted = list(dict.fromkeys(urns))
-        for urn in wanted:
-            parse_urn(urn)
-        batches = [wanted[i : i + _OWNERS_BATCH] for i in range(0, len(wanted), _OWNERS_BATCH)]
-        answers = self._parallel([functools.partial(self._entities, "entity_owners", b, {}) for b in batches])
-        self._remember_siblings(d for datas in answers for d in datas if d)
+        found = self._batched(urns, "entity_owners", _OWNERS_BATCH)
         return {
             urn: _group_owners(data) if data is not None and _present(data) else []
-            for batch, datas in zip(batches, answers, strict=True)
-            for urn, data in zip(batch, datas, strict=True)
+            for urn, data in found.items()
         }
 
     def _entities(self, name: str, urns: list[str], variables: dict[str, Any]) -> list[dict[str, Any] | None]:
@@ -1099,11 +1098,7 @@ def _group_entity(data: dict[str, Any]) -> Entity:
     """A server entity and its sibling pages as the one node of their group."""
     flags = _flags(data)
     rep = _rep(flags)
-    pages = {data["urn"]: data} | {
-        s["urn"]: s for s in ((data.get("siblings") or {}).get("siblings") or []) if _present(s)
-    }
-    ordered = sorted(pages, key=lambda m: (m != rep, m))
-    entities = [_entity_page(pages[m]) for m in ordered]
+    entities = [_entity_page(page) for page in _group_pages(data, rep)]
     merged = merge_entities(entities[0].model_copy(update={"urn": rep}), entities[1:])
     reps = _reps_of(_relationship_entities(data, "inputs") + _relationship_entities(data, "outputs"))
     return merged.model_copy(
@@ -1117,13 +1112,17 @@ def _group_entity(data: dict[str, Any]) -> Entity:
 
 def _group_owners(data: dict[str, Any]) -> list[str]:
     """The owners of a server entity and its sibling pages, in the order `_group_entity` merges them."""
-    rep = _rep(_flags(data))
+    pages = _group_pages(data, _rep(_flags(data)))
+    owners = [o for page in pages for o in (page.get("ownership") or {}).get("owners") or []]
+    return list(dict.fromkeys(o["owner"]["urn"] for o in owners if o.get("owner")))
+
+
+def _group_pages(data: dict[str, Any], rep: str) -> list[dict[str, Any]]:
+    """A server entity's page and its present siblings' pages, the representative's first."""
     pages = {data["urn"]: data} | {
         s["urn"]: s for s in ((data.get("siblings") or {}).get("siblings") or []) if _present(s)
     }
-    ordered = sorted(pages, key=lambda m: (m != rep, m))
-    owners = [o for m in ordered for o in (pages[m].get("ownership") or {}).get("owners") or []]
-    return list(dict.fromkeys(o["owner"]["urn"] for o in owners if o.get("owner")))
+    return [pages[m] for m in sorted(pages, key=lambda m: (m != rep, m))]
 
 
 def _latest_result(assertion: dict[str, Any]) -> str | None:

@@ -441,13 +441,19 @@ class SemanticIndex:
         )
 
 
-def _confirmed_version(directory: Path, fingerprint: str) -> str | None:
-    """The catalog version stored as confirmed for this fingerprint (None if another's, or none)."""
+def _read_confirmed(directory: Path) -> dict[str, Any]:
+    """The `_CONFIRMED` entry ({} when there is none or it cannot be read)."""
     try:
         found = json.loads((directory / _CONFIRMED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    if not isinstance(found, dict) or found.get("fingerprint") != fingerprint:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _confirmed_version(directory: Path, fingerprint: str) -> str | None:
+    """The catalog version stored as confirmed for this fingerprint (None if another's, or none)."""
+    found = _read_confirmed(directory)
+    if found.get("fingerprint") != fingerprint:
         return None
     version = found.get("version")
     return version if isinstance(version, str) else None
@@ -463,11 +469,8 @@ def _confirm(index: SemanticIndex, version: str | None, directory: Path) -> None
 
 def _too_big(directory: Path, version: str | None) -> int | None:
     """The entities of a catalog found too big to index in a run at `version`, with no index kept."""
-    try:
-        found = json.loads((directory / _CONFIRMED).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if version is None or not isinstance(found, dict) or found.get("fingerprint") is not None:
+    found = _read_confirmed(directory)
+    if version is None or found.get("fingerprint") is not None:
         return None
     entities = found.get("entities")
     return entities if found.get("version") == version and isinstance(entities, int) else None
