@@ -81,6 +81,12 @@ class Config:
         10.0,
         "Seconds before a GMS request times out.",
     )
+    gms_parallel: int = _setting(
+        "ONCALL_GMS_PARALLEL",
+        8,
+        "GraphQL requests in flight at once when a read splits into independent ones (a lineage walk "
+        "from several datasets, a bulk read); lower it for a small GMS.",
+    )
     datahub_ui_url: str | None = _setting(
         "DATAHUB_UI_URL",
         None,

@@ -15,7 +15,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from oncall.catalog import open_catalog
 from oncall.catalog.gms import GmsCatalog, document, document_names
 from oncall.config import load_config
-from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError
+from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, UserError
 from oncall.world.urns import dataset_urn
 from tests.catalog.gms_standin import STANDIN_VERSION, GmsStandin, Store
 
@@ -279,6 +279,55 @@ def test_every_scroll_reads_all_its_pages(
     assert len(scrolled) > 10  # later pages were asked for...
     assert got == expected  # ...and nothing was lost or repeated
     assert all(expected), "the fixture must give every read something to page through"
+
+
+def test_split_reads_keep_to_gms_parallel(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path
+) -> None:
+    """A walk from several datasets sends its scrolls side by side, never more at once than
+    `gms_parallel` allows (a small GMS is not flooded), and answers as it does one at a time."""
+    import threading
+    import time
+
+    from tests.catalog import multiplatform as mp
+
+    starts = [*mp.MART.values(), *mp.STG.values()]
+
+    def walk(parallel: int) -> tuple[Any, int]:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0, parallel=parallel)
+        send, lock, state = catalog._http.request, threading.Lock(), {"now": 0, "most": 0}
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+            try:
+                time.sleep(0.02)  # long enough for the others to be sent meanwhile
+                return send(*args, **kwargs)
+            finally:
+                with lock:
+                    state["now"] -= 1
+
+        catalog._http.request = counted  # type: ignore[method-assign]
+        graph = catalog.lineage_graph(starts, direction="upstream")
+        catalog.close()
+        return graph, state["most"]
+
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        alone, one = walk(1)
+        side_by_side, most = walk(3)
+    assert one == 1 and most == 3  # 6 starts and their siblings: more requests than 3
+    assert side_by_side == alone
+    with pytest.raises(UserError, match="gms_parallel"):
+        GmsCatalog(server.url, parallel=0)
+
+
+def test_gms_parallel_is_a_setting(tmp_path: Path) -> None:
+    environ = {"ONCALL_GMS_PARALLEL": "2", "ONCALL_CATALOG": "gms", "DATAHUB_GMS_URL": "http://127.0.0.1:9"}
+    config = load_config(tmp_path, environ)
+    catalog = open_catalog(config)
+    assert isinstance(catalog, GmsCatalog) and catalog.parallel == 2
+    catalog.close()
 
 
 def test_remembered_sibling_groups_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

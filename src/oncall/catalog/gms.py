@@ -72,8 +72,10 @@ _VERSION_PERIOD_S = 3600
 """How long a count of the entities stands for their list (`entities_version`)."""
 _SEEN_SIBLINGS_MAX = 100_000
 """Sibling-group members the adapter remembers between reads (a few MB)."""
-_PARALLEL = 4
-"""Requests in flight at once when a read is split into independent requests."""
+_PARALLEL = 8
+"""Requests in flight at once when a read is split into independent requests (`gms_parallel`): a
+root-cause walk scrolls the lineage of every sibling-group member of the regressed datasets (ten or so),
+and a first run reads the semantic index's entities in batches; at 8 each is one or two waves."""
 _FIRST_POLL_S = 0.05
 _MAX_POLL_S = 1.0
 
@@ -102,6 +104,7 @@ class GmsCatalog:
         read_only: refuse writes.
         write_retries: SDK retries of a failed write (5xx/429) before it is reported.
         index_wait_s: how long `until_indexed` waits for the server's index to show our writes.
+        parallel: requests in flight at once when a read splits into independent requests.
     """
 
     backend = "gms"
@@ -115,7 +118,11 @@ class GmsCatalog:
         read_only: bool = False,
         write_retries: int = 2,
         index_wait_s: float = 60.0,
+        parallel: int = _PARALLEL,
     ) -> None:
+        if parallel < 1:
+            raise UserError(f"gms_parallel must be at least 1, not {parallel}")
+        self.parallel = parallel
         self.server = server.rstrip("/")
         self.index_wait_s = float(index_wait_s)
         self.token = token
@@ -132,9 +139,13 @@ class GmsCatalog:
 
     @classmethod
     def from_config(cls, config: Any, *, read_only: bool = False) -> GmsCatalog:
-        """Build from `config.gms_url`, `config.gms_token` and `config.gms_timeout_s`."""
+        """Build from `config.gms_url`, `gms_token`, `gms_timeout_s` and `gms_parallel`."""
         return cls(
-            config.gms_url, token=config.gms_token, timeout_s=config.gms_timeout_s, read_only=read_only
+            config.gms_url,
+            token=config.gms_token,
+            timeout_s=config.gms_timeout_s,
+            read_only=read_only,
+            parallel=config.gms_parallel,
         )
 
     def server_config(self) -> dict[str, Any]:
@@ -192,7 +203,7 @@ class GmsCatalog:
         return payload.get("data") or {}
 
     def _parallel(self, calls: Sequence[Callable[[], T]]) -> list[T]:
-        return parallel(calls, at_most=_PARALLEL)
+        return parallel(calls, at_most=self.parallel)
 
     def _sdk(self) -> Any:
         """The SDK client for writes and full-aspect reads (created on first use; checks /config)."""
