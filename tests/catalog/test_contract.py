@@ -444,6 +444,14 @@ def test_list_urns_lists_each_sibling_group_once(mp_catalog: Catalog) -> None:
     assert mp_catalog.list_urns("dataJob") == sorted(mp.LOAD.values())
 
 
+def test_a_listing_cut_short_says_only_that_it_is_longer(mp_catalog: Catalog) -> None:
+    whole = mp_catalog.list_urns()
+    assert len(whole) > 4
+    cut = mp_catalog.list_urns(at_most=3)
+    assert len(cut) > 3 and set(cut) <= set(whole) and cut == sorted(cut)
+    assert mp_catalog.list_urns(at_most=len(whole)) == whole  # long enough: the whole list
+
+
 def test_dbt_tests_read_with_names_observed_values_and_references(mp_catalog: Catalog) -> None:
     orders = {a.urn: a for a in mp_catalog.assertions(mp.MART["orders"])}
     # The warehouse table's assertions belong to the same node.

@@ -330,6 +330,30 @@ def test_gms_parallel_is_a_setting(tmp_path: Path) -> None:
     catalog.close()
 
 
+def test_a_first_run_stops_listing_once_the_catalog_is_too_big_to_index(
+    datahub_schema: graphql.GraphQLSchema,
+    multiplatform_lite: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no index kept, a catalog over the lazy-rebuild limit is found too big after the pages
+    that pass the limit, not after all of them (a 100k catalog is 20 pages one after the other)."""
+    from oncall.catalog import gms, vectors
+
+    monkeypatch.setattr(gms, "_PAGE", 2)
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        every = len(catalog.list_urns())
+        pages = sum("oncallScrollEntities" in q for q, _v in server.documents)
+        server.documents.clear()
+        with pytest.raises(vectors.IndexUnavailableError, match="more than 3 entities"):
+            vectors.ensure_index(catalog, tmp_path / "vectors", rebuild_limit=3)
+        read = sum("oncallScrollEntities" in q for q, _v in server.documents)
+        catalog.close()
+    assert every > 6 and pages >= every // 2
+    assert 1 <= read <= 3 < pages  # two results a page (a group's secondary is skipped): 4 in by page 3
+
+
 def test_remembered_sibling_groups_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only groups are remembered (a dataset seen alone forgets the group it was in), and a long-lived
     process starts over once the bound is reached instead of growing with all it ever read."""

@@ -206,8 +206,18 @@ class Catalog(Protocol):
         """Remove only the links with these urls."""
         ...
 
-    def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
-        """Every URN of a type (and platform instance), sorted."""
+    def list_urns(
+        self,
+        entity_type: EntityType | None = None,
+        instance: str | None = None,
+        *,
+        at_most: int | None = None,
+    ) -> list[str]:
+        """Every URN of a type (and platform instance), sorted (of a sibling group, its representative).
+
+        With `at_most`, a longer list is cut short: more than `at_most` URNs come back (at most
+        `at_most` + one page on a server, whose later pages are not read), so a caller learns the
+        list is too long for it without reading it all."""
         ...
 
     def entities_version(self) -> str | None:

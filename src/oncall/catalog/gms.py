@@ -598,10 +598,17 @@ class GmsCatalog:
             return self._sdk_call(lambda: graph.get_latest_timeseries_value(urn, aspect, {}), "read from")
         return self._sdk_call(lambda: graph.get_aspect(urn, aspect), "read from")
 
-    def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
-        """Every URN of a type (and instance), sorted."""
+    def list_urns(
+        self,
+        entity_type: EntityType | None = None,
+        instance: str | None = None,
+        *,
+        at_most: int | None = None,
+    ) -> list[str]:
+        """Every URN of a type (and instance), sorted; with `at_most`, no page is read once more than
+        that many are in (a 100k catalog is 20 pages of 5,000, read one after the other)."""
         wanted = _check_types([entity_type] if entity_type else None)
-        found = self._scroll(wanted, _instance_filter(instance), representatives=True)
+        found = self._scroll(wanted, _instance_filter(instance), representatives=True, at_most=at_most)
         return sorted(urn for urn, got in found.items() if instance is None or got == instance)
 
     def entities_version(self) -> str | None:
@@ -614,10 +621,16 @@ class GmsCatalog:
         return f"gms:{total}:{_version_period()}"
 
     def _scroll(
-        self, wanted: list[str], or_filters: list[dict[str, Any]] | None, *, representatives: bool = False
+        self,
+        wanted: list[str],
+        or_filters: list[dict[str, Any]] | None,
+        *,
+        representatives: bool = False,
+        at_most: int | None = None,
     ) -> dict[str, str | None]:
         """URN -> platform instance of every entity of these types matching the filters (of each
-        sibling group only its representative, when asked)."""
+        sibling group only its representative, when asked); the pages stop once more than `at_most`
+        are in."""
         urns: dict[str, str | None] = {}
         scroll: str | None = None
         while True:
@@ -634,7 +647,7 @@ class GmsCatalog:
                     continue  # a sibling group is listed once, as its representative
                 urns[entity["urn"]] = (entity.get("dataPlatformInstance") or {}).get("instanceId")
             scroll = data.get("nextScrollId")
-            if not scroll:
+            if not scroll or (at_most is not None and len(urns) > at_most):
                 break
         return urns
 

@@ -871,11 +871,17 @@ class LiteCatalog:
         rows = self._query(sql, (urn, name))
         return aspect.from_obj(post_json_transform(json.loads(rows[0][0]))) if rows else None
 
-    def list_urns(self, entity_type: EntityType | None = None, instance: str | None = None) -> list[str]:
-        """Every URN of a type (and instance), sorted."""
-        return list(
-            self._memoized(("list", entity_type, instance), lambda: self._listed(entity_type, instance))
-        )
+    def list_urns(
+        self,
+        entity_type: EntityType | None = None,
+        instance: str | None = None,
+        *,
+        at_most: int | None = None,
+    ) -> list[str]:
+        """Every URN of a type (and instance), sorted; `at_most` + 1 of them at most (a local listing
+        costs little, so it is read whole and cut)."""
+        listed = self._memoized(("list", entity_type, instance), lambda: self._listed(entity_type, instance))
+        return list(listed if at_most is None else listed[: at_most + 1])
 
     def entities_version(self) -> str | None:
         """The file's epoch and its read model's entity counter (see `_readmodel`)."""

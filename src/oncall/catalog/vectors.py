@@ -488,10 +488,10 @@ def _write_confirmed(directory: Path, found: dict[str, Any]) -> None:
         pass  # a read-only home: the next process lists the URNs again
 
 
-def _unavailable(entities: int) -> str:
+def _unavailable(limit: int) -> str:
     return (
-        f"no semantic index for this catalog of {entities:,} entities; "
-        "`oncall catalog index` builds it (`oncall ingest` does too)"
+        f"no semantic index for this catalog of more than {limit:,} entities (too many to read during "
+        "a run); `oncall catalog index` builds it (`oncall ingest` does too)"
     )
 
 
@@ -609,10 +609,13 @@ def ensure_index(
     if stored is not None and stored.catalog_version == version:
         _cache[str(directory)] = stored
         return stored
-    counted = _too_big(directory, version) if cached is None and stored is None else None
+    nothing_kept = cached is None and stored is None
+    counted = _too_big(directory, version) if nothing_kept else None
     if counted is not None and counted > rebuild_limit:  # seen at this version: listing it again
-        raise IndexUnavailableError(_unavailable(counted))  # would only say so again
-    urns = catalog.list_urns()
+        raise IndexUnavailableError(_unavailable(rebuild_limit))  # would only say so again
+    # With no index to compare, a list longer than the limit is not needed whole (on a server it is
+    # a page of 5,000 after another): reading past the limit only says it is too big.
+    urns = catalog.list_urns(at_most=rebuild_limit if nothing_kept else None)
     current = urn_digest(urns)
     if cached is not None and cached.fingerprint == current:
         _confirm(cached, version, directory)
@@ -625,7 +628,7 @@ def ensure_index(
     if len(urns) > rebuild_limit:
         if stored is None:
             _write_confirmed(directory, {"version": version, "fingerprint": None, "entities": len(urns)})
-            raise IndexUnavailableError(_unavailable(len(urns)))
+            raise IndexUnavailableError(_unavailable(rebuild_limit))
         stored.stale = True
         return stored
     return refresh(catalog, directory, progress=progress, urns=urns, version=version)
