@@ -541,8 +541,9 @@ class GmsCatalog:
 
     def failing_assertions(self, instance: str | None = None) -> dict[str, list[str]]:
         """A scroll over the datasets (of `instance`) with each assertion's latest completed result:
-        one request per `_PAGE` datasets, one after the other. DataHub's `hasFailingAssertions` index flag is not used: its
-        hook skips CUSTOM assertions (dbt tests, Snowflake DMFs) and keeps the last *written* result."""
+        one request per `_PAGE` datasets, one after the other. DataHub's `hasFailingAssertions` index
+        flag is not used: its hook skips CUSTOM assertions (dbt tests, Snowflake DMFs) and keeps the
+        last *written* result."""
         found: dict[str, list[str]] = {}
         scroll: str | None = None
         while True:
