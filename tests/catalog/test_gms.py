@@ -322,6 +322,35 @@ def test_split_reads_keep_to_gms_parallel(
         GmsCatalog(server.url, parallel=0)
 
 
+def test_a_long_list_is_read_in_one_wave_of_bigger_requests(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches grow from their least size towards their most so that a list fills one wave of
+    `gms_parallel` requests, never past the most; the answers do not depend on the split."""
+    from oncall.catalog import gms
+    from tests.catalog import multiplatform as mp
+
+    split = GmsCatalog("http://127.0.0.1:9", parallel=8)._batches
+    urns = [f"u{i:03}" for i in range(100)]
+    assert [len(b) for b in split(urns[:10], (3, 5))] == [3, 3, 3, 1]  # small: the least size
+    assert [len(b) for b in split(urns[:30], (3, 5))] == [4] * 7 + [2]  # grown: one wave of 8
+    assert len(split(urns, (3, 5))) == 20  # capped at the most: more waves
+    assert [u for b in split(urns, (3, 5)) for u in b] == urns
+    assert [len(b) for b in split(urns[:10], 4)] == [4, 4, 2]  # a fixed size stays fixed
+
+    every = [*mp.MART.values(), *mp.STG.values(), *mp.RAW.values(), mp.CHART, mp.DASHBOARD]
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0, parallel=2)
+        monkeypatch.setattr(gms, "_OWNERS_BATCH", (1, 100))
+        server.documents.clear()
+        grown = catalog.owners_many(every)
+        requests = sum("oncallEntityOwners" in q for q, _v in server.documents)
+        monkeypatch.setattr(gms, "_OWNERS_BATCH", 1)
+        one_each = catalog.owners_many(every)
+        catalog.close()
+    assert requests == 2 and grown == one_each and any(grown.values())
+
+
 def test_gms_parallel_is_a_setting(tmp_path: Path) -> None:
     environ = {"ONCALL_GMS_PARALLEL": "2", "ONCALL_CATALOG": "gms", "DATAHUB_GMS_URL": "http://127.0.0.1:9"}
     config = load_config(tmp_path, environ)

@@ -62,12 +62,13 @@ _PAGE = 5000
 `limit.results.apiDefault`, half its `max` (10,000); a page is one round trip, and they follow each other."""
 _ENTITIES_BATCH = 100
 """URNs per `entities(urns:)` request for pages."""
-_DESCRIBE_BATCH = 250
-"""URNs per `entities(urns:)` request for what the semantic index reads (no nested searches)."""
-_OWNERS_BATCH = 500
-"""URNs per `entities(urns:)` request for owners only (a blast radius is thousands)."""
-_ASSERTIONS_BATCH = 50
-"""Datasets per `entities(urns:)` request for assertions with their run history."""
+_DESCRIBE_BATCH = (250, 1000)
+"""URNs per `entities(urns:)` request for what the semantic index reads (no nested searches): at
+least, and at most when more fill one wave of requests (`_batches`)."""
+_OWNERS_BATCH = (500, 1500)
+"""The same for owners only (a blast radius is thousands: 9,452 at 100k datasets, one wave)."""
+_ASSERTIONS_BATCH = (50, 100)
+"""The same for datasets with their assertions and run history (a heavy document)."""
 _VERSION_PERIOD_S = 3600
 """How long a count of the entities stands for their list (`entities_version`)."""
 _SEEN_SIBLINGS_MAX = 100_000
@@ -272,19 +273,28 @@ class GmsCatalog:
         `_DESCRIBE_BATCH` entities a request."""
         return self._pages_of(urns, "describe_entities", _DESCRIBE_BATCH)
 
-    def _pages_of(self, urns: Sequence[str], document: str, size: int) -> dict[str, Entity]:
+    def _batches(self, urns: list[str], size: int | tuple[int, int]) -> list[list[str]]:
+        """`urns` in requests of `size` (or of `(least, most)`: as few as fill one wave of
+        `parallel` requests, so a long list is not waves of small ones), in order."""
+        least, most = (size, size) if isinstance(size, int) else size
+        step = min(most, max(least, -(-len(urns) // self.parallel)))
+        return [urns[i : i + step] for i in range(0, len(urns), step)]
+
+    def _pages_of(self, urns: Sequence[str], document: str, size: int | tuple[int, int]) -> dict[str, Entity]:
         """`document`'s answers as group entities; unknown URNs left out."""
         found = self._batched(urns, document, size)
         return {
             urn: _group_entity(data) for urn, data in found.items() if data is not None and _present(data)
         }
 
-    def _batched(self, urns: Sequence[str], document: str, size: int) -> dict[str, dict[str, Any] | None]:
-        """`document`'s `entities(urns:)` in batches of `size`, sent side by side: each URN's answer."""
+    def _batched(
+        self, urns: Sequence[str], document: str, size: int | tuple[int, int]
+    ) -> dict[str, dict[str, Any] | None]:
+        """`document`'s `entities(urns:)` in batches (`_batches`), sent side by side: each URN's answer."""
         wanted = list(dict.fromkeys(urns))
         for urn in wanted:
             parse_urn(urn)
-        batches = [wanted[i : i + size] for i in range(0, len(wanted), size)]
+        batches = self._batches(wanted, size)
         answers = self._parallel([functools.partial(self._entities, document, b, {}) for b in batches])
         self._remember_siblings(d for datas in answers for d in datas if d)
         return {
@@ -504,9 +514,9 @@ class GmsCatalog:
     def assertions_many(
         self, dataset_urns: Sequence[str], *, history: int = 20
     ) -> dict[str, list[Assertion]]:
-        """`entities(urns:)` with assertions and runs, 50 datasets a request, sent side by side."""
+        """`entities(urns:)` with assertions and runs, 50-100 datasets a request, sent side by side."""
         wanted = list(dict.fromkeys(dataset_urns))
-        batches = [wanted[i : i + _ASSERTIONS_BATCH] for i in range(0, len(wanted), _ASSERTIONS_BATCH)]
+        batches = self._batches(wanted, _ASSERTIONS_BATCH)
         variables = {"history": max(history, 1)}
         answers = self._parallel(
             [functools.partial(self._entities, "datasets_assertions", b, variables) for b in batches]
