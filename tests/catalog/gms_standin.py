@@ -66,6 +66,13 @@ def _entity_type(urn: str) -> str:
     return urn.split(":", 3)[2]
 
 
+def _platform_of(urn: str) -> str | None:
+    """The platform URN in an entity's key: `urn:li:dataset:(urn:li:dataPlatform:x,...)` -> that."""
+    inner = urn.split("(", 1)[1] if "(" in urn else ""
+    first = inner.split(",", 1)[0]
+    return first if first.startswith("urn:li:dataPlatform:") else None
+
+
 def _edges(items: list[Any] | None) -> list[str]:
     return [e["destinationUrn"] for e in items or [] if isinstance(e, dict)]
 
@@ -380,6 +387,9 @@ def apply_patch(current: dict[str, Any], patch: Any) -> dict[str, Any]:
 class Resolvers:
     """Plain dicts shaped like DataHub's GraphQL types; callables receive (info, **args)."""
 
+    max_agg_values = 20
+    """Values a facet aggregation lists at most, the biggest first (GMS's `maxAggValues` default)."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
@@ -395,6 +405,7 @@ class Resolvers:
             "scrollAcrossEntities": lambda _i, input: self.scroll(input),
             "scrollAcrossLineage": lambda _i, input: self.scroll_lineage(input),
             "searchAcrossLineage": lambda _i, input: self.lineage(input),
+            "aggregateAcrossEntities": lambda _i, input: self.aggregate(input),
         }
 
     # ------------------------------------------------------------------ entities
@@ -767,6 +778,8 @@ class Resolvers:
                         ok &= instance in values
                 elif f["field"] == "tags":
                     ok &= bool(tags & set(values))
+                elif f["field"] == "platform":  # the platform URN of the entity's key
+                    ok &= (_platform_of(urn) in values) != bool(f.get("negated"))
                 elif f["field"] == "hasActiveIncidents":  # the IncidentsSummary flag of the entity index
                     active = self.incidents(urn, state="ACTIVE")["total"] > 0
                     ok &= ("true" if active else "false") in values
@@ -776,6 +789,19 @@ class Resolvers:
                 return True
         return False
 
+    def aggregate(self, input: dict[str, Any]) -> dict[str, Any]:
+        """aggregateAcrossEntities of the `platform` facet (the only one modelled): the biggest
+        `max_agg_values` platforms with their counts."""
+        if set(input.get("facets") or []) != {"platform"}:
+            raise ValueError(f"the stand-in aggregates only the platform facet, not {input.get('facets')}")
+        hits = self._hits(input)
+        counts: dict[str, int] = {}
+        for urn in hits:
+            counts[_platform_of(urn)] = counts.get(_platform_of(urn), 0) + 1
+        biggest = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: self.max_agg_values]
+        aggregations = [{"value": v, "count": n, "entity": None, "displayName": None} for v, n in biggest]
+        return {"facets": [{"field": "platform", "displayName": "Platform", "aggregations": aggregations}]}
+
     def scroll(self, input: dict[str, Any]) -> dict[str, Any]:
         """scrollAcrossEntities: pages of `count`, the scroll id an opaque offset."""
         start = int(input.get("scrollId") or 0)
@@ -784,6 +810,16 @@ class Resolvers:
         return {**page, "nextScrollId": str(start + page["count"]) if more else None}
 
     def search(self, input: dict[str, Any]) -> dict[str, Any]:
+        hits = self._hits(input)
+        start = input.get("start") or 0
+        page = [
+            {"entity": self.entity(urn), "matchedFields": [], "insights": []}
+            for urn in hits[start : start + _page_size(input)]  # only the page is built, as in GMS
+        ]
+        return {"start": start, "count": len(page), "total": len(hits), "searchResults": page, "facets": []}
+
+    def _hits(self, input: dict[str, Any]) -> list[str]:
+        """The URNs a search input matches, in index order."""
         kinds = {"DATASET": "dataset", "CHART": "chart", "DASHBOARD": "dashboard", "DATA_JOB": "dataJob"}
         types = {kinds.get(t, t.lower()) for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
         words = [w for w in (input.get("query") or "*").lower().split() if w != "*"]
@@ -795,12 +831,7 @@ class Resolvers:
                 continue
             if self._served(urn):
                 hits.append(urn)
-        start = input.get("start") or 0
-        page = [
-            {"entity": self.entity(urn), "matchedFields": [], "insights": []}
-            for urn in hits[start : start + _page_size(input)]  # only the page is built, as in GMS
-        ]
-        return {"start": start, "count": len(page), "total": len(hits), "searchResults": page, "facets": []}
+        return hits
 
     def lineage(self, input: dict[str, Any], start: int = 0) -> dict[str, Any]:
         degrees = ["1", "2", "3+"]

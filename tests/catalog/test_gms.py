@@ -383,6 +383,60 @@ def test_a_first_run_stops_listing_once_the_catalog_is_too_big_to_index(
     assert 1 <= read <= 3 < pages  # two results a page (a group's secondary is skipped): 4 in by page 3
 
 
+def test_a_scan_of_many_pages_is_read_one_scroll_per_platform(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past one page, the failing scan reads one scroll per platform the server counts, plus one for
+    the platforms it left out, side by side: the same failing checks as one scroll. A server that
+    cannot aggregate is read as one scroll, with the same answer."""
+    from oncall.catalog import gms
+
+    def scan(server: GmsStandin) -> tuple[dict[str, list[str]], list[dict[str, Any]], set[str]]:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        server.documents.clear()
+        found = catalog.failing_assertions()
+        catalog.close()
+        filters = [
+            f
+            for q, v in server.documents
+            if "oncallScrollLatestResults" in q
+            for group in v.get("orFilters") or []
+            for f in group["and"]
+        ]
+        return found, filters, _scanned(server)
+
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        whole, _, every = scan(server)
+        monkeypatch.setattr(gms, "_PAGE", 2)
+        server._resolvers.max_agg_values = 1  # one platform counted: the others are the last part
+        split, filters, scanned = scan(server)
+        assert any("oncallDatasetPlatforms" in q for q, _v in server.documents)
+
+        def no_aggregation(_input: dict[str, Any]) -> dict[str, Any]:
+            raise ValueError("Validation error: FieldUndefined aggregateAcrossEntities")
+
+        monkeypatch.setattr(server._resolvers, "aggregate", no_aggregation)
+        plain, plain_filters, _ = scan(server)
+    assert whole and split == whole == plain
+    assert scanned == every and len({u.split(",")[0] for u in every}) > 2  # every platform's datasets
+    counted = [f for f in filters if f["field"] == "platform" and not f["negated"]]
+    rest = [f for f in filters if f["field"] == "platform" and f["negated"]]
+    assert (
+        len({tuple(f["values"]) for f in counted}) == 1 and rest and rest[0]["values"] == counted[0]["values"]
+    )
+    assert not plain_filters  # one scroll, unfiltered
+
+
+def _scanned(server: GmsStandin) -> set[str]:
+    """The datasets the last documents' latest-results pages held (the stand-in answers again)."""
+    sent = [(q, v) for q, v in server.documents if "oncallScrollLatestResults" in q]
+    return {
+        r["entity"]["urn"]
+        for q, v in sent
+        for r in server.execute(q, v)["data"]["scrollAcrossEntities"]["searchResults"]
+    }
+
+
 def test_remembered_sibling_groups_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only groups are remembered (a dataset seen alone forgets the group it was in), and a long-lived
     process starts over once the bound is reached instead of growing with all it ever read."""

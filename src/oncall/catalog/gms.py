@@ -550,32 +550,88 @@ class GmsCatalog:
         return assertion_info.mark_stale(resolved)
 
     def failing_assertions(self, instance: str | None = None) -> dict[str, list[str]]:
-        """A scroll over the datasets (of `instance`) with each assertion's latest completed result:
-        one request per `_PAGE` datasets, one after the other. DataHub's `hasFailingAssertions` index
-        flag is not used: its hook skips CUSTOM assertions (dbt tests, Snowflake DMFs) and keeps the
-        last *written* result."""
+        """A scroll over the datasets (of `instance`) with each assertion's latest completed result,
+        `_PAGE` datasets a request. DataHub's `hasFailingAssertions` index flag is not used: its hook
+        skips CUSTOM assertions (dbt tests, Snowflake DMFs) and keeps the last *written* result.
+
+        A scroll's pages follow each other (20 at 100,000 datasets), so the first page goes out beside
+        a count of the datasets per platform; when there is more than one page, the scan is read again
+        as one scroll per platform (and one for the platforms the count left out), side by side: as
+        many pages in a row as the biggest platform has. A server without the aggregation is read as
+        one scroll."""
+        base = _instance_filter(instance)
+        answers: list[Any] = self._parallel(
+            [
+                functools.partial(self._latest_page, base, None),
+                functools.partial(self._dataset_platforms, base),
+            ]
+        )
+        (results, scroll), platforms = answers
+        if scroll and platforms:
+            parts = [_with(base, _platform_filter([p])) for p in platforms]
+            parts.append(_with(base, _platform_filter(platforms, negated=True)))
+            results = [
+                r
+                for part in self._parallel([functools.partial(self._latest, p) for p in parts])
+                for r in part
+            ]
+        elif scroll:
+            results += self._latest(base, scroll)
         found: dict[str, list[str]] = {}
-        scroll: str | None = None
+        for result in results:
+            entity = result["entity"]
+            got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
+            if _rep(_flags(entity)) != entity["urn"] or (instance is not None and got != instance):
+                continue  # a group is listed once, as its representative (as list_urns does)
+            members = [entity, *((entity.get("siblings") or {}).get("siblings") or [])]
+            failing = sorted(
+                a["urn"]
+                for member in members
+                for a in ((member or {}).get("assertions") or {}).get("assertions") or []
+                if _latest_result(a) == "FAILURE"
+            )
+            if failing:
+                found[entity["urn"]] = failing
+        return dict(sorted(found.items()))
+
+    def _latest_page(
+        self, or_filters: list[dict[str, Any]] | None, scroll: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the latest-results scroll, and the next page's scroll id."""
+        variables = {"scrollId": scroll, "count": _PAGE, "orFilters": or_filters}
+        data = self._graphql("scroll_latest_results", variables)["scrollAcrossEntities"] or {}
+        return data.get("searchResults") or [], data.get("nextScrollId")
+
+    def _latest(
+        self, or_filters: list[dict[str, Any]] | None, scroll: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every page of the latest-results scroll from `scroll` on (from the start when None)."""
+        results: list[dict[str, Any]] = []
         while True:
-            variables = {"scrollId": scroll, "count": _PAGE, "orFilters": _instance_filter(instance)}
-            data = self._graphql("scroll_latest_results", variables)["scrollAcrossEntities"] or {}
-            for result in data.get("searchResults") or []:
-                entity = result["entity"]
-                got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
-                if _rep(_flags(entity)) != entity["urn"] or (instance is not None and got != instance):
-                    continue  # a group is listed once, as its representative (as list_urns does)
-                members = [entity, *((entity.get("siblings") or {}).get("siblings") or [])]
-                failing = sorted(
-                    a["urn"]
-                    for member in members
-                    for a in ((member or {}).get("assertions") or {}).get("assertions") or []
-                    if _latest_result(a) == "FAILURE"
-                )
-                if failing:
-                    found[entity["urn"]] = failing
-            scroll = data.get("nextScrollId")
+            page, scroll = self._latest_page(or_filters, scroll)
+            results += page
             if not scroll:
-                return dict(sorted(found.items()))
+                return results
+
+    def _dataset_platforms(self, or_filters: list[dict[str, Any]] | None) -> list[str]:
+        """The platforms the server counts datasets of (the biggest, as many as it aggregates); none
+        from a server that cannot aggregate (the scan is then one scroll)."""
+        try:
+            data = self._graphql("dataset_platforms", {"orFilters": or_filters})
+        except (CatalogAuthError, CatalogUnavailableError):
+            raise
+        except CatalogError:  # no aggregateAcrossEntities (an older GMS), or no platform facet
+            return []
+        facets = (data.get("aggregateAcrossEntities") or {}).get("facets") or []
+        return sorted(
+            {
+                a["value"]
+                for f in facets
+                if f.get("field") == "platform"
+                for a in f.get("aggregations") or []
+                if a.get("value") and (a.get("count") or 0) > 0
+            }
+        )
 
     def _named(self, near: str, name: str) -> str | None:
         """The node of the dataset called `name` next to `near` (same platform, env and schema), else
@@ -915,6 +971,16 @@ def _instance_filter(instance: str | None) -> list[dict[str, Any]] | None:
     if not instance:
         return None
     return [{"and": [{"field": "platformInstance", "values": [f",{instance})"], "condition": "END_WITH"}]}]
+
+
+def _platform_filter(platforms: Sequence[str], *, negated: bool = False) -> dict[str, Any]:
+    """Datasets of any of these platforms (of none of them, `negated`)."""
+    return {"field": "platform", "values": list(platforms), "condition": "EQUAL", "negated": negated}
+
+
+def _with(or_filters: list[dict[str, Any]] | None, extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """`or_filters` with `extra` added to each of its AND groups (one group of it alone when none)."""
+    return [{"and": [*group["and"], extra]} for group in or_filters] if or_filters else [{"and": [extra]}]
 
 
 def _present(data: dict[str, Any] | None) -> bool:
