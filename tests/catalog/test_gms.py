@@ -70,20 +70,19 @@ def test_open_catalog_picks_gms_from_config(standin: GmsStandin, home: Path) -> 
     catalog.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_server() -> None:
-    catalog = GmsCatalog(f"http://127.0.0.1:{_free_port()}", timeout_s=2, write_retries=0)
-    info = catalog.ping()
-    assert info["ok"] is False and "cannot reach DataHub GMS" in info["error"]
-    with pytest.raises(CatalogUnavailableError, match="cannot reach DataHub GMS"):
-        catalog.search("revenue")
-    with pytest.raises(CatalogUnavailableError):
-        catalog.emit([MCPW(entityUrn=ORDERS, aspect=m.StatusClass(removed=False))])
+    # A port held bound but not listening refuses every connection, and nothing else can take it
+    # meanwhile (a port found free and let go was once taken by a server started beside the test).
+    # On 127.0.0.2, so it never stands in the way of the servers other tests start on 127.0.0.1.
+    with socket.socket() as held:
+        held.bind(("127.0.0.2", 0))
+        catalog = GmsCatalog(f"http://127.0.0.2:{held.getsockname()[1]}", timeout_s=2, write_retries=0)
+        info = catalog.ping()
+        assert info["ok"] is False and "cannot reach DataHub GMS" in info["error"]
+        with pytest.raises(CatalogUnavailableError, match="cannot reach DataHub GMS"):
+            catalog.search("revenue")
+        with pytest.raises(CatalogUnavailableError):
+            catalog.emit([MCPW(entityUrn=ORDERS, aspect=m.StatusClass(removed=False))])
 
 
 @pytest.mark.parametrize("status", ["401", "403"])
