@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from oncall.catalog import Entity, SchemaField, open_catalog
-from oncall.catalog.vectors import SemanticIndex, ensure_index, entity_words, fingerprint, refresh, words
+from oncall.catalog.vectors import (
+    SemanticIndex,
+    ensure_index,
+    entity_words,
+    fingerprint,
+    refresh,
+    urn_digest,
+    words,
+)
 from oncall.config import load_config
 from oncall.world.urns import dataset_urn
 from tests.agents._world_entities import world_entities
@@ -184,6 +192,26 @@ def test_a_big_catalog_is_never_rebuilt_in_the_middle_of_a_run(seeded_home: Path
             ensure_index(catalog, config.vectors_dir, rebuild_limit=10)  # the same version: not listed
         catalog.list_urns = listed  # type: ignore[method-assign]
         assert not ensure_index(catalog, config.vectors_dir).stale  # small enough: rebuilt
+    finally:
+        catalog.close()
+
+
+def test_a_kept_index_of_a_big_catalog_is_checked_against_the_whole_list(
+    seeded_home: Path, tmp_path: Path
+) -> None:
+    """A backend with no `entities_version` has its kept index compared with the whole URN list, not
+    with a listing cut at the rebuild limit (which would never match and mark it stale)."""
+    from oncall.catalog.vectors import _cache
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    config = load_config(home, environ={})
+    catalog = open_catalog(config, read_only=True)
+    try:
+        catalog.entities_version = lambda: None  # type: ignore[method-assign]
+        _cache.clear()
+        got = ensure_index(catalog, config.vectors_dir, rebuild_limit=10)
+        assert not got.stale and got.fingerprint == urn_digest(catalog.list_urns())
     finally:
         catalog.close()
 

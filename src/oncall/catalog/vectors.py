@@ -609,7 +609,8 @@ def ensure_index(
     if stored is not None and stored.catalog_version == version:
         _cache[str(directory)] = stored
         return stored
-    nothing_kept = cached is None and stored is None
+    # With no version the stored index was not read yet: "nothing kept" is known only with one.
+    nothing_kept = cached is None and stored is None and version is not None
     counted = _too_big(directory, version) if nothing_kept else None
     if counted is not None and counted > rebuild_limit:  # seen at this version: listing it again
         raise IndexUnavailableError(_unavailable(rebuild_limit))  # would only say so again
