@@ -29,6 +29,7 @@ A real HTTP server in a thread on 127.0.0.1.
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import sqlite3
@@ -794,10 +795,7 @@ class Resolvers:
         `max_agg_values` platforms with their counts."""
         if set(input.get("facets") or []) != {"platform"}:
             raise ValueError(f"the stand-in aggregates only the platform facet, not {input.get('facets')}")
-        hits = self._hits(input)
-        counts: dict[str, int] = {}
-        for urn in hits:
-            counts[_platform_of(urn)] = counts.get(_platform_of(urn), 0) + 1
+        counts = collections.Counter(p for p in map(_platform_of, self._hits(input)) if p)
         biggest = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: self.max_agg_values]
         aggregations = [{"value": v, "count": n, "entity": None, "displayName": None} for v, n in biggest]
         return {"facets": [{"field": "platform", "displayName": "Platform", "aggregations": aggregations}]}
