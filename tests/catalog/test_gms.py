@@ -270,6 +270,7 @@ def test_every_scroll_reads_all_its_pages(
         expected = answers(whole)
         whole.close()
         monkeypatch.setattr(gms, "_PAGE", 2)
+        monkeypatch.setattr(gms, "_LIGHT_PAGE", 2)
         server.documents.clear()
         paged = GmsCatalog(server.url, timeout_s=5, write_retries=0)
         got = answers(paged)
@@ -365,10 +366,10 @@ def test_a_first_run_stops_listing_once_the_catalog_is_too_big_to_index(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With no index kept, a catalog over the lazy-rebuild limit is found too big after the pages
-    that pass the limit, not after all of them (a 100k catalog is 20 pages one after the other)."""
+    that pass the limit, not after all of them (a 100k catalog is 10 pages one after the other)."""
     from oncall.catalog import gms, vectors
 
-    monkeypatch.setattr(gms, "_PAGE", 2)
+    monkeypatch.setattr(gms, "_LIGHT_PAGE", 2)
     with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
         catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
         every = len(catalog.list_urns())
@@ -407,6 +408,7 @@ def test_a_scan_of_many_pages_is_read_one_scroll_per_platform(
     with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
         whole, _, every = scan(server)
         monkeypatch.setattr(gms, "_PAGE", 2)
+        monkeypatch.setattr(gms, "_LIGHT_PAGE", 2)
         server._resolvers.max_agg_values = 1  # one platform counted: the others are the last part
         split, filters, scanned = scan(server)
         assert any("oncallDatasetPlatforms" in q for q, _v in server.documents)

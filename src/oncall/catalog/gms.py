@@ -58,8 +58,12 @@ _SEARCHED = ("dataset", "chart", "dashboard")
 _TYPE_OF = {v: k for k, v in _TYPES.items()}
 _PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 _PAGE = 5000
-"""Results per scroll page: what DataHub's own SDK asks for (`get_urns_by_filter`), GMS's default
-`limit.results.apiDefault`, half its `max` (10,000); a page is one round trip, and they follow each other."""
+"""Results per page of the latest-results scan (each row carries its assertions and their latest run):
+what DataHub's own SDK asks for (`get_urns_by_filter`), GMS's default `limit.results.apiDefault`, half
+its `max` (10,000); a page is one round trip, and they follow each other."""
+_LIGHT_PAGE = 10_000
+"""Results per page of the scrolls whose rows are small (a lineage row, a listed URN): GMS's
+`limit.results.max`, so a downstream walk of 20,000 entities is two round trips in a row, not four."""
 _ENTITIES_BATCH = 100
 """URNs per `entities(urns:)` request for pages."""
 _DESCRIBE_BATCH = (250, 1000)
@@ -474,7 +478,7 @@ class GmsCatalog:
                 "direction": direction.upper(),
                 "degrees": degrees,
                 "scrollId": scroll,
-                "count": _PAGE,
+                "count": _LIGHT_PAGE,
             }
             data = self._graphql("scroll_lineage", variables)["scrollAcrossLineage"] or {}
             page = data.get("searchResults") or []
@@ -673,14 +677,14 @@ class GmsCatalog:
         at_most: int | None = None,
     ) -> list[str]:
         """Every URN of a type (and instance), sorted; with `at_most`, no page is read once more than
-        that many are in (a 100k catalog is 20 pages of 5,000, read one after the other)."""
+        that many are in (a 100k catalog is 10 pages of 10,000, read one after the other)."""
         wanted = _check_types([entity_type] if entity_type else None)
         found = self._scroll(wanted, _instance_filter(instance), representatives=True, at_most=at_most)
         return sorted(urn for urn, got in found.items() if instance is None or got == instance)
 
     def entities_version(self) -> str | None:
         """The number of entities `list_urns()` counts, and the hour: GMS keeps no change counter, and
-        listing every entity each run is a scroll of pages of 5,000, one after the other. An entity
+        listing every entity each run is a scroll of pages of 10,000, one after the other. An entity
         added or removed changes the count; a swap of one for another, or a rename, is seen within the
         hour, when the token turns and the semantic index checks the whole list again."""
         data = self._graphql("count_entities", {"types": [_TYPES[t] for t in _check_types(None)]})
@@ -704,7 +708,7 @@ class GmsCatalog:
             variables = {
                 "types": [_TYPES[t] for t in wanted],
                 "scrollId": scroll,
-                "count": _PAGE,
+                "count": _LIGHT_PAGE,
                 "orFilters": or_filters,
             }
             data = self._graphql("scroll_entities", variables)["scrollAcrossEntities"] or {}

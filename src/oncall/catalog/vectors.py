@@ -615,7 +615,7 @@ def ensure_index(
     if counted is not None and counted > rebuild_limit:  # seen at this version: listing it again
         raise IndexUnavailableError(_unavailable(rebuild_limit))  # would only say so again
     # With no index to compare, a list longer than the limit is not needed whole (on a server it is
-    # a page of 5,000 after another): reading past the limit only says it is too big.
+    # a page of 10,000 after another): reading past the limit only says it is too big.
     urns = catalog.list_urns(at_most=rebuild_limit if nothing_kept else None)
     current = urn_digest(urns)
     if cached is not None and cached.fingerprint == current:
