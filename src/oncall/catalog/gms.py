@@ -394,10 +394,11 @@ class GmsCatalog:
         results = [r for member in [start.urn, *start.siblings] for r in scrolls[member]]
         reps: dict[str, str] = dict.fromkeys([start.urn, *start.siblings], start.urn)
         reps |= _reps_of([r.get("entity") or {} for r in results])
+        others = _others_of(reps)
         nodes: dict[str, LineageNode] = {}
         own: dict[str, EntityRef] = {}
         for result in results:
-            node = _lineage_node(start.urn, result, reps)
+            node = _lineage_node(start.urn, result, reps, others)
             if node is None or node.ref.urn == start.urn or (hops is not None and node.hops > hops):
                 continue
             mine = node.ref.urn == result["entity"]["urn"]
@@ -425,10 +426,11 @@ class GmsCatalog:
         reps = dict(members)
         for results in scrolls:
             reps |= _reps_of([r.get("entity") or {} for r in results])
+        others = _others_of(reps)
         edges: dict[str, dict[str, None]] = {node: {} for node in nodes}
         for start, results in zip(members.values(), scrolls, strict=True):
             for result in results:
-                node = _lineage_node(start, result, reps)
+                node = _lineage_node(start, result, reps, others)
                 if node is None:
                     continue
                 own = result["entity"]["urn"] == node.ref.urn
@@ -1114,17 +1116,28 @@ def _merged_card(entity: dict[str, Any]) -> tuple[EntityRef, list[SearchRow]]:
     return ref, rows
 
 
-def _lineage_node(start: str, result: dict[str, Any], reps: dict[str, str]) -> LineageNode | None:
-    """A result as a node of the collapsed graph: URNs mapped onto groups, repeats dropped."""
+def _others_of(reps: dict[str, str]) -> dict[str, list[str]]:
+    """Each group's representative -> its other members, sorted (the inverse of `reps`, built once: a
+    walk names tens of thousands of entities, and a scan of `reps` per node was quadratic)."""
+    others: dict[str, list[str]] = {}
+    for urn, rep in reps.items():
+        if urn != rep:
+            others.setdefault(rep, []).append(urn)
+    return {rep: sorted(urns) for rep, urns in others.items()}
+
+
+def _lineage_node(
+    start: str, result: dict[str, Any], reps: dict[str, str], others: dict[str, list[str]]
+) -> LineageNode | None:
+    """A result as a node of the collapsed graph: URNs mapped onto groups (`others`: each group's
+    other members), repeats dropped."""
     entity = result.get("entity") or {}
     if _TYPE_OF.get(str(entity.get("type", ""))) is None:
         return None
     urn = entity["urn"]
     rep = reps.get(urn, urn)
     best = min(_collapsed_paths(start, result, reps), key=len)
-    ref = _ref(entity).model_copy(
-        update={"urn": rep, "siblings": sorted(u for u, r in reps.items() if r == rep and u != rep)}
-    )
+    ref = _ref(entity).model_copy(update={"urn": rep, "siblings": list(others.get(rep, ()))})
     return LineageNode(ref=ref, hops=len(best) - 1, path=best)
 
 
