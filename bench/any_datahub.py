@@ -23,12 +23,14 @@ dimensions one time in twenty; a dashboard's charts sit in one domain), and `mes
   each timed right after one that wrote (what the watcher does).
 - GMS: the same run against the loopback GMS stand-in serving a smaller copy (--gms-datasets): GraphQL
   requests per run and sequential round trips (the longest chain of requests each sent after the one
-  before it answered, as the client saw them; target <= 12), for the first run in a new home (which
-  builds the semantic index from the server) and for a later one. The stand-in is an in-memory Python
-  model of GMS, so its wall time is not a figure (about 45 s for both runs at 3,000 datasets).
+  before it answered, as the client saw them; target <= 12) with the documents along that chain, for
+  the first run in a new home (which builds the semantic index from the server) and for a later one.
+  The stand-in is an in-memory Python model of GMS, so its wall time is not a figure (about 45 s for
+  both runs at 3,000 datasets; `--skip-lite --gms-datasets 100000` takes about 15 min).
 
     python bench/any_datahub.py [--datasets 100000] [--runs 5] [--shape domains|mesh|both]
-                                [--gms-datasets 3000] [--skip-gms] [--skip-writes] [--json] [--rebuild]
+                                [--gms-datasets 3000] [--skip-gms] [--skip-lite] [--skip-writes]
+                                [--json] [--rebuild]
 """
 
 from __future__ import annotations
@@ -362,30 +364,51 @@ def after_write_run(path: Path, runs: int) -> dict[str, Any]:
     }
 
 
-def _timed_requests(catalog: Any) -> list[tuple[float, float]]:
-    """Record (start, end) of every HTTP request the GMS adapter sends, as the client sees it."""
-    spans: list[tuple[float, float]] = []
-    send = catalog._http.request
+def _timed_requests(catalog: Any) -> list[tuple[float, float, str]]:
+    """Record (start, end, document) of every GraphQL request the GMS adapter sends, as the client
+    sees it (the wait for the answer and its decoding)."""
+    spans: list[tuple[float, float, str]] = []
+    send = catalog._graphql
 
-    def timed(*args: Any, **kwargs: Any) -> Any:
+    def timed(name: str, variables: dict[str, Any]) -> Any:
         started = time.perf_counter()
         try:
-            return send(*args, **kwargs)
+            return send(name, variables)
         finally:
-            spans.append((started, time.perf_counter()))
+            spans.append((started, time.perf_counter(), name))
 
-    catalog._http.request = timed
+    catalog._graphql = timed
     return spans
 
 
-def sequential(spans: list[tuple[float, float]]) -> int:
-    """Sequential round trips: the longest chain of requests each sent after the one before it had
-    answered (requests in flight together count once)."""
+def longest_chain(spans: list[tuple[float, float, str]]) -> list[str]:
+    """The documents of the longest chain of requests each sent after the one before it had answered
+    (requests in flight together count once): its length is the run's sequential round trips."""
     ordered = sorted(spans, key=lambda s: s[1])
     best: list[int] = []
-    for i, (start, _end) in enumerate(ordered):
-        best.append(1 + max((best[j] for j in range(i) if ordered[j][1] <= start), default=0))
-    return max(best, default=0)
+    before: list[int] = []
+    for i, (start, _end, _name) in enumerate(ordered):
+        length, j = max(((best[j], j) for j in range(i) if ordered[j][1] <= start), default=(0, -1))
+        best.append(length + 1)
+        before.append(j)
+    chain: list[str] = []
+    i = max(range(len(ordered)), key=best.__getitem__, default=-1)
+    while i >= 0:
+        chain.append(ordered[i][2])
+        i = before[i]
+    return chain[::-1]
+
+
+def _runs_of(chain: list[str]) -> list[str]:
+    """`a, a, a, b` as `a x3, b`: the chain at a glance."""
+    out: list[str] = []
+    for name in chain:
+        if out and out[-1].split(" x")[0] == name:
+            head, _, times = out[-1].partition(" x")
+            out[-1] = f"{head} x{int(times or 1) + 1}"
+        else:
+            out.append(name)
+    return out
 
 
 def _gms_run(server: Any, config: Any) -> dict[str, Any]:
@@ -401,6 +424,7 @@ def _gms_run(server: Any, config: Any) -> dict[str, Any]:
         result = run_incident_sync("sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True)
     finally:
         catalog.close()
+    chain = longest_chain(spans)
     by_doc: dict[str, int] = {}
     for query, _vars in server.documents:
         name = (
@@ -411,7 +435,8 @@ def _gms_run(server: Any, config: Any) -> dict[str, Any]:
         by_doc[name] = by_doc.get(name, 0) + 1
     return {
         "graphql_requests": len([r for r in server.requests if r.startswith("POST /api/graphql")]),
-        "sequential_round_trips": sequential(spans),
+        "sequential_round_trips": len(chain),
+        "chain": _runs_of(chain),
         "by_document": by_doc,
         "symptom": result.symptom.urn if result.symptom else None,
         "diffed_assertions": len(result.diff),
@@ -485,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--gms-datasets", type=int, default=3000)
     parser.add_argument("--skip-gms", action="store_true")
+    parser.add_argument("--skip-lite", action="store_true", help="only the GMS stand-in runs")
     parser.add_argument(
         "--skip-writes", action="store_true", help="skip the runs that write (on a copy of the catalog)"
     )
@@ -498,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpu_reference_ms": cpu_reference_ms()}
-    for shape in SHAPES if args.shape == "both" else (args.shape,):
+    for shape in () if args.skip_lite else SHAPES if args.shape == "both" else (args.shape,):
         suffix = "" if shape == "domains" else f"_{shape}"  # keys: lite, build; lite_mesh, build_mesh
         figures[f"build{suffix}"], figures[f"lite{suffix}"] = _lite_figures(args, shape)
     if not args.skip_gms:
