@@ -26,7 +26,7 @@ dimensions one time in twenty; a dashboard's charts sit in one domain), and `mes
   before it answered, as the client saw them; target <= 12) with the documents along that chain, for
   the first run in a new home (which builds the semantic index from the server) and for a later one.
   The stand-in is an in-memory Python model of GMS, so its wall time is not a figure (about 45 s for
-  both runs at 3,000 datasets; `--skip-lite --gms-datasets 100000` takes about 15 min).
+  both runs at 3,000 datasets; `--skip-lite --gms-datasets 100000` took 6 min, three new homes).
 
     python bench/any_datahub.py [--datasets 100000] [--runs 5] [--shape domains|mesh|both]
                                 [--gms-datasets 3000] [--skip-gms] [--skip-lite] [--skip-writes]
