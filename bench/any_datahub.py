@@ -36,6 +36,7 @@ dimensions one time in twenty; a dashboard's charts sit in one domain), and `mes
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -401,14 +402,8 @@ def longest_chain(spans: list[tuple[float, float, str]]) -> list[str]:
 
 def _runs_of(chain: list[str]) -> list[str]:
     """`a, a, a, b` as `a x3, b`: the chain at a glance."""
-    out: list[str] = []
-    for name in chain:
-        if out and out[-1].split(" x")[0] == name:
-            head, _, times = out[-1].partition(" x")
-            out[-1] = f"{head} x{int(times or 1) + 1}"
-        else:
-            out.append(name)
-    return out
+    runs = [(name, len(list(group))) for name, group in itertools.groupby(chain)]
+    return [name if times == 1 else f"{name} x{times}" for name, times in runs]
 
 
 def _gms_run(server: Any, config: Any) -> dict[str, Any]:

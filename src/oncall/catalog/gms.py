@@ -430,12 +430,12 @@ class GmsCatalog:
         edges: dict[str, dict[str, None]] = {node: {} for node in nodes}
         for start, results in zip(members.values(), scrolls, strict=True):
             for result in results:
-                node = _lineage_node(start, result, reps, others)
-                if node is None:
+                ref = _node_ref(result, reps, others)  # the paths are read once, for the edges
+                if ref is None:
                     continue
-                own = result["entity"]["urn"] == node.ref.urn
-                if node.ref.urn != start and (own or node.ref.urn not in graph.refs):
-                    graph.refs[node.ref.urn] = node.ref
+                own = result["entity"]["urn"] == ref.urn
+                if ref.urn != start and (own or ref.urn not in graph.refs):
+                    graph.refs[ref.urn] = ref
                 for path in _collapsed_paths(start, result, reps):
                     for near, far in itertools.pairwise(path):
                         edges.setdefault(near, {})[far] = None
@@ -1126,18 +1126,24 @@ def _others_of(reps: dict[str, str]) -> dict[str, list[str]]:
     return {rep: sorted(urns) for rep, urns in others.items()}
 
 
-def _lineage_node(
-    start: str, result: dict[str, Any], reps: dict[str, str], others: dict[str, list[str]]
-) -> LineageNode | None:
-    """A result as a node of the collapsed graph: URNs mapped onto groups (`others`: each group's
-    other members), repeats dropped."""
+def _node_ref(result: dict[str, Any], reps: dict[str, str], others: dict[str, list[str]]) -> EntityRef | None:
+    """A result's entity as its group (`others`: each group's other members); None for a type we
+    do not model."""
     entity = result.get("entity") or {}
     if _TYPE_OF.get(str(entity.get("type", ""))) is None:
         return None
-    urn = entity["urn"]
-    rep = reps.get(urn, urn)
+    rep = reps.get(entity["urn"], entity["urn"])
+    return _ref(entity).model_copy(update={"urn": rep, "siblings": list(others.get(rep, ()))})
+
+
+def _lineage_node(
+    start: str, result: dict[str, Any], reps: dict[str, str], others: dict[str, list[str]]
+) -> LineageNode | None:
+    """A result as a node of the collapsed graph: URNs mapped onto groups, repeats dropped."""
+    ref = _node_ref(result, reps, others)
+    if ref is None:
+        return None
     best = min(_collapsed_paths(start, result, reps), key=len)
-    ref = _ref(entity).model_copy(update={"urn": rep, "siblings": list(others.get(rep, ()))})
     return LineageNode(ref=ref, hops=len(best) - 1, path=best)
 
 
