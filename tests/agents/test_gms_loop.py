@@ -32,7 +32,7 @@ from oncall.report.quarantine import QUARANTINE_TAG
 from oncall.world import bi, schema
 from oncall.world.seed import ingest_world
 from oncall.world.urns import dashboard_urn, dataset_urn
-from tests.catalog.gms_standin import GmsStandin, Store, load_schema
+from tests.catalog.gms_standin import GmsStandin, Store
 from tests.plugins.agents import RunOffline
 
 TEXT = "revenue dashboard wrong"
@@ -62,12 +62,6 @@ class GmsWorld:
 
     def proposals_since(self, start: int, aspect: str) -> list[dict[str, Any]]:
         return [p for p in self.server.proposals[start:] if p["aspectName"] == aspect]
-
-
-@pytest.fixture(scope="module")
-def datahub_schema(shared_dir: Path) -> graphql.GraphQLSchema:
-    """DataHub's real GraphQL schema (skips cleanly without ../shared)."""
-    return load_schema(shared_dir / "datahub" / "graphql")
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import graphql
-import pytest
 
 from oncall.agents.lifecycle import list_incidents
 from oncall.agents.writeback import incident_urn
 from oncall.config import load_config
 from tests.agents._lifecycle import KIT_ORIGINS, watch_once
-from tests.catalog.gms_standin import GmsStandin, Store, load_schema
-
-
-@pytest.fixture(scope="module")
-def datahub_schema(shared_dir: Path) -> graphql.GraphQLSchema:
-    return load_schema(shared_dir / "datahub" / "graphql")
+from tests.catalog.gms_standin import GmsStandin, Store
 
 
 def test_watch_on_gms_opens_the_same_grouped_incidents(

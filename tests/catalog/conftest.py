@@ -11,13 +11,7 @@ import pytest
 from oncall.catalog.gms import GmsCatalog
 from oncall.catalog.lite import LiteCatalog
 from oncall.config import load_config
-from tests.catalog.gms_standin import GmsStandin, Store, load_schema
-
-
-@pytest.fixture(scope="session")
-def datahub_schema(shared_dir: Path) -> graphql.GraphQLSchema:
-    """DataHub's real GraphQL schema (all files of ../shared/datahub/graphql concatenated)."""
-    return load_schema(shared_dir / "datahub" / "graphql")
+from tests.catalog.gms_standin import GmsStandin, Store
 
 
 @pytest.fixture

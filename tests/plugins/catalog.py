@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import graphql
 import pytest
 
 from oncall.bootstrap import setup
@@ -31,6 +32,15 @@ def seeded_copy(seeded_home: Path, tmp_path: Path) -> Path:
     home = tmp_path / "seeded_copy"
     shutil.copytree(seeded_home, home)
     return home
+
+
+@pytest.fixture(scope="session")
+def datahub_schema(shared_dir: Path) -> graphql.GraphQLSchema:
+    """DataHub's real GraphQL schema (all files of ../shared/datahub/graphql concatenated); skips
+    cleanly without ../shared."""
+    from tests.catalog.gms_standin import load_schema
+
+    return load_schema(shared_dir / "datahub" / "graphql")
 
 
 @pytest.fixture(scope="session")
