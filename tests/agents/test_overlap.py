@@ -62,6 +62,22 @@ def test_the_matching_tool_call_takes_the_early_result_once(home: Path) -> None:
     assert ctx.prefetched == []
 
 
+def test_the_same_read_started_twice_runs_once(home: Path) -> None:
+    """The read ahead and the loop may both start the Fixer's read of the origins: one request."""
+    reads = Reads()
+
+    async def run(ctx: RunContext) -> list[str]:
+        first = ctx.prefetch(reads.find, "revenue", limit=1)
+        assert ctx.prefetch(reads.find, "revenue", limit=1) is first
+        ctx.prefetch(reads.find, "revenue", limit=2)  # other arguments: another read
+        taken = await ctx.tool("detective", "search", reads.find, "revenue", limit=1)
+        await ctx.settle()
+        return taken
+
+    assert asyncio.run(run(_context(home))) == ["urn:li:dataset:revenue"]
+    assert reads.calls == ["revenue", "revenue"]
+
+
 def test_an_early_failure_surfaces_at_the_tool_call_and_an_untaken_read_is_settled(home: Path) -> None:
     reads = Reads()
 

@@ -192,7 +192,11 @@ class RunContext:
 
         The first `tool` call with the same function and equal arguments takes the result (or the error)
         instead of running it again; a prefetch nobody takes is only wasted work. `settle` waits for them.
+        The same call already pending is not started twice.
         """
+        for pending in self.prefetched:
+            if pending.matches(fn, args, kwargs):
+                return pending
         started = Prefetch(
             fn, args, kwargs, asyncio.ensure_future(asyncio.to_thread(_traced, fn, args, kwargs))
         )

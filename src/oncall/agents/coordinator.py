@@ -65,7 +65,7 @@ async def _loop(
     finally:
         if warm is not None:
             await warm
-    found, reality = await _timed(timings, "investigate", investigate(ctx, text, symptom_urn))
+    found, reality, ahead = await _timed(timings, "investigate", investigate(ctx, text, symptom_urn))
     result.diff = reality.diff
     result.narrative = reality.narrative
     if found.symptom is None:
@@ -75,7 +75,7 @@ async def _loop(
         ctx.emit("coordinator", "agent_finished", {"verdict": result.verdict})
         return
     result.symptom = found.symptom
-    analysis, result.diff = await _timed(timings, "root_cause", join(ctx, found, reality))
+    analysis, result.diff = await _timed(timings, "root_cause", join(ctx, found, reality, ahead))
     emit_analysis(ctx, analysis)
     result.scope = list(analysis.closure)
     result.root_causes = analysis.root_causes

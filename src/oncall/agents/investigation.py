@@ -4,12 +4,13 @@ into root causes and origins (each with its lineage path)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import functools
 
 from oncall.agents import detective, reality_checker
 from oncall.agents._runtime import RunContext
-from oncall.agents.root_cause import Analysis, analyse, closure
-from oncall.catalog.base import Catalog
+from oncall.agents.ahead import Ahead, read_ahead, reads_ahead
+from oncall.agents.ancestry import ancestors, walk_of
+from oncall.agents.root_cause import Analysis, analyse
 from oncall.report.models import DiffEntry
 
 __all__ = ["emit_analysis", "investigate", "join"]
@@ -17,43 +18,37 @@ __all__ = ["emit_analysis", "investigate", "join"]
 
 async def investigate(
     ctx: RunContext, text: str, symptom_urn: str | None
-) -> tuple[detective.DetectiveReport, reality_checker.RealityReport]:
-    """The Detective's symptom and lineage, and the Reality-Checker's diff, run at the same time."""
-    # Both finish before anything is raised, so no worker thread still reads a catalog being closed.
-    found, reality = await asyncio.gather(
-        detective.investigate(ctx, text, symptom_urn=symptom_urn),
-        reality_checker.check(ctx),
-        return_exceptions=True,
-    )
-    for outcome in (found, reality):
-        if isinstance(outcome, BaseException):
-            raise outcome
-    assert isinstance(found, detective.DetectiveReport) and isinstance(reality, reality_checker.RealityReport)
-    return found, reality
+) -> tuple[detective.DetectiveReport, reality_checker.RealityReport, Ahead | None]:
+    """The Detective's symptom and lineage, and the Reality-Checker's diff, run at the same time. On a
+    server, when the scan of failing checks is still paging once the Detective has the scope, the
+    join's reads are read ahead from that scope meanwhile (`ahead`)."""
+    scan = asyncio.ensure_future(reality_checker.check(ctx))
+    reading: asyncio.Future[Ahead | None] | None = None
+    try:
+        found = await detective.investigate(ctx, text, symptom_urn=symptom_urn)
+        if found.symptom is not None and not scan.done() and reads_ahead(ctx):
+            reading = asyncio.ensure_future(read_ahead(ctx, found))
+    finally:
+        # All finish before anything is raised, so no worker thread still reads a catalog being closed.
+        reality, taken = await asyncio.gather(scan, reading or _nothing(), return_exceptions=True)
+    if isinstance(reality, BaseException):
+        raise reality
+    return found, reality, taken if isinstance(taken, Ahead) else None
 
 
-def _ancestors(
-    catalog: Catalog, urns: Sequence[str], regressed: Sequence[str], fk_edges: Mapping[str, set[str]]
-) -> dict[str, set[str]]:
-    """Full upstream lineage of the regressed datasets the origin test can meet from `urns`: those, and
-    any other regressed dataset a failing FK check leads to from there. One walk per round, over all of
-    them at once (a round only when an FK check leads outside what was walked)."""
-    wanted, known = set(urns), set(regressed)
-    found: dict[str, set[str]] = {}
-    while wanted - set(found):
-        todo = sorted(wanted - set(found))
-        graph = catalog.lineage_graph(todo, direction="upstream")
-        found |= {urn: graph.reach(urn) for urn in todo}
-        seen = set(found).union(*found.values())
-        wanted |= {t for u in seen for t in fk_edges.get(u, ()) if t in known}
-    return found
+async def _nothing() -> None:
+    return None
 
 
 async def join(
-    ctx: RunContext, found: detective.DetectiveReport, reality: reality_checker.RealityReport
+    ctx: RunContext,
+    found: detective.DetectiveReport,
+    reality: reality_checker.RealityReport,
+    ahead: Ahead | None = None,
 ) -> tuple[Analysis, list[DiffEntry]]:
     """The analysis and the whole diff it used: the Reality-Checker's, plus the symptom's own assertions
-    and those of its upstream datasets that lie outside the production datasets it checked."""
+    and those of its upstream datasets that lie outside the production datasets it checked. What was
+    read ahead (`ahead`) answers the same reads."""
     assert found.symptom is not None
     diff = list(reality.diff)
     diffed = {e.dataset_urn for e in diff}
@@ -64,24 +59,19 @@ async def join(
         for n in found.upstream
         if n.ref.type == "dataset" and not reality_checker.covers(n.ref, instance)
     ]
-    extra = [u for u in symptom if u not in diffed] + unchecked
+    extra = list(dict.fromkeys([u for u in symptom if u not in diffed] + unchecked))
     if extra:
         seen = {e.assertion_urn for e in diff}
-        more = await reality_checker.diff_scope(ctx, list(dict.fromkeys(extra)))
+        more = ahead.diff_of(extra) if ahead else None
+        if more is None:
+            more = await reality_checker.diff_scope(ctx, extra)
         diff += [e for e in more if e.assertion_urn not in seen]
-    # Only regressed datasets in the scope need their full upstream (the origin test); the others are
-    # reported elsewhere whatever lies above them.
-    regressions = [e for e in diff if e.status == "regression"]
-    regressed = sorted({e.dataset_urn for e in regressions})
-    in_scope = sorted(set(regressed) & set(closure(found.symptom.urn, found.upstream, diff)))
-    fk_edges: dict[str, set[str]] = {}
-    for e in regressions:
-        if e.referenced_dataset:
-            fk_edges.setdefault(e.dataset_urn, set()).add(e.referenced_dataset)
-    ancestors = await ctx.tool(
-        "coordinator", "upstream_of_regressed", _ancestors, ctx.catalog, in_scope, regressed, fk_edges
+    in_scope, regressed, fk_edges = walk_of(found.symptom.urn, found.upstream, diff)
+    walk = functools.partial(ancestors, known=ahead.upstream) if ahead else ancestors
+    upstream = await ctx.tool(
+        "coordinator", "upstream_of_regressed", walk, ctx.catalog, in_scope, regressed, fk_edges
     )
-    return analyse(found.symptom.urn, found.upstream, diff, ancestors), diff
+    return analyse(found.symptom.urn, found.upstream, diff, upstream), diff
 
 
 def emit_analysis(ctx: RunContext, analysis: Analysis) -> None:

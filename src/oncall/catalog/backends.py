@@ -26,6 +26,7 @@ __all__ = [
     "backend_named",
     "backends",
     "check_ready",
+    "reads_are_round_trips",
     "register_backend",
     "unregister_backend",
 ]
@@ -61,7 +62,8 @@ class Backend:
     ingest: Callable[[dict[str, Any], Config, Progress], dict[str, Any]] | None = None
     """Run a checked recipe into the store; None: the recipe runs with the catalog's `ingest_sink()`."""
     server: bool = False
-    """A DataHub server that ingestion sources may read back from (e.g. dbt's PATCH write semantics)."""
+    """A DataHub server: ingestion sources may read back from it (e.g. dbt's PATCH write semantics), and
+    every read is a round trip, so a run reads ahead what it will likely need (`agents/ahead.py`)."""
 
 
 _REGISTRY: dict[str, Backend] = {}
@@ -95,6 +97,12 @@ def backend_named(name: str) -> Backend:
 def backend_for(config: Config) -> Backend:
     """The backend `config.catalog` names."""
     return backend_named(config.catalog)
+
+
+def reads_are_round_trips(catalog: Catalog) -> bool:
+    """Whether `catalog`'s reads go to a server (`Backend.server`); False for an unregistered backend."""
+    backend = _REGISTRY.get(catalog.backend)
+    return backend is not None and backend.server
 
 
 def check_ready(config: Config) -> None:
