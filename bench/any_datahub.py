@@ -438,27 +438,44 @@ def _gms_run(server: Any, config: Any) -> dict[str, Any]:
     }
 
 
-def gms_requests(n_datasets: int, repeats: int = 3) -> dict[str, Any]:
+def gms_requests(
+    n_datasets: int, repeats: int = 3, *, latency_ms: float = 0.0, page_divisor: int = 1
+) -> dict[str, Any]:
     """GraphQL requests of offline dry runs against the stand-in serving a smaller catalog: the first
     in a new home (it builds the semantic index from the server), then one with the index kept; in
     `repeats` new homes. The round trips are a longest chain in time, so requests that race each
-    other can add or save one: the median is the figure, every run's count is kept beside it."""
+    other can add or save one: the median is the figure, every run's count is kept beside it.
+
+    `latency_ms` makes every request wait that long on the stand-in and `page_divisor` divides the
+    adapter's page sizes: together they model a bigger catalog on a server that serves requests side
+    by side (10,000 datasets with pages of 500 and 1,000 have the pages of 100,000 with 5,000 and
+    10,000), where the in-process stand-in serves concurrent requests one at a time on one GIL.
+    """
     sys.path.insert(0, str(ROOT))
     from tests.catalog.gms_standin import GmsStandin, Store, load_schema
 
+    from oncall.catalog import gms
+
     schema = load_schema(ROOT.parent / "shared" / "datahub" / "graphql")
     firsts, laters = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        small = Path(tmp) / "small.db"
-        build(small, n_datasets)
-        with GmsStandin(schema, Store.from_lite(small)) as server:
-            for k in range(repeats):
-                home = Path(tmp) / f"home{k}"
-                home.mkdir()
-                config = _config(home, catalog="gms", gms_url=server.url)
-                firsts.append(_gms_run(server, config))
-                laters.append(_gms_run(server, config))
-    return {"datasets": n_datasets, **_median_run(firsts), "index_kept": _median_run(laters)}
+    pages = gms._PAGE, gms._LIGHT_PAGE
+    gms._PAGE, gms._LIGHT_PAGE = (size // page_divisor for size in pages)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            small = Path(tmp) / "small.db"
+            build(small, n_datasets)
+            with GmsStandin(schema, Store.from_lite(small)) as server:
+                server.latency_s = latency_ms / 1000
+                for k in range(repeats):
+                    home = Path(tmp) / f"home{k}"
+                    home.mkdir()
+                    config = _config(home, catalog="gms", gms_url=server.url)
+                    firsts.append(_gms_run(server, config))
+                    laters.append(_gms_run(server, config))
+    finally:
+        gms._PAGE, gms._LIGHT_PAGE = pages
+    model = {"latency_ms": latency_ms, "page_divisor": page_divisor} if latency_ms or page_divisor > 1 else {}
+    return {"datasets": n_datasets, **model, **_median_run(firsts), "index_kept": _median_run(laters)}
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -505,6 +522,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--gms-datasets", type=int, default=3000)
     parser.add_argument("--skip-gms", action="store_true")
+    parser.add_argument(
+        "--gms-latency-ms",
+        type=float,
+        default=0.0,
+        help="every stand-in request waits this long (a server that serves requests side by side)",
+    )
+    parser.add_argument(
+        "--gms-page-divisor",
+        type=int,
+        default=1,
+        help="divide the adapter's page sizes (with --gms-latency-ms: a bigger catalog's page structure)",
+    )
     parser.add_argument("--skip-lite", action="store_true", help="only the GMS stand-in runs")
     parser.add_argument(
         "--skip-writes", action="store_true", help="skip the runs that write (on a copy of the catalog)"
@@ -523,7 +552,9 @@ def main(argv: list[str] | None = None) -> int:
         suffix = "" if shape == "domains" else f"_{shape}"  # keys: lite, build; lite_mesh, build_mesh
         figures[f"build{suffix}"], figures[f"lite{suffix}"] = _lite_figures(args, shape)
     if not args.skip_gms:
-        figures["gms"] = gms_requests(args.gms_datasets)
+        figures["gms"] = gms_requests(
+            args.gms_datasets, latency_ms=args.gms_latency_ms, page_divisor=args.gms_page_divisor
+        )
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

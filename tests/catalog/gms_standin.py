@@ -961,6 +961,9 @@ class GmsStandin:
         self.token = token
         self.mode: str | None = None
         self.slow_s = 2.0
+        self.latency_s = 0.0
+        """Every request waits this long before it is served, as over a network to a server that serves
+        requests side by side (the wait holds no lock: waits of requests in flight together overlap)."""
         self.documents: list[tuple[str, dict[str, Any]]] = []
         self.rejected: list[tuple[str, list[str]]] = []
         self.proposals: list[dict[str, Any]] = []
@@ -1029,6 +1032,8 @@ class GmsStandin:
 
             def _guard(self) -> bool:
                 """Apply the failure mode and the token check; True if the request may proceed."""
+                if standin.latency_s:
+                    time.sleep(standin.latency_s)
                 if standin.mode == "slow":
                     time.sleep(standin.slow_s)
                 if standin.mode in ("401", "403", "500"):
