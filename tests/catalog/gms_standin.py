@@ -781,6 +781,9 @@ class Resolvers:
                     ok &= bool(tags & set(values))
                 elif f["field"] == "platform":  # the platform URN of the entity's key
                     ok &= (_platform_of(urn) in values) != bool(f.get("negated"))
+                elif f["field"] == "siblings" and f.get("condition") == "EXISTS":
+                    grouped = bool((aspects.get("siblings") or {}).get("siblings"))
+                    ok &= grouped != bool(f.get("negated"))
                 elif f["field"] == "hasActiveIncidents":  # the IncidentsSummary flag of the entity index
                     active = self.incidents(urn, state="ACTIVE")["total"] > 0
                     ok &= ("true" if active else "false") in values

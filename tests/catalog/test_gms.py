@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -426,6 +427,42 @@ def test_a_scan_of_many_pages_is_read_one_scroll_per_platform(
         len({tuple(f["values"]) for f in counted}) == 1 and rest and rest[0]["values"] == counted[0]["values"]
     )
     assert not plain_filters  # one scroll, unfiltered
+
+
+def test_a_platform_of_many_pages_is_split_by_sibling_groups(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A platform of more than a page is read as two parts side by side, its datasets in a sibling
+    group and the others: they partition it, so the scan finds the same failing checks and reads
+    every dataset once."""
+    from oncall.catalog import gms
+
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        whole = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        expected = whole.failing_assertions()
+        whole.close()
+        monkeypatch.setattr(gms, "_PAGE", 2)
+        server.documents.clear()
+        split = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        got = split.failing_assertions()
+        split.close()
+        scans = [v for q, v in server.documents if "oncallScrollLatestResults" in q and not v.get("scrollId")]
+        parts = [
+            {(f["field"], bool(f["negated"])): f.get("values") for f in group["and"]}
+            for v in scans
+            for group in v.get("orFilters") or []
+        ]
+        held: Counter[str] = Counter()
+        for q, v in list(server.documents):  # answered again below, which logs more documents
+            if "oncallScrollLatestResults" in q and v.get("orFilters"):
+                page = server.execute(q, v)["data"]["scrollAcrossEntities"]["searchResults"]
+                held.update(r["entity"]["urn"] for r in page)
+    assert got == expected and expected
+    grouped = [p for p in parts if ("siblings", False) in p]
+    ungrouped = [p for p in parts if ("siblings", True) in p]
+    assert grouped and len(grouped) == len(ungrouped), parts  # a platform past a page: both halves
+    assert {str(p[("platform", False)]) for p in grouped} == {str(p[("platform", False)]) for p in ungrouped}
+    assert held and max(held.values()) == 1, "each dataset in one part only"
 
 
 def _scanned(server: GmsStandin) -> set[str]:

@@ -563,8 +563,9 @@ class GmsCatalog:
         A scroll's pages follow each other (20 at 100,000 datasets), so the first page goes out beside
         a count of the datasets per platform; when there is more than one page, the scan is read again
         as one scroll per platform (and one for the platforms the count left out), side by side: as
-        many pages in a row as the biggest platform has. A server without the aggregation is read as
-        one scroll."""
+        many pages in a row as the biggest platform has. A platform of more than a page is two parts:
+        its datasets in a sibling group and the others (a warehouse whose tables are mostly dbt models
+        halves its pages in a row). A server without the aggregation is read as one scroll."""
         base = _instance_filter(instance)
         answers: list[Any] = self._parallel(
             [
@@ -574,8 +575,8 @@ class GmsCatalog:
         )
         (results, scroll), platforms = answers
         if scroll and platforms:
-            parts = [_with(base, _platform_filter([p])) for p in platforms]
-            parts.append(_with(base, _platform_filter(platforms, negated=True)))
+            parts = [part for p, count in platforms.items() for part in _platform_parts(base, p, count)]
+            parts.append(_with(base, _platform_filter(list(platforms), negated=True)))
             results = [
                 r
                 for part in self._parallel([functools.partial(self._latest, p) for p in parts])
@@ -619,25 +620,24 @@ class GmsCatalog:
             if not scroll:
                 return results
 
-    def _dataset_platforms(self, or_filters: list[dict[str, Any]] | None) -> list[str]:
-        """The platforms the server counts datasets of (the biggest, as many as it aggregates); none
-        from a server that cannot aggregate (the scan is then one scroll)."""
+    def _dataset_platforms(self, or_filters: list[dict[str, Any]] | None) -> dict[str, int]:
+        """The platforms the server counts datasets of (the biggest, as many as it aggregates), by
+        platform; none from a server that cannot aggregate (the scan is then one scroll)."""
         try:
             data = self._graphql("dataset_platforms", {"orFilters": or_filters})
         except (CatalogAuthError, CatalogUnavailableError):
             raise
         except CatalogError:  # no aggregateAcrossEntities (an older GMS), or no platform facet
-            return []
+            return {}
         facets = (data.get("aggregateAcrossEntities") or {}).get("facets") or []
-        return sorted(
-            {
-                a["value"]
-                for f in facets
-                if f.get("field") == "platform"
-                for a in f.get("aggregations") or []
-                if a.get("value") and (a.get("count") or 0) > 0
-            }
-        )
+        counts = {
+            a["value"]: int(a["count"])
+            for f in facets
+            if f.get("field") == "platform"
+            for a in f.get("aggregations") or []
+            if a.get("value") and (a.get("count") or 0) > 0
+        }
+        return dict(sorted(counts.items()))
 
     def _named(self, near: str, name: str) -> str | None:
         """The node of the dataset called `name` next to `near` (same platform, env and schema), else
@@ -982,6 +982,17 @@ def _instance_filter(instance: str | None) -> list[dict[str, Any]] | None:
 def _platform_filter(platforms: Sequence[str], *, negated: bool = False) -> dict[str, Any]:
     """Datasets of any of these platforms (of none of them, `negated`)."""
     return {"field": "platform", "values": list(platforms), "condition": "EQUAL", "negated": negated}
+
+
+def _platform_parts(
+    base: list[dict[str, Any]] | None, platform: str, count: int
+) -> list[list[dict[str, Any]]]:
+    """The scan's parts for one platform: one, or past a page two that partition it, the datasets in
+    a sibling group (`siblings` is a searchable URN field) and the others (the same filter, negated)."""
+    part = _with(base, _platform_filter([platform]))
+    if count <= _PAGE:
+        return [part]
+    return [_with(part, {"field": "siblings", "condition": "EXISTS", "negated": n}) for n in (False, True)]
 
 
 def _with(or_filters: list[dict[str, Any]] | None, extra: dict[str, Any]) -> list[dict[str, Any]]:
