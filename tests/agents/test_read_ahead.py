@@ -3,7 +3,7 @@ join's reads go out from the Detective's scope. The answer must be the one the r
 
 The catalog is the multi-platform fixture (Snowflake + dbt + Airflow + Looker, no platform instances),
 served by the GMS stand-in; the same file in DataHub Lite gives the reference answer. The stand-in's
-scan is held until the read ahead has started walking, so the order does not depend on timing.
+scan is held until the read ahead has started the blast radius, so the order does not depend on timing.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ HELD_S = 20.0
 
 
 class HeldScan(GmsCatalog):
-    """The GMS adapter with its scan of failing checks held until the first upstream walk starts, as
-    a scan of a big catalog is still paging when the Detective has the scope."""
+    """The GMS adapter with its scan of failing checks held until the blast radius is read (which the
+    read ahead starts last), as a scan of a big catalog is still paging by then."""
 
     walking = threading.Event()
 
@@ -45,7 +45,7 @@ class HeldScan(GmsCatalog):
         return super().failing_assertions(instance)
 
     def lineage_graph(self, urns: Any, *, direction: Any = "upstream") -> LineageGraph:
-        if direction == "upstream":
+        if direction == "downstream":
             self.walking.set()
         return super().lineage_graph(urns, direction=direction)
 
@@ -109,6 +109,10 @@ def test_a_run_that_reads_ahead_gives_the_answer_of_one_that_does_not(
 
     gms, events, documents = _gms_run(datahub_schema, multiplatform_lite, home)
     assert "upstream_ahead" in _tools(events), "the scan was still paging: the join's reads went ahead"
+    [join_walk] = [
+        e for e in events.events if e.kind == "tool_call" and e.data["tool"] == "upstream_of_regressed"
+    ]
+    assert join_walk.data["queries"] == [], "the join's walk was answered by the read ahead"
     assert gms.origins and gms.blast_radius, "the fixture's dashboard has regressed origins upstream"
     # The blast radius and the Fixer's read of the origins were taken from the read ahead, not read again.
     downstream = Counter(v["urn"] for _q, v in documents if v.get("direction") == "DOWNSTREAM")
@@ -120,6 +124,10 @@ def test_a_run_that_reads_ahead_gives_the_answer_of_one_that_does_not(
     monkeypatch.setattr(investigation, "reads_ahead", lambda _ctx: False)
     plain, plain_events, _ = _gms_run(datahub_schema, multiplatform_lite, home, GmsCatalog)
     assert "upstream_ahead" not in _tools(plain_events)
+    [plain_walk] = [
+        e for e in plain_events.events if e.kind == "tool_call" and e.data["tool"] == "upstream_of_regressed"
+    ]
+    assert plain_walk.data["queries"], "without it, the join walks the server itself"
     assert _answer(gms) == _answer(plain)
     # Lite picks another of the equally short paths from the dashboard; the rest is the same answer.
     unpathed = [

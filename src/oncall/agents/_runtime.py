@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, TypeVar
 
@@ -140,6 +140,8 @@ class RunContext:
     """(step, start, end) in perf_counter seconds for every model call: the critical-path bench reads it."""
     prefetched: list[Prefetch] = field(default_factory=list)
     """Started catalog calls no `tool` call has taken yet."""
+    background: list[asyncio.Future[Any]] = field(default_factory=list)
+    """Work started with `spawn` (`settle` waits for it)."""
 
     @property
     def history(self) -> bool:
@@ -211,10 +213,20 @@ class RunContext:
                 return self.prefetched.pop(i).task
         return None
 
+    def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+        """Run `work` beside the caller, who may take its result or leave it; `settle` waits for it."""
+        task = asyncio.ensure_future(work)
+        self.background.append(task)
+        return task
+
     async def settle(self) -> None:
-        """Wait for prefetches nobody took, so no worker thread still reads a catalog being closed."""
-        left, self.prefetched = self.prefetched, []
-        await asyncio.gather(*(p.task for p in left), return_exceptions=True)
+        """Wait for spawned work and for prefetches nobody took, so no worker thread still reads a
+        catalog being closed."""
+        while self.background or self.prefetched:  # spawned work may start prefetches as it ends
+            spawned, self.background = self.background, []
+            await asyncio.gather(*spawned, return_exceptions=True)
+            left, self.prefetched = self.prefetched, []
+            await asyncio.gather(*(p.task for p in left), return_exceptions=True)
 
     def model_for(self, role: str) -> Any | None:
         """The role's model, or None (offline for that role)."""

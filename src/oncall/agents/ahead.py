@@ -7,7 +7,9 @@ own diff, the upstream of the regressed datasets, the blast radius of the origin
 Fixer's read of the origins' checks) depends in practice on the scope alone: a regression in scope
 fails its latest run, so the scan finds the same one. So when the Detective has the scope and the scan
 is not done, this diffs the scope, walks the upstream of the regressions in it and starts the blast
-radius and the Fixer's read of the origins they point to; the join waits for it beside the scan.
+radius and the Fixer's read of the origins they point to. The join takes it if it is all there when
+the scan ends; otherwise it starts no further read and the join reads as without it (on a small
+catalog the scan ends first, and waiting would only add the scope's diff to the run's chain).
 
 The join still decides from the whole diff, exactly as without reading ahead: it uses these results
 only where its own calls are the same ones (a blast radius read ahead for other origins is wasted
@@ -20,8 +22,10 @@ the diff keys its entries by), and for a scope of at most `MAX_SCOPE` datasets.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from oncall.agents import detective, fixer, reality_checker
 from oncall.agents._runtime import RunContext
@@ -63,10 +67,13 @@ def reads_ahead(ctx: RunContext) -> bool:
     return ctx.config.production_instance is None and reads_are_round_trips(ctx.catalog)
 
 
-async def read_ahead(ctx: RunContext, found: detective.DetectiveReport) -> Ahead | None:
+async def read_ahead(
+    ctx: RunContext, found: detective.DetectiveReport, until: asyncio.Future[Any]
+) -> Ahead | None:
     """Diff the scope, walk the upstream of its regressions, and start the blast radius and the Fixer's
-    read of the origins that gives. None when the scope is too big to read twice or a read failed (the
-    join then reads as it would have, and reports the failure)."""
+    read of the origins that gives. None when the scope is too big to read twice, a read failed (the
+    join then reads as it would have, and reports the failure), or `until` (the scan) ended first:
+    the join then goes on without it, and no further read is started."""
     assert found.symptom is not None
     symptom = found.symptom.urn
     scope = [symptom] if found.symptom.type == "dataset" else []
@@ -77,10 +84,14 @@ async def read_ahead(ctx: RunContext, found: detective.DetectiveReport) -> Ahead
     try:
         todo = scope
         while todo:  # then what the scope's failing FK checks point at, as it grows
+            if until.done():
+                return None
             ahead.entries += await reality_checker.diff_scope(ctx, todo)
             ahead.covered |= set(todo)
             paths = closure(symptom, found.upstream, ahead.entries)
             todo = [u for u in paths if u not in named and u not in ahead.covered]
+        if until.done():
+            return None
         in_scope, regressed, fk_edges = walk_of(symptom, found.upstream, ahead.entries)
         ahead.upstream = await ctx.tool(
             "coordinator", "upstream_ahead", ancestors, ctx.catalog, in_scope, regressed, fk_edges
@@ -88,7 +99,7 @@ async def read_ahead(ctx: RunContext, found: detective.DetectiveReport) -> Ahead
     except Exception:
         return None
     analysis = analyse(symptom, found.upstream, ahead.entries, ahead.upstream)
-    if analysis.origins:
+    if analysis.origins and not until.done():
         ctx.prefetch(blast_radius, ctx.catalog, [rc.dataset_urn for rc in analysis.origins])
         fn, *args, kwargs = fixer.origin_checks_call(ctx, analysis.origins)
         ctx.prefetch(fn, *args, **kwargs)
