@@ -447,19 +447,25 @@ def gms_requests(
     other can add or save one: the median is the figure, every run's count is kept beside it.
 
     `latency_ms` makes every request wait that long on the stand-in and `page_divisor` divides the
-    adapter's page sizes: together they model a bigger catalog on a server that serves requests side
-    by side (10,000 datasets with pages of 500 and 1,000 have the pages of 100,000 with 5,000 and
-    10,000), where the in-process stand-in serves concurrent requests one at a time on one GIL.
+    adapter's page sizes (and the entities a run may index): together they model a bigger catalog on
+    a server that serves requests side by side (20,000 datasets with pages of 1,000 and 2,000 have the
+    pages of 100,000 with 5,000 and 10,000), where the in-process stand-in serves concurrent requests
+    one at a time on one GIL.
     """
     sys.path.insert(0, str(ROOT))
     from tests.catalog.gms_standin import GmsStandin, Store, load_schema
 
-    from oncall.catalog import gms
+    from oncall.catalog import gms, vectors
 
     schema = load_schema(ROOT.parent / "shared" / "datahub" / "graphql")
     firsts, laters = [], []
     pages = gms._PAGE, gms._LIGHT_PAGE
     gms._PAGE, gms._LIGHT_PAGE = (size // page_divisor for size in pages)
+    # The entities a run may index grow smaller with the pages, or a modelled first run would list
+    # page after page of a catalog that, full size, it stops listing after one.
+    index_defaults = vectors.ensure_index.__kwdefaults__
+    limit = index_defaults["rebuild_limit"]
+    index_defaults["rebuild_limit"] = limit // page_divisor
     try:
         with tempfile.TemporaryDirectory() as tmp:
             small = Path(tmp) / "small.db"
@@ -474,6 +480,7 @@ def gms_requests(
                     laters.append(_gms_run(server, config))
     finally:
         gms._PAGE, gms._LIGHT_PAGE = pages
+        index_defaults["rebuild_limit"] = limit
     model = {"latency_ms": latency_ms, "page_divisor": page_divisor} if latency_ms or page_divisor > 1 else {}
     return {"datasets": n_datasets, **model, **_median_run(firsts), "index_kept": _median_run(laters)}
 
