@@ -11,7 +11,8 @@ Two doors lead out of an agent, and both are here so their rules hold everywhere
 
 `RunContext.prefetch` starts a catalog read early, while a model call is in flight; the agent's own
 `tool` call for the same read then takes the result and reports it at that point, so the events read as
-if it had run then.
+if it had run then. `RunContext.spawn` starts work the caller may leave unfinished (the read ahead);
+`settle` waits for both before the catalog closes.
 """
 
 from __future__ import annotations
