@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oncall.catalog.base import Catalog
+from oncall.catalog.backends import reads_are_round_trips
+from oncall.catalog.base import Catalog, parallel
 from oncall.catalog.search import STOPWORDS
 from oncall.catalog.types import Entity
 from oncall.errors import NotFoundError
@@ -467,6 +468,23 @@ def _confirm(index: SemanticIndex, version: str | None, directory: Path) -> None
     _write_confirmed(directory, {"version": version, "fingerprint": index.fingerprint})
 
 
+def _list_beside_version(
+    catalog: Catalog, directory: Path, limit: int
+) -> tuple[str | None, list[str]] | None:
+    """In a home that keeps nothing for the catalog (no index, no record), on a server: its version and
+    its URNs up to `limit`, read side by side (None elsewhere). The listing is needed whatever the
+    version says there, and in a row the two are a round trip more before the Detective's first read.
+
+    Read together, an entity written between the two can be in the count and not in the list; on GMS
+    the version is the count and the hour, so the index sees it within the hour, as it sees a swap."""
+    if not reads_are_round_trips(catalog) or (directory / _META).exists() or _read_confirmed(directory):
+        return None
+    listing = functools.partial(catalog.list_urns, at_most=limit)
+    calls: list[Callable[[], Any]] = [catalog.entities_version, listing]
+    version, urns = parallel(calls)
+    return version, urns
+
+
 def _too_big(directory: Path, version: str | None) -> int | None:
     """The entities of a catalog found too big to index in a run at `version`, with no index kept."""
     found = _read_confirmed(directory)
@@ -601,8 +619,9 @@ def ensure_index(
     A stale index of a catalog over `rebuild_limit` entities is returned as is, marked `stale`;
     a missing one raises `IndexUnavailableError`.
     """
-    version = catalog.entities_version()
     cached = _cache.get(str(directory))
+    listed = _list_beside_version(catalog, directory, rebuild_limit) if cached is None else None
+    version = catalog.entities_version() if listed is None else listed[0]
     if cached is not None and version is not None and cached.catalog_version == version:
         return cached
     stored = SemanticIndex.load(directory) if version is not None else None
@@ -616,7 +635,10 @@ def ensure_index(
         raise IndexUnavailableError(_unavailable(rebuild_limit))  # would only say so again
     # With no index to compare, a list longer than the limit is not needed whole (on a server it is
     # a page of 10,000 after another): reading past the limit only says it is too big.
-    urns = catalog.list_urns(at_most=rebuild_limit if nothing_kept else None)
+    if listed is not None and version is not None:
+        urns = listed[1]
+    else:
+        urns = catalog.list_urns(at_most=rebuild_limit if nothing_kept else None)
     current = urn_digest(urns)
     if cached is not None and cached.fingerprint == current:
         _confirm(cached, version, directory)
