@@ -781,9 +781,15 @@ class Resolvers:
                     ok &= bool(tags & set(values))
                 elif f["field"] == "platform":  # the platform URN of the entity's key
                     ok &= (_platform_of(urn) in values) != bool(f.get("negated"))
-                elif f["field"] == "siblings" and f.get("condition") == "EXISTS":
-                    grouped = bool((aspects.get("siblings") or {}).get("siblings"))
-                    ok &= grouped != bool(f.get("negated"))
+                elif f["field"] == "siblings":  # indexed as served: the sibling hook writes both sides
+                    siblings = self.store.siblings(urn)[1]
+                    if f.get("condition") == "EXISTS":
+                        matched = bool(siblings)
+                    elif f.get("condition") == "START_WITH":
+                        matched = any(s.startswith(v) for s in siblings for v in values)
+                    else:
+                        raise ValueError(f"the stand-in does not filter siblings by {f.get('condition')!r}")
+                    ok &= matched != bool(f.get("negated"))
                 elif f["field"] == "hasActiveIncidents":  # the IncidentsSummary flag of the entity index
                     active = self.incidents(urn, state="ACTIVE")["total"] > 0
                     ok &= ("true" if active else "false") in values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -384,12 +385,58 @@ def test_a_first_run_stops_listing_once_the_catalog_is_too_big_to_index(
     assert 1 <= read <= 3 < pages  # two results a page (a group's secondary is skipped): 4 in by page 3
 
 
+def test_a_new_home_counts_and_lists_side_by_side_and_a_later_run_only_counts(
+    datahub_schema: graphql.GraphQLSchema,
+    multiplatform_lite: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a home that keeps nothing, the listing is needed whatever the count says: the two go out
+    together (a round trip fewer before the Detective reads). Once the catalog is known too big, a
+    run at the same count only counts; a small catalog still gets its index from the listing."""
+    from oncall.catalog import gms, vectors
+
+    monkeypatch.setattr(gms, "_LIGHT_PAGE", 2)
+    with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        spans: list[tuple[float, float, str]] = []
+        graphql_call = catalog._graphql
+
+        def timed(name: str, variables: dict[str, Any]) -> Any:
+            start = time.perf_counter()
+            try:
+                return graphql_call(name, variables)
+            finally:
+                spans.append((start, time.perf_counter(), name))
+
+        monkeypatch.setattr(catalog, "_graphql", timed)
+        server.latency_s = 0.2  # long enough that requests sent together overlap on any machine
+        with pytest.raises(vectors.IndexUnavailableError):
+            vectors.ensure_index(catalog, tmp_path / "vectors", rebuild_limit=3)
+        first = sorted(spans)
+        spans.clear()
+        with pytest.raises(vectors.IndexUnavailableError):
+            vectors.ensure_index(catalog, tmp_path / "vectors", rebuild_limit=3)
+        later = [name for _s, _e, name in spans]
+        server.latency_s = 0.0
+        vectors._cache.clear()
+        index = vectors.ensure_index(catalog, tmp_path / "small", rebuild_limit=1000)
+        every = catalog.list_urns()
+        catalog.close()
+    count = next(s for s in first if s[2] == "count_entities")
+    page = next(s for s in first if s[2] == "scroll_entities")
+    assert count[0] < page[1] and page[0] < count[1]  # in flight together
+    assert later == ["count_entities"]
+    assert sorted(index.urns) == every
+
+
 def test_a_scan_of_many_pages_is_read_one_scroll_per_platform(
     datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past one page, the failing scan reads one scroll per platform the server counts, plus one for
-    the platforms it left out, side by side: the same failing checks as one scroll. A server that
-    cannot aggregate is read as one scroll, with the same answer."""
+    the platforms it left out, side by side: the same failing checks as one scroll. A sibling group is
+    read through one member only. A server that cannot aggregate is read as one scroll, with the same
+    answer."""
     from oncall.catalog import gms
 
     def scan(server: GmsStandin) -> tuple[dict[str, list[str]], list[dict[str, Any]], set[str]]:
@@ -420,7 +467,10 @@ def test_a_scan_of_many_pages_is_read_one_scroll_per_platform(
         monkeypatch.setattr(server._resolvers, "aggregate", no_aggregation)
         plain, plain_filters, _ = scan(server)
     assert whole and split == whole == plain
-    assert scanned == every and len({u.split(",")[0] for u in every}) > 2  # every platform's datasets
+    assert len({u.split(",")[0] for u in scanned}) > 2  # every platform's datasets
+    skipped = every - scanned
+    assert skipped and scanned < every  # the counted platform's groups are not read again in the rest
+    assert all(set(server.store.siblings(u)[1]) & scanned for u in skipped), "each group read once"
     counted = [f for f in filters if f["field"] == "platform" and not f["negated"]]
     rest = [f for f in filters if f["field"] == "platform" and f["negated"]]
     assert (
@@ -448,7 +498,7 @@ def test_a_platform_of_many_pages_is_split_by_sibling_groups(
         split.close()
         scans = [v for q, v in server.documents if "oncallScrollLatestResults" in q and not v.get("scrollId")]
         parts = [
-            {(f["field"], bool(f["negated"])): f.get("values") for f in group["and"]}
+            {(f["field"], f.get("condition"), bool(f["negated"])): f.get("values") for f in group["and"]}
             for v in scans
             for group in v.get("orFilters") or []
         ]
@@ -458,10 +508,11 @@ def test_a_platform_of_many_pages_is_split_by_sibling_groups(
                 page = server.execute(q, v)["data"]["scrollAcrossEntities"]["searchResults"]
                 held.update(r["entity"]["urn"] for r in page)
     assert got == expected and expected
-    grouped = [p for p in parts if ("siblings", False) in p]
-    ungrouped = [p for p in parts if ("siblings", True) in p]
+    grouped = [p for p in parts if ("siblings", "EXISTS", False) in p]
+    ungrouped = [p for p in parts if ("siblings", "EXISTS", True) in p]
     assert grouped and len(grouped) == len(ungrouped), parts  # a platform past a page: both halves
-    assert {str(p[("platform", False)]) for p in grouped} == {str(p[("platform", False)]) for p in ungrouped}
+    platform = ("platform", "EQUAL", False)
+    assert {str(p[platform]) for p in grouped} == {str(p[platform]) for p in ungrouped}
     assert held and max(held.values()) == 1, "each dataset in one part only"
 
 
@@ -534,3 +585,42 @@ def test_the_entities_version_is_the_count_and_the_hour(
         vectors.ensure_index(catalog, tmp_path / "vectors")  # the next hour: checked again, still current
         assert scrolls(server) == 3
         catalog.close()
+
+
+def test_a_group_read_through_its_dbt_member_is_answered_under_its_warehouse_representative(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `dbt_is_primary_sibling: false` the warehouse table stands for the group. The split scan
+    reads the group through its dbt member only, and answers it as one scroll does: under the
+    warehouse table, with the checks of both."""
+    from oncall.catalog import gms
+
+    store = Store.from_lite(multiplatform_lite)
+    flipped = []
+    for urn, aspects in list(store.aspects.items()):
+        own = aspects.get("siblings")
+        if urn.startswith("urn:li:dataset:(urn:li:dataPlatform:dbt,") and own and own.get("siblings"):
+            aspects["siblings"] = {**own, "primary": False}
+            for other in own["siblings"]:
+                store.aspects.setdefault(other, {})["siblings"] = {"siblings": [urn], "primary": True}
+                flipped.append(other)
+    store.changed()
+    with GmsStandin(datahub_schema, store) as server:
+        whole = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        expected = whole.failing_assertions()
+        whole.close()
+        monkeypatch.setattr(gms, "_PAGE", 2)
+        split = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        got = split.failing_assertions()
+        split.close()
+        parts = [
+            (q, v) for q, v in server.documents if "oncallScrollLatestResults" in q and v.get("orFilters")
+        ]
+        read = {
+            r["entity"]["urn"]
+            for q, v in parts
+            for r in server.execute(q, v)["data"]["scrollAcrossEntities"]["searchResults"]
+        }
+    assert flipped and set(expected) & set(flipped), "some failing group stands as its warehouse table"
+    assert got == expected
+    assert read and not read & set(flipped), "the parts read no warehouse side of a dbt group"

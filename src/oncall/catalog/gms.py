@@ -565,7 +565,9 @@ class GmsCatalog:
         as one scroll per platform (and one for the platforms the count left out), side by side: as
         many pages in a row as the biggest platform has. A platform of more than a page is two parts:
         its datasets in a sibling group and the others (a warehouse whose tables are mostly dbt models
-        halves its pages in a row). A server without the aggregation is read as one scroll."""
+        halves its pages in a row). A group is read through one member, not one per platform
+        (`_scan_parts`), and answered under its representative. A server without the aggregation is
+        read as one scroll."""
         base = _instance_filter(instance)
         answers: list[Any] = self._parallel(
             [
@@ -575,8 +577,7 @@ class GmsCatalog:
         )
         (results, scroll), platforms = answers
         if scroll and platforms:
-            parts = [part for p, count in platforms.items() for part in _platform_parts(base, p, count)]
-            parts.append(_with(base, _platform_filter(list(platforms), negated=True)))
+            parts = _scan_parts(base, platforms)
             results = [
                 r
                 for part in self._parallel([functools.partial(self._latest, p) for p in parts])
@@ -588,8 +589,8 @@ class GmsCatalog:
         for result in results:
             entity = result["entity"]
             got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
-            if _rep(_flags(entity)) != entity["urn"] or (instance is not None and got != instance):
-                continue  # a group is listed once, as its representative (as list_urns does)
+            if instance is not None and got != instance:
+                continue
             members = [entity, *((entity.get("siblings") or {}).get("siblings") or [])]
             failing = sorted(
                 a["urn"]
@@ -597,8 +598,8 @@ class GmsCatalog:
                 for a in ((member or {}).get("assertions") or {}).get("assertions") or []
                 if _latest_result(a) == "FAILURE"
             )
-            if failing:
-                found[entity["urn"]] = failing
+            if failing:  # a group under its representative (as list_urns lists it), read from any member
+                found[_rep(_flags(entity))] = failing
         return dict(sorted(found.items()))
 
     def _latest_page(
@@ -984,15 +985,41 @@ def _platform_filter(platforms: Sequence[str], *, negated: bool = False) -> dict
     return {"field": "platform", "values": list(platforms), "condition": "EQUAL", "negated": negated}
 
 
+def _scan_parts(base: list[dict[str, Any]] | None, platforms: dict[str, int]) -> list[list[dict[str, Any]]]:
+    """The parts of the scan, read side by side: each counted platform's (`_platform_parts`), then the
+    platforms the count left out. A platform's part leaves out its datasets in a sibling group with a
+    platform read before it: dbt first (DataHub's dbt source writes the dbt side's `siblings` itself,
+    the warehouse side's only by PATCH, which some sinks drop), then the biggest."""
+    order = sorted(platforms, key=lambda p: (p != "urn:li:dataPlatform:dbt", -platforms[p], p))
+    parts = [part for i, p in enumerate(order) for part in _platform_parts(base, p, platforms[p], order[:i])]
+    parts.append(_not_grouped_with(_with(base, _platform_filter(order, negated=True)), order))
+    return parts
+
+
+def _not_grouped_with(part: list[dict[str, Any]], platforms: Iterable[str]) -> list[dict[str, Any]]:
+    """`part` without the datasets in a sibling group with a dataset of `platforms`: each such group is
+    read through that member (its `siblings` names the whole group and carries its checks)."""
+    prefixes = [f"urn:li:dataset:({p}," for p in platforms]
+    if not prefixes:
+        return part
+    return _with(part, {"field": "siblings", "values": prefixes, "condition": "START_WITH", "negated": True})
+
+
 def _platform_parts(
-    base: list[dict[str, Any]] | None, platform: str, count: int
+    base: list[dict[str, Any]] | None, platform: str, count: int, before: Sequence[str]
 ) -> list[list[dict[str, Any]]]:
-    """The scan's parts for one platform: one, or past a page two that partition it, the datasets in
-    a sibling group (`siblings` is a searchable URN field) and the others (the same filter, negated)."""
+    """The scan's parts for one platform, without its datasets grouped with a dataset of a platform read
+    `before`: one part, or past a page two that partition it, the datasets in a sibling group
+    (`siblings` is a searchable URN field) and the others (the same filter, negated)."""
     part = _with(base, _platform_filter([platform]))
     if count <= _PAGE:
-        return [part]
-    return [_with(part, {"field": "siblings", "condition": "EXISTS", "negated": n}) for n in (False, True)]
+        return [_not_grouped_with(part, before)]
+    grouped, alone = (_with(part, _grouped(negated=n)) for n in (False, True))
+    return [_not_grouped_with(grouped, before), alone]
+
+
+def _grouped(*, negated: bool) -> dict[str, Any]:
+    return {"field": "siblings", "condition": "EXISTS", "negated": negated}
 
 
 def _with(or_filters: list[dict[str, Any]] | None, extra: dict[str, Any]) -> list[dict[str, Any]]:
