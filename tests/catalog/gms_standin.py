@@ -830,15 +830,22 @@ class Resolvers:
         kinds = {"DATASET": "dataset", "CHART": "chart", "DASHBOARD": "dashboard", "DATA_JOB": "dataJob"}
         types = {kinds.get(t, t.lower()) for t in input.get("types") or ["DATASET", "CHART", "DASHBOARD"]}
         words = [w for w in (input.get("query") or "*").lower().split() if w != "*"]
-        hits = []
-        for urn in self.store.indexed_urns():  # matched in the index, hydrated from primary storage
-            if _entity_type(urn) not in types or not self._passes(urn, input.get("orFilters")):
-                continue
-            if words and not any(w in self._text(urn) for w in words):
-                continue
-            if self._served(urn):
-                hits.append(urn)
-        return hits
+
+        def build() -> list[str]:
+            hits = []
+            for urn in self.store.indexed_urns():  # matched in the index, hydrated from primary storage
+                if _entity_type(urn) not in types or not self._passes(urn, input.get("orFilters")):
+                    continue
+                if words and not any(w in self._text(urn) for w in words):
+                    continue
+                if self._served(urn):
+                    hits.append(urn)
+            return hits
+
+        # Kept until the store changes, as an index answers each page of a scroll without a full scan.
+        key = json.dumps(["hits", sorted(types), words, input.get("orFilters")], sort_keys=True)
+        found: list[str] = self.store.derived(key, build)
+        return found
 
     def lineage(self, input: dict[str, Any], start: int = 0) -> dict[str, Any]:
         degrees = ["1", "2", "3+"]
