@@ -136,6 +136,50 @@ def test_a_run_that_reads_ahead_gives_the_answer_of_one_that_does_not(
     assert unpathed[0] == unpathed[1]
 
 
+class ScanEndsMidWalk(GmsCatalog):
+    """The GMS adapter with its scan held until the read ahead's walk is under way, and the walk held
+    until the scan has answered: the scan ends while the walk is in flight."""
+
+    walk_started = threading.Event()
+    scan_done = threading.Event()
+
+    def failing_assertions(self, instance: str | None = None) -> dict[str, list[str]]:
+        self.walk_started.wait(HELD_S)
+        try:
+            return super().failing_assertions(instance)
+        finally:
+            self.scan_done.set()
+
+    def lineage_graph(self, urns: Any, *, direction: Any = "upstream") -> LineageGraph:
+        if direction == "upstream" and not self.walk_started.is_set():
+            self.walk_started.set()
+            self.scan_done.wait(HELD_S)
+        return super().lineage_graph(urns, direction=direction)
+
+
+def test_a_scan_that_ends_during_the_walk_read_ahead_waits_for_that_walk(
+    datahub_schema: graphql.GraphQLSchema, multiplatform_lite: Path, tmp_path: Path
+) -> None:
+    """The walk the read ahead has started is the join's own: the join waits for it, sends no lineage
+    read of its own, and answers as the run that read ahead in full."""
+    home = tmp_path / "home"
+    home.mkdir()
+    full, _, _ = _gms_run(datahub_schema, multiplatform_lite, home)
+    ScanEndsMidWalk.walk_started.clear()
+    ScanEndsMidWalk.scan_done.clear()
+    mid, events, documents = _gms_run(datahub_schema, multiplatform_lite, home, ScanEndsMidWalk)
+    assert ScanEndsMidWalk.scan_done.is_set() and "upstream_ahead" in _tools(events)
+    [join_walk] = [
+        e for e in events.events if e.kind == "tool_call" and e.data["tool"] == "upstream_of_regressed"
+    ]
+    assert join_walk.data["queries"] == [], "the join waited for the walk on its way"
+    upstream = Counter(v["urn"] for _q, v in documents if v.get("direction") == "UPSTREAM")
+    downstream = Counter(v["urn"] for _q, v in documents if v.get("direction") == "DOWNSTREAM")
+    assert downstream and max(downstream.values()) == 1, downstream
+    assert max(upstream.values()) == 1, "no upstream scroll sent twice"
+    assert _answer(mid) == _answer(full)
+
+
 class Counting:
     """A real catalog that counts the starts of its upstream walks."""
 

@@ -7,9 +7,11 @@ own diff, the upstream of the regressed datasets, the blast radius of the origin
 Fixer's read of the origins' checks) depends in practice on the scope alone: a regression in scope
 fails its latest run, so the scan finds the same one. So when the Detective has the scope and the scan
 is not done, this diffs the scope, walks the upstream of the regressions in it and starts the blast
-radius and the Fixer's read of the origins they point to. The join takes it if it is all there when
-the scan ends; otherwise it starts no further read and the join reads as without it (on a small
-catalog the scan ends first, and waiting would only add the scope's diff to the run's chain).
+radius and the Fixer's read of the origins they point to. If the scan ends while the scope is still
+being diffed, the read ahead starts no further read and the join reads as without it (on a small
+catalog the scan ends first, and waiting would only add the scope's diff to the run's chain). Once
+the walk has started it is the join's own walk on its way: the read ahead goes on to its end and the
+join waits for it rather than send the same lineage reads again.
 
 The join still decides from the whole diff, exactly as without reading ahead: it uses these results
 only where its own calls are the same ones (a blast radius read ahead for other origins is wasted
@@ -51,6 +53,8 @@ class Ahead:
     """The datasets diffed (those without assertions have no entries)."""
     upstream: dict[str, set[str]] = field(default_factory=dict)
     """Regressed dataset -> its full upstream lineage."""
+    committed: bool = False
+    """The walk has started: the read ahead runs to its end whenever the scan ends, and the join waits."""
 
     def diff_of(self, urns: Sequence[str]) -> list[DiffEntry] | None:
         """These datasets' entries in the order the diff would list them; None unless all were diffed."""
@@ -68,19 +72,20 @@ def reads_ahead(ctx: RunContext) -> bool:
 
 
 async def read_ahead(
-    ctx: RunContext, found: detective.DetectiveReport, until: asyncio.Future[Any]
+    ctx: RunContext, found: detective.DetectiveReport, until: asyncio.Future[Any], ahead: Ahead
 ) -> Ahead | None:
     """Diff the scope, walk the upstream of its regressions, and start the blast radius and the Fixer's
-    read of the origins that gives. None when the scope is too big to read twice, a read failed (the
-    join then reads as it would have, and reports the failure), or `until` (the scan) ended first:
-    the join then goes on without it, and no further read is started."""
+    read of the origins that gives, into `ahead`. None when the scope is too big to read twice, a read
+    failed (the join then reads as it would have, and reports the failure), or `until` (the scan)
+    ended before the walk started (`Ahead.committed`): the join then goes on without it, and no
+    further read is started."""
     assert found.symptom is not None
     symptom = found.symptom.urn
     scope = [symptom] if found.symptom.type == "dataset" else []
     scope = list(dict.fromkeys([*scope, *(n.ref.urn for n in found.upstream if n.ref.type == "dataset")]))
     if not scope or len(scope) > MAX_SCOPE:
         return None
-    ahead, named = Ahead(), {symptom, *(n.ref.urn for n in found.upstream)}
+    named = {symptom, *(n.ref.urn for n in found.upstream)}
     try:
         todo = scope
         while todo:  # then what the scope's failing FK checks point at, as it grows
@@ -93,13 +98,14 @@ async def read_ahead(
         if until.done():
             return None
         in_scope, regressed, fk_edges = walk_of(symptom, found.upstream, ahead.entries)
+        ahead.committed = True  # set with no await since the check: the join sees it when the scan ends
         ahead.upstream = await ctx.tool(
             "coordinator", "upstream_ahead", ancestors, ctx.catalog, in_scope, regressed, fk_edges
         )
     except Exception:
         return None
     analysis = analyse(symptom, found.upstream, ahead.entries, ahead.upstream)
-    if analysis.origins and not until.done():
+    if analysis.origins:
         ctx.prefetch(blast_radius, ctx.catalog, [rc.dataset_urn for rc in analysis.origins])
         fn, *args, kwargs = fixer.origin_checks_call(ctx, analysis.origins)
         ctx.prefetch(fn, *args, **kwargs)

@@ -21,19 +21,23 @@ async def investigate(
 ) -> tuple[detective.DetectiveReport, reality_checker.RealityReport, Ahead | None]:
     """The Detective's symptom and lineage, and the Reality-Checker's diff, run at the same time. On a
     server, when the scan of failing checks is still paging once the Detective has the scope, the
-    join's reads are read ahead from that scope meanwhile (`ahead`), and taken if done by the scan's end."""
+    join's reads are read ahead from that scope meanwhile (`ahead`): taken if done by the scan's end, or
+    waited for if its walk (the join's own) is on its way then."""
     scan = asyncio.ensure_future(reality_checker.check(ctx))
     reading: asyncio.Future[Ahead | None] | None = None
+    ahead = Ahead()
     try:
         found = await detective.investigate(ctx, text, symptom_urn=symptom_urn)
         if found.symptom is not None and not scan.done() and reads_ahead(ctx):
-            reading = ctx.spawn(read_ahead(ctx, found, until=scan))
+            reading = ctx.spawn(read_ahead(ctx, found, until=scan, ahead=ahead))
     finally:
         # The scan finishes before anything is raised, so no worker thread still reads a catalog being
         # closed (`settle` waits for the read ahead).
         reality = (await asyncio.gather(scan, return_exceptions=True))[0]
     if isinstance(reality, BaseException):
         raise reality
+    if reading is not None and ahead.committed:
+        await asyncio.wait([reading])
     taken = reading.result() if reading is not None and reading.done() and not reading.exception() else None
     return found, reality, taken
 
