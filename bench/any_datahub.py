@@ -365,23 +365,6 @@ def after_write_run(path: Path, runs: int) -> dict[str, Any]:
     }
 
 
-def _timed_requests(catalog: Any) -> list[tuple[float, float, str]]:
-    """Record (start, end, document) of every GraphQL request the GMS adapter sends, as the client
-    sees it (the wait for the answer and its decoding)."""
-    spans: list[tuple[float, float, str]] = []
-    send = catalog._graphql
-
-    def timed(name: str, variables: dict[str, Any]) -> Any:
-        started = time.perf_counter()
-        try:
-            return send(name, variables)
-        finally:
-            spans.append((started, time.perf_counter(), name))
-
-    catalog._graphql = timed
-    return spans
-
-
 def longest_chain(spans: list[tuple[float, float, str]]) -> list[str]:
     """The documents of the longest chain of requests each sent after the one before it had answered
     (requests in flight together count once): its length is the run's sequential round trips."""
@@ -408,11 +391,13 @@ def _runs_of(chain: list[str]) -> list[str]:
 
 def _gms_run(server: Any, config: Any) -> dict[str, Any]:
     """One dry run through a new adapter (nothing remembered from a run before): its requests."""
+    from tests.catalog.gms_standin import timed_requests
+
     from oncall.agents import run_incident_sync
     from oncall.catalog.gms import GmsCatalog
 
     catalog = GmsCatalog(server.url, timeout_s=600, write_retries=0)  # a slow stand-in, not timed
-    spans = _timed_requests(catalog)
+    spans = timed_requests(catalog)
     server.requests.clear()
     server.documents.clear()
     try:

@@ -1114,6 +1114,23 @@ class GmsStandin:
         return Handler
 
 
+def timed_requests(catalog: Any) -> list[tuple[float, float, str]]:
+    """Record (start, end, document) of every GraphQL request a GMS adapter sends from now on, as the
+    client sees it (the wait for the answer and its decoding)."""
+    spans: list[tuple[float, float, str]] = []
+    send = catalog._graphql
+
+    def timed(name: str, variables: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return send(name, variables)
+        finally:
+            spans.append((started, time.perf_counter(), name))
+
+    catalog._graphql = timed
+    return spans
+
+
 def _trim_custom(info: dict[str, Any]) -> dict[str, Any]:
     """assertionInfo as the OSS server stores it: CustomAssertionInfo has type, entity, field, logic."""
     custom = info.get("customAssertion")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from oncall.catalog.gms import GmsCatalog, document, document_names
 from oncall.config import load_config
 from oncall.errors import CatalogAuthError, CatalogError, CatalogUnavailableError, UserError
 from oncall.world.urns import dataset_urn
-from tests.catalog.gms_standin import STANDIN_VERSION, GmsStandin, Store
+from tests.catalog.gms_standin import STANDIN_VERSION, GmsStandin, Store, timed_requests
 
 ORDERS = dataset_urn("olist_dirty", "olist_orders")
 
@@ -399,17 +398,7 @@ def test_a_new_home_counts_and_lists_side_by_side_and_a_later_run_only_counts(
     monkeypatch.setattr(gms, "_LIGHT_PAGE", 2)
     with GmsStandin(datahub_schema, Store.from_lite(multiplatform_lite)) as server:
         catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
-        spans: list[tuple[float, float, str]] = []
-        graphql_call = catalog._graphql
-
-        def timed(name: str, variables: dict[str, Any]) -> Any:
-            start = time.perf_counter()
-            try:
-                return graphql_call(name, variables)
-            finally:
-                spans.append((start, time.perf_counter(), name))
-
-        monkeypatch.setattr(catalog, "_graphql", timed)
+        spans = timed_requests(catalog)
         server.latency_s = 0.2  # long enough that requests sent together overlap on any machine
         with pytest.raises(vectors.IndexUnavailableError):
             vectors.ensure_index(catalog, tmp_path / "vectors", rebuild_limit=3)
