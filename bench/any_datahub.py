@@ -26,20 +26,28 @@ dimensions one time in twenty; a dashboard's charts sit in one domain), and `mes
   before it answered, as the client saw them; target <= 12) with the documents along that chain, for
   the first run in a new home (which builds the semantic index from the server) and for a later one.
   The stand-in is an in-memory Python model of GMS, so its wall time is not a figure (about 45 s for
-  both runs at 3,000 datasets; `--skip-lite --gms-datasets 100000` took 6 min, three new homes).
+  both runs at 3,000 datasets; `--skip-lite --gms-datasets 100000` took 5 min, three new homes).
+  It serves concurrent requests one at a time on this process's GIL: `--gms-workers N` forks N
+  processes that serve one port; `--gms-latency-ms` with `--gms-page-divisor` models a bigger
+  catalog on a server that serves side by side (see `gms_requests`).
 
     python bench/any_datahub.py [--datasets 100000] [--runs 5] [--shape domains|mesh|both]
-                                [--gms-datasets 3000] [--skip-gms] [--skip-lite] [--skip-writes]
+                                [--gms-datasets 3000] [--gms-latency-ms 0] [--gms-page-divisor 1]
+                                [--gms-workers 1] [--skip-gms] [--skip-lite] [--skip-writes]
                                 [--json] [--rebuild]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import itertools
 import json
+import multiprocessing
 import os
 import random
+import socket
 import sqlite3
 import statistics
 import sys
@@ -389,32 +397,23 @@ def _runs_of(chain: list[str]) -> list[str]:
     return [name if times == 1 else f"{name} x{times}" for name, times in runs]
 
 
-def _gms_run(server: Any, config: Any) -> dict[str, Any]:
+def _gms_run(url: str, config: Any) -> dict[str, Any]:
     """One dry run through a new adapter (nothing remembered from a run before): its requests."""
     from tests.catalog.gms_standin import timed_requests
 
     from oncall.agents import run_incident_sync
     from oncall.catalog.gms import GmsCatalog
 
-    catalog = GmsCatalog(server.url, timeout_s=600, write_retries=0)  # a slow stand-in, not timed
+    catalog = GmsCatalog(url, timeout_s=600, write_retries=0)  # a slow stand-in, not timed
     spans = timed_requests(catalog)
-    server.requests.clear()
-    server.documents.clear()
     try:
         result = run_incident_sync("sales 0 dashboard wrong", config=config, catalog=catalog, dry_run=True)
     finally:
         catalog.close()
     chain = longest_chain(spans)
-    by_doc: dict[str, int] = {}
-    for query, _vars in server.documents:
-        name = (
-            query.split("query ", 1)[1].split("(", 1)[0].split("{", 1)[0].strip()
-            if "query " in query
-            else "?"
-        )
-        by_doc[name] = by_doc.get(name, 0) + 1
+    by_doc = dict(collections.Counter(name for _start, _end, name in spans))
     return {
-        "graphql_requests": len([r for r in server.requests if r.startswith("POST /api/graphql")]),
+        "graphql_requests": len(spans),
         "sequential_round_trips": len(chain),
         "chain": _runs_of(chain),
         "by_document": by_doc,
@@ -424,7 +423,7 @@ def _gms_run(server: Any, config: Any) -> dict[str, Any]:
 
 
 def gms_requests(
-    n_datasets: int, repeats: int = 3, *, latency_ms: float = 0.0, page_divisor: int = 1
+    n_datasets: int, repeats: int = 3, *, latency_ms: float = 0.0, page_divisor: int = 1, workers: int = 1
 ) -> dict[str, Any]:
     """GraphQL requests of offline dry runs against the stand-in serving a smaller catalog: the first
     in a new home (it builds the semantic index from the server), then one with the index kept; in
@@ -438,7 +437,7 @@ def gms_requests(
     one at a time on one GIL.
     """
     sys.path.insert(0, str(ROOT))
-    from tests.catalog.gms_standin import GmsStandin, Store, load_schema
+    from tests.catalog.gms_standin import Store, load_schema
 
     from oncall.catalog import gms, vectors
 
@@ -455,19 +454,63 @@ def gms_requests(
         with tempfile.TemporaryDirectory() as tmp:
             small = Path(tmp) / "small.db"
             build(small, n_datasets)
-            with GmsStandin(schema, Store.from_lite(small)) as server:
-                server.latency_s = latency_ms / 1000
+            with _serving(schema, Store.from_lite(small), workers, latency_ms / 1000) as url:
                 for k in range(repeats):
                     home = Path(tmp) / f"home{k}"
                     home.mkdir()
-                    config = _config(home, catalog="gms", gms_url=server.url)
-                    firsts.append(_gms_run(server, config))
-                    laters.append(_gms_run(server, config))
+                    config = _config(home, catalog="gms", gms_url=url)
+                    firsts.append(_gms_run(url, config))
+                    laters.append(_gms_run(url, config))
     finally:
         gms._PAGE, gms._LIGHT_PAGE = pages
         index_defaults["rebuild_limit"] = limit
     model = {"latency_ms": latency_ms, "page_divisor": page_divisor} if latency_ms or page_divisor > 1 else {}
+    model |= {"workers": workers} if workers > 1 else {}
     return {"datasets": n_datasets, **model, **_median_run(firsts), "index_kept": _median_run(laters)}
+
+
+@contextlib.contextmanager
+def _serving(schema: Any, store: Any, workers: int, latency_s: float) -> Iterator[str]:
+    """The stand-in's URL: served in this process, or by `workers` processes forked with the store
+    built, on one port (the kernel spreads the connections), so that requests in flight together are
+    served side by side, as a server does, and not one at a time on this process's GIL."""
+    from tests.catalog.gms_standin import GmsStandin
+
+    if workers <= 1:
+        with GmsStandin(schema, store) as server:
+            server.latency_s = latency_s
+            yield server.url
+        return
+    probe = socket.socket()
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    probe.bind(("127.0.0.1", 0))  # a free port, held (not listening) until the workers have it
+    port = probe.getsockname()[1]
+    fork = multiprocessing.get_context("fork")
+    stop = fork.Event()
+    ready = [fork.Event() for _ in range(workers)]
+
+    def serve(ready: Any) -> None:
+        with GmsStandin(schema, store, port=port, reuse_port=True) as server:
+            server.latency_s = latency_s
+            ready.set()
+            stop.wait()
+
+    procs = [fork.Process(target=serve, args=(r,), daemon=True) for r in ready]
+    for proc in procs:
+        proc.start()
+    try:
+        for r in ready:
+            if not r.wait(120):
+                raise RuntimeError("a stand-in worker did not start")
+        probe.close()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        probe.close()
+        stop.set()
+        for proc in procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.terminate()
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -526,6 +569,12 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="divide the adapter's page sizes (with --gms-latency-ms: a bigger catalog's page structure)",
     )
+    parser.add_argument(
+        "--gms-workers",
+        type=int,
+        default=1,
+        help="serve the stand-in from this many forked processes on one port (requests side by side)",
+    )
     parser.add_argument("--skip-lite", action="store_true", help="only the GMS stand-in runs")
     parser.add_argument(
         "--skip-writes", action="store_true", help="skip the runs that write (on a copy of the catalog)"
@@ -545,7 +594,10 @@ def main(argv: list[str] | None = None) -> int:
         figures[f"build{suffix}"], figures[f"lite{suffix}"] = _lite_figures(args, shape)
     if not args.skip_gms:
         figures["gms"] = gms_requests(
-            args.gms_datasets, latency_ms=args.gms_latency_ms, page_divisor=args.gms_page_divisor
+            args.gms_datasets,
+            latency_ms=args.gms_latency_ms,
+            page_divisor=args.gms_page_divisor,
+            workers=args.gms_workers,
         )
     if args.json:
         print(json.dumps(figures, indent=2))

@@ -968,10 +968,24 @@ def _result(result: dict[str, Any] | None) -> dict[str, Any] | None:
 # ------------------------------------------------------------------------------------------ server
 
 
+class _SharedPortServer(ThreadingHTTPServer):
+    allow_reuse_port = True
+
+
 class GmsStandin:
     """The HTTP server; use as a context manager. `url` is its base URL."""
 
-    def __init__(self, schema: graphql.GraphQLSchema, store: Store, *, token: str | None = None) -> None:
+    def __init__(
+        self,
+        schema: graphql.GraphQLSchema,
+        store: Store,
+        *,
+        token: str | None = None,
+        port: int = 0,
+        reuse_port: bool = False,
+    ) -> None:
+        """`reuse_port` lets several processes serve one `port` (SO_REUSEPORT: the kernel spreads the
+        connections), as the bench's forked workers do."""
         self.schema = schema
         self.store = store
         self.token = token
@@ -986,7 +1000,8 @@ class GmsStandin:
         self.requests: list[str] = []
         """`METHOD path?query` of every HTTP request, in order."""
         self._resolvers = Resolvers(store)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        server_class = _SharedPortServer if reuse_port else ThreadingHTTPServer
+        self._server = server_class(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     @property
