@@ -483,7 +483,7 @@ def _serving(schema: Any, store: Any, workers: int, latency_s: float) -> Iterato
         return
     probe = socket.socket()
     probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    probe.bind(("127.0.0.1", 0))  # a free port, held (not listening) until the workers have it
+    probe.bind(("127.0.0.1", 0))  # a free port, held: bound, not listening, it takes no connection
     port = probe.getsockname()[1]
     fork = multiprocessing.get_context("fork")
     stop = fork.Event()
@@ -502,7 +502,6 @@ def _serving(schema: Any, store: Any, workers: int, latency_s: float) -> Iterato
         for r in ready:
             if not r.wait(120):
                 raise RuntimeError("a stand-in worker did not start")
-        probe.close()
         yield f"http://127.0.0.1:{port}"
     finally:
         probe.close()
