@@ -120,6 +120,9 @@ class Store:
         self.index_lag_s = index_lag_s
         self.oss_assertion_model = False
         """Serve assertionInfo as an older OSS server keeps it (CustomAssertionInfo trimmed)."""
+        self.sibling_hook = True
+        """Serve each side of a sibling group as GMS's sibling hook leaves it (the reciprocal aspect
+        written); off, an entity's `siblings` is only its own aspect, as written."""
         self.lock = threading.RLock()
         self._queued: list[tuple[float, dict[str, Any]]] = []
         self._stale: dict[str, dict[str, tuple[float, Any]]] = {}
@@ -335,6 +338,8 @@ class Store:
             return named_by
 
         others: list[str] = self.derived("named_as_sibling_by", build).get(urn, [])
+        if not self.sibling_hook:
+            others = []
         names += [u for u in others if u not in names and u != urn]
         if own is not None:
             return bool(own.get("primary")), names

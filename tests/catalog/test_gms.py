@@ -613,3 +613,64 @@ def test_a_group_read_through_its_dbt_member_is_answered_under_its_warehouse_rep
     assert flipped and set(expected) & set(flipped), "some failing group stands as its warehouse table"
     assert got == expected
     assert read and not read & set(flipped), "the parts read no warehouse side of a dbt group"
+
+
+@pytest.mark.parametrize(
+    ("written", "counted"), [("both", 10), ("warehouse", 10), ("warehouse", 1), ("dbt", 10)]
+)
+def test_a_group_named_from_one_side_only_keeps_its_checks_in_the_split_scan(
+    datahub_schema: graphql.GraphQLSchema,
+    multiplatform_lite: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    written: str,
+    counted: int,
+) -> None:
+    """A server without the sibling hook serves `siblings` only on the side it was written. The split
+    scan leaves a warehouse table grouped with dbt to the dbt part; where the dbt row does not name it,
+    the counts show the shortfall and those tables are read after all: the same checks as one scroll.
+    Also when the warehouse is among the platforms the server did not count (`counted` 1: dbt only,
+    the others' shortfall is the scroll's total less the counts). With both sides named (the hook's
+    work), nothing more is read."""
+    from oncall.catalog import gms, gms_scan
+
+    store = Store.from_lite(multiplatform_lite)
+    if written != "both":
+        store.sibling_hook = False
+        for urn, aspects in store.aspects.items():
+            on_dbt = urn.startswith("urn:li:dataset:(urn:li:dataPlatform:dbt,")
+            if aspects.get("siblings") and on_dbt != (written == "dbt"):
+                del aspects["siblings"]
+        store.changed()
+
+    def scan() -> dict[str, list[str]]:
+        catalog = GmsCatalog(server.url, timeout_s=5, write_retries=0)
+        try:
+            return catalog.failing_assertions()
+        finally:
+            catalog.close()
+
+    with GmsStandin(datahub_schema, store) as server:
+        expected = scan()
+        monkeypatch.setattr(gms, "_PAGE", 2)
+        server._resolvers.max_agg_values = counted
+        server.documents.clear()
+        got = scan()
+        rescues = [
+            group["and"]
+            for q, v in server.documents
+            if "oncallScrollLatestResults" in q
+            for group in v.get("orFilters") or []
+            if any(
+                f["field"] == "siblings" and f.get("condition") == "START_WITH" and not f["negated"]
+                for f in group["and"]
+            )
+        ]
+        monkeypatch.setattr(gms_scan, "lost_groups", lambda *_a: [])
+        without = scan()
+    assert expected and got == expected
+    if written == "warehouse":
+        assert rescues and without != expected, "the parts alone lose the tables only they name"
+        others = [g for g in rescues if any(f["field"] == "platform" and f["negated"] for f in g)]
+        assert bool(others) == (counted == 1), rescues  # the left-out platforms' part, or snowflake's
+    else:
+        assert not rescues and without == expected

@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from oncall.catalog import assertion_info
+from oncall.catalog import assertion_info, gms_scan
 from oncall.catalog import run_events as feed
 from oncall.catalog._telemetry import telemetry_off
 from oncall.catalog.base import Direction, parallel, record_query
@@ -562,12 +562,11 @@ class GmsCatalog:
 
         A scroll's pages follow each other (20 at 100,000 datasets), so the first page goes out beside
         a count of the datasets per platform; when there is more than one page, the scan is read again
-        as one scroll per platform (and one for the platforms the count left out), side by side: as
-        many pages in a row as the biggest platform has. A platform of more than a page is two parts:
-        its datasets in a sibling group and the others (a warehouse whose tables are mostly dbt models
-        halves its pages in a row). A group is read through one member, not one per platform
-        (`_scan_parts`), and answered under its representative. A server without the aggregation is
-        read as one scroll."""
+        as parts side by side (`gms_scan.scan_parts`: one or two per platform, one for the platforms
+        the count left out), as many pages in a row as the biggest part has. A sibling group is read
+        through one member and answered under its representative; a group the counts show was left
+        out of every part is read after all (`gms_scan.lost_groups`). A server without the
+        aggregation is read as one scroll."""
         base = _instance_filter(instance)
         answers: list[Any] = self._parallel(
             [
@@ -575,40 +574,39 @@ class GmsCatalog:
                 functools.partial(self._dataset_platforms, base),
             ]
         )
-        (results, scroll), platforms = answers
+        (results, scroll, total), platforms = answers
         if scroll and platforms:
-            parts = _scan_parts(base, platforms)
-            results = [
-                r
-                for part in self._parallel([functools.partial(self._latest, p) for p in parts])
-                for r in part
-            ]
+            parts = gms_scan.scan_parts(base, platforms, page=_PAGE)
+            read = self._parallel([functools.partial(self._latest, p.filters) for p in parts])
+            lost = gms_scan.lost_groups(base, platforms, total, parts, read)
+            read += self._parallel([functools.partial(self._latest, f) for f in lost]) if lost else []
+            results = [r for part in read for r in part]
         elif scroll:
             results += self._latest(base, scroll)
-        found: dict[str, list[str]] = {}
+        found: dict[str, set[str]] = {}
         for result in results:
             entity = result["entity"]
             got = (entity.get("dataPlatformInstance") or {}).get("instanceId")
             if instance is not None and got != instance:
                 continue
             members = [entity, *((entity.get("siblings") or {}).get("siblings") or [])]
-            failing = sorted(
+            failing = {
                 a["urn"]
                 for member in members
                 for a in ((member or {}).get("assertions") or {}).get("assertions") or []
                 if _latest_result(a) == "FAILURE"
-            )
+            }
             if failing:  # a group under its representative (as list_urns lists it), read from any member
-                found[_rep(_flags(entity))] = failing
-        return dict(sorted(found.items()))
+                found.setdefault(_rep(_flags(entity)), set()).update(failing)
+        return {urn: sorted(failing) for urn, failing in sorted(found.items())}
 
     def _latest_page(
         self, or_filters: list[dict[str, Any]] | None, scroll: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of the latest-results scroll, and the next page's scroll id."""
+    ) -> tuple[list[dict[str, Any]], str | None, int | None]:
+        """One page of the latest-results scroll, the next page's scroll id and the scroll's total."""
         variables = {"scrollId": scroll, "count": _PAGE, "orFilters": or_filters}
         data = self._graphql("scroll_latest_results", variables)["scrollAcrossEntities"] or {}
-        return data.get("searchResults") or [], data.get("nextScrollId")
+        return data.get("searchResults") or [], data.get("nextScrollId"), data.get("total")
 
     def _latest(
         self, or_filters: list[dict[str, Any]] | None, scroll: str | None = None
@@ -616,7 +614,7 @@ class GmsCatalog:
         """Every page of the latest-results scroll from `scroll` on (from the start when None)."""
         results: list[dict[str, Any]] = []
         while True:
-            page, scroll = self._latest_page(or_filters, scroll)
+            page, scroll, _total = self._latest_page(or_filters, scroll)
             results += page
             if not scroll:
                 return results
@@ -978,53 +976,6 @@ def _instance_filter(instance: str | None) -> list[dict[str, Any]] | None:
     if not instance:
         return None
     return [{"and": [{"field": "platformInstance", "values": [f",{instance})"], "condition": "END_WITH"}]}]
-
-
-def _platform_filter(platforms: Sequence[str], *, negated: bool = False) -> dict[str, Any]:
-    """Datasets of any of these platforms (of none of them, `negated`)."""
-    return {"field": "platform", "values": list(platforms), "condition": "EQUAL", "negated": negated}
-
-
-def _scan_parts(base: list[dict[str, Any]] | None, platforms: dict[str, int]) -> list[list[dict[str, Any]]]:
-    """The parts of the scan, read side by side: each counted platform's (`_platform_parts`), then the
-    platforms the count left out. A platform's part leaves out its datasets in a sibling group with a
-    platform read before it: dbt first (DataHub's dbt source writes the dbt side's `siblings` itself,
-    the warehouse side's only by PATCH, which some sinks drop), then the biggest."""
-    order = sorted(platforms, key=lambda p: (p != "urn:li:dataPlatform:dbt", -platforms[p], p))
-    parts = [part for i, p in enumerate(order) for part in _platform_parts(base, p, platforms[p], order[:i])]
-    parts.append(_not_grouped_with(_with(base, _platform_filter(order, negated=True)), order))
-    return parts
-
-
-def _not_grouped_with(part: list[dict[str, Any]], platforms: Iterable[str]) -> list[dict[str, Any]]:
-    """`part` without the datasets in a sibling group with a dataset of `platforms`: each such group is
-    read through that member (its `siblings` names the whole group and carries its checks)."""
-    prefixes = [f"urn:li:dataset:({p}," for p in platforms]
-    if not prefixes:
-        return part
-    return _with(part, {"field": "siblings", "values": prefixes, "condition": "START_WITH", "negated": True})
-
-
-def _platform_parts(
-    base: list[dict[str, Any]] | None, platform: str, count: int, before: Sequence[str]
-) -> list[list[dict[str, Any]]]:
-    """The scan's parts for one platform, without its datasets grouped with a dataset of a platform read
-    `before`: one part, or past a page two that partition it, the datasets in a sibling group
-    (`siblings` is a searchable URN field) and the others (the same filter, negated)."""
-    part = _with(base, _platform_filter([platform]))
-    if count <= _PAGE:
-        return [_not_grouped_with(part, before)]
-    grouped, alone = (_with(part, _grouped(negated=n)) for n in (False, True))
-    return [_not_grouped_with(grouped, before), alone]
-
-
-def _grouped(*, negated: bool) -> dict[str, Any]:
-    return {"field": "siblings", "condition": "EXISTS", "negated": negated}
-
-
-def _with(or_filters: list[dict[str, Any]] | None, extra: dict[str, Any]) -> list[dict[str, Any]]:
-    """`or_filters` with `extra` added to each of its AND groups (one group of it alone when none)."""
-    return [{"and": [*group["and"], extra]} for group in or_filters] if or_filters else [{"and": [extra]}]
 
 
 def _present(data: dict[str, Any] | None) -> bool:
