@@ -177,9 +177,9 @@ def _aspects(n_datasets: int, seed: int, shape: str = "domains") -> Iterator[tup
             },
         )
     for urn, entity, _fails in assertions:
-        dbt = "dbt" in urn
+        is_dbt = "dbt" in urn
         info: dict[str, Any] = {"type": "CUSTOM", "customProperties": {}}
-        if dbt:
+        if is_dbt:
             name = "not_null_" + entity.rsplit(".", 1)[1].split(",")[0] + "_id"
             info["customAssertion"] = {
                 "type": "dbt",
@@ -448,6 +448,7 @@ def gms_requests(
     # The entities a run may index grow smaller with the pages, or a modelled first run would list
     # page after page of a catalog that, full size, it stops listing after one.
     index_defaults = vectors.ensure_index.__kwdefaults__
+    assert index_defaults is not None  # ensure_index takes keyword-only arguments
     limit = index_defaults["rebuild_limit"]
     index_defaults["rebuild_limit"] = limit // page_divisor
     try:

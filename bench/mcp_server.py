@@ -53,14 +53,15 @@ async def _calls(client: Client, runs: int) -> dict[str, Any]:
     events = 0
     seen: list[float] = []
 
-    async def progress(value: float, total: float | None, message: str | None) -> None:
-        seen.append(value)
+    # The parameter names are the SDK's ProgressFnT protocol's: it may call them by keyword.
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
 
     for _ in range(runs + 1):  # the first call warms up (imports, catalog open)
         seen.clear()
         started = time.perf_counter()
         result = await client.call_tool(
-            "investigate_incident", {"text": INCIDENT, "dry_run": True}, progress_callback=progress
+            "investigate_incident", {"text": INCIDENT, "dry_run": True}, progress_callback=on_progress
         )
         walls.append((time.perf_counter() - started) * 1000)
         content = result.structured_content or {}
@@ -120,7 +121,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     home = args.home or seeded_home(args.scale)
-    figures = {
+    figures: dict[str, Any] = {
         "load_before": os.getloadavg()[0],
         "stdio": anyio.run(stdio, home, args.runs),
         "http": anyio.run(http, home, args.runs),

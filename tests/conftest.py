@@ -7,8 +7,15 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+    # What socket.connect accepts: an (host, port, ...) tuple, or an AF_UNIX path.
+    _Address = tuple[Any, ...] | str | ReadableBuffer
 
 # Each area owns its fixtures module; fixtures shared across areas live there (e.g. a small world).
 pytest_plugins = [
@@ -76,11 +83,11 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             attempts.append(address)
             raise ConnectionRefusedError(f"tests may only reach loopback, not {address!r}")
 
-    def connect(self: socket.socket, address: object) -> None:
+    def connect(self: socket.socket, address: _Address) -> None:
         guard(address)
         real_connect(self, address)
 
-    def connect_ex(self: socket.socket, address: object) -> int:
+    def connect_ex(self: socket.socket, address: _Address) -> int:
         guard(address)
         return real_connect_ex(self, address)
 

@@ -99,9 +99,10 @@ def test_readme_model_config_example_resolves(home: Path) -> None:
     block = re.findall(r"```yaml\n(.*?)\n```", README.read_text(), flags=re.S)[1]
     (home / "config.yaml").write_text(block)
     endpoints = resolve_endpoints(load_config(home, environ={"NEBIUS_API_KEY": "k"}), None)
-    assert endpoints["detective"].model == "my-lora"
-    assert endpoints["detective"].base_url.startswith("http://127.0.0.1")
-    assert endpoints["coordinator"].model == "moonshotai/Kimi-K2-Thinking"
+    detective, coordinator = endpoints["detective"], endpoints["coordinator"]
+    assert detective is not None and detective.model == "my-lora"
+    assert detective.base_url.startswith("http://127.0.0.1")
+    assert coordinator is not None and coordinator.model == "moonshotai/Kimi-K2-Thinking"
 
 
 def test_readme_scenario_example_loads(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The package type-checks: mypy, configured by `[tool.mypy]` in pyproject.toml, reports no error."""
+"""The package, its tests and benches type-check: mypy, configured by `[tool.mypy]` in pyproject.toml,
+reports no error."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cache_dir(pytestconfig: pytest.Config, tmp_path: Path) -> Path:
-    # pytest's own cache (gitignored) keeps mypy warm between runs: ~1 s instead of ~20 s cold.
+    # pytest's own cache (gitignored) keeps mypy warm between runs: ~8 s instead of ~70 s cold.
     cache = getattr(pytestconfig, "cache", None)
     return cache.mkdir("mypy") if cache is not None else tmp_path / "mypy"
 

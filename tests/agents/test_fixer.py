@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from datahub.metadata import schema_classes as m
 
@@ -59,8 +61,8 @@ def test_priority_grows_with_the_blast_radius() -> None:
     assert [priority_for(n) for n in (0, 1, 4, 5, 9, 10, 40)] == [3, 2, 2, 1, 1, 0, 0]
 
 
-def _draft(**kw: object) -> IncidentDraft:
-    base = dict(
+def _draft(**kw: Any) -> IncidentDraft:
+    base: dict[str, Any] = dict(
         origin=DS,
         title="t",
         description=f"{DESCRIPTION_MARK} new evidence",
@@ -69,7 +71,7 @@ def _draft(**kw: object) -> IncidentDraft:
         entities=[DS, "urn:li:chart:(superset,olist_dirty.x)"],
         source_urn="urn:li:assertion:a",
     )
-    return IncidentDraft(**{**base, **kw})  # type: ignore[arg-type]
+    return IncidentDraft(**{**base, **kw})
 
 
 def test_new_incident_is_active_triage_from_an_assertion_failure() -> None:
@@ -77,7 +79,7 @@ def test_new_incident_is_active_triage_from_an_assertion_failure() -> None:
     assert (
         info.status.state == m.IncidentStateClass.ACTIVE and info.status.stage == m.IncidentStageClass.TRIAGE
     )
-    assert info.source.type == m.IncidentSourceTypeClass.ASSERTION_FAILURE
+    assert info.source is not None and info.source.type == m.IncidentSourceTypeClass.ASSERTION_FAILURE
     assert info.source.sourceUrn == "urn:li:assertion:a" and info.entities[0] == DS
     assert info.validate()
 

@@ -101,7 +101,7 @@ def test_setup_ingests_both_instances_through_the_rest_sink_and_publishes_assert
     assert {"POST /aspects?action=ingestProposalBatch", "POST /aspects?action=ingestProposal"} <= endpoints
     sent = {(p["entityUrn"], p["aspectName"]) for p in gms.setup_proposals}
     for instance in (PROD, BASE):
-        for table in [*schema.TABLES, *schema.VIEWS]:
+        for table in schema.TABLES + schema.VIEWS:
             urn = dataset_urn(instance, table.name)
             assert {(urn, "schemaMetadata"), (urn, "datasetProperties")} <= sent, urn
         for view in schema.VIEWS:
@@ -186,7 +186,7 @@ def test_incident_loop_on_gms_gives_lites_answer_writes_through_the_sdk_and_rese
 
         for origin, urn in incidents.items():  # read back: the incident, the tag, the link
             info = catalog.get_aspect(urn, m.IncidentInfoClass)
-            assert info.status.state == "ACTIVE" and info.entities[0] == origin
+            assert info is not None and info.status.state == "ACTIVE" and info.entities[0] == origin
             assert info.source.type == "ASSERTION_FAILURE" and info.source.sourceUrn
             entity = catalog.get(origin)
             assert QUARANTINE_TAG in entity.tags and url in {link.url for link in entity.links}
@@ -209,7 +209,8 @@ def test_incident_loop_on_gms_gives_lites_answer_writes_through_the_sdk_and_rese
         removals = gms.proposals_since(start, "globalTags")[len(tag_patches) :]
         assert removals and all(_patch(p)["patch"][0]["op"] == "remove" for p in removals)
         for origin, urn in incidents.items():
-            assert catalog.get_aspect(urn, m.IncidentInfoClass).status.state == "RESOLVED"
+            resolved = catalog.get_aspect(urn, m.IncidentInfoClass)
+            assert resolved is not None and resolved.status.state == "RESOLVED"
             entity = catalog.get(origin)
             assert QUARANTINE_TAG not in entity.tags and url not in {link.url for link in entity.links}
         assert url not in {link.url for link in catalog.get(REVENUE).links}

@@ -194,6 +194,7 @@ def test_human_edits_survive_a_rerun_and_reset_undoes_only_ours(
     catalog = open_catalog(config)
     try:  # a person triages the incident and tags the dataset
         info = catalog.get_aspect(incident, m.IncidentInfoClass)
+        assert info is not None
         info.title = "Customers load lost rows (Ana is on it)"
         info.status.stage = m.IncidentStageClass.INVESTIGATION
         catalog.emit([MetadataChangeProposalWrapper(entityUrn=incident, aspect=info)])
@@ -205,7 +206,7 @@ def test_human_edits_survive_a_rerun_and_reset_undoes_only_ours(
     catalog = open_catalog(config)
     try:
         info = catalog.get_aspect(incident, m.IncidentInfoClass)
-        assert info.title == "Customers load lost rows (Ana is on it)"
+        assert info is not None and info.title == "Customers load lost rows (Ana is on it)"
         assert info.status.stage == m.IncidentStageClass.INVESTIGATION
         assert set(catalog.get(CUSTOMERS).tags) == tags_before
     finally:

@@ -66,7 +66,8 @@ def test_an_assertion_deleted_while_open_stops_counting(seeded_copy: Path) -> No
     report = watch_once(config)
     assert not report.resolved  # the others still fail
     after = next(i for i in list_incidents(config) if i.urn == tracked.urn)
-    assert after.assertion(gone.urn).deleted and "was deleted" in after.timeline[-1].message
+    record = after.assertion(gone.urn)
+    assert record is not None and record.deleted and "was deleted" in after.timeline[-1].message
     for a in rest:
         emit(config, a.urn, m.StatusClass(removed=True))
     report = watch_once(config)

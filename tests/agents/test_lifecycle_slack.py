@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,12 +118,13 @@ def test_a_failed_post_is_retried_in_order(tmp_path: Path) -> None:
 
 def test_a_webhook_posts_once_and_never_updates(tmp_path: Path) -> None:
     sent: list[str] = []
+
+    def post(_url: str, text: str) -> dict[str, Any]:
+        sent.append(text)
+        return {"ok": True}
+
     with Store(tmp_path / "lifecycle.db") as store:
         store.commit(incidents=[_incident()], messages=[(URN, "post", "opened"), (URN, "update", "resolved")])
-        WebhookNotifier("http://127.0.0.1:9/hook", post=lambda _u, t: sent.append(t) or {"ok": True}).deliver(
-            store
-        )
-        WebhookNotifier("http://127.0.0.1:9/hook", post=lambda _u, t: sent.append(t) or {"ok": True}).deliver(
-            store
-        )
+        WebhookNotifier("http://127.0.0.1:9/hook", post=post).deliver(store)
+        WebhookNotifier("http://127.0.0.1:9/hook", post=post).deliver(store)
     assert sent == ["opened"]

@@ -18,7 +18,7 @@ from oncall.config import Config
 from oncall.events import Event, RunEvents
 from oncall.report.models import RunResult
 from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
-from tests.llm.openai_standin import Failure, OpenAIStandin, Reply, Stall, ToolCall, answer
+from tests.llm.openai_standin import Failure, OpenAIStandin, Reply, Response, Stall, ToolCall, answer
 from tests.plugins.llm import standin_config, standin_model
 
 PROD = "olist_dirty"
@@ -116,7 +116,8 @@ def test_model_may_choose_another_candidate(openai_standin: OpenAIStandin, seede
     assert {rc.dataset_urn for rc in result.origins} == {ITEMS, PRODUCTS}
 
 
-FAILURES = {
+# case: (role, step, the role's script, what the fallback's reason names)
+FAILURES: dict[str, tuple[str, str, list[Response], str]] = {
     "malformed tool arguments": (
         "detective",
         "symptom",

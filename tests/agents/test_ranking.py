@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from oncall.agents._text import container_of, content_tokens, name_tokens, stem, tokens, type_phrases
-from oncall.agents.ranking import MIN_CONTENT_SCORE, rank_entities
+from oncall.agents.ranking import MIN_CONTENT_SCORE, Ranked, rank_entities
 from oncall.catalog.urns import make_dataset_urn
 from tests.agents._world_entities import chart_urn, dashboard_urn, dataset_urn, world_entities
+
+if TYPE_CHECKING:
+    from oncall.catalog.vectors import SemanticIndex
 
 PROD = "olist_dirty"
 
@@ -112,19 +117,19 @@ def test_a_word_counts_once_across_name_description_and_columns() -> None:
 
 
 @pytest.fixture(scope="module")
-def index():  # type: ignore[no-untyped-def]
+def index() -> SemanticIndex:
     from oncall.catalog.vectors import SemanticIndex
 
     return SemanticIndex.from_entities(world_entities())
 
 
-def _meant(text: str, index: object) -> list:  # type: ignore[type-arg]
+def _meant(text: str, index: SemanticIndex) -> list[Ranked]:
     from oncall.agents.ranking import understand
 
-    return rank_entities(text, world_entities(), production_instance=PROD, meaning=understand(text, index))  # type: ignore[arg-type]
+    return rank_entities(text, world_entities(), production_instance=PROD, meaning=understand(text, index))
 
 
-def test_typos_are_read_as_the_catalog_words_they_are_an_edit_away_from(index: object) -> None:
+def test_typos_are_read_as_the_catalog_words_they_are_an_edit_away_from(index: SemanticIndex) -> None:
     top = _meant("the revnue dashbord is broken", index)[0]
     assert top.ref.urn == dashboard_urn(PROD, "revenue")
     assert top.reasons[0] == "read 'revnue' as 'revenue', 'dashbord' as 'dashboard'"
@@ -132,17 +137,17 @@ def test_typos_are_read_as_the_catalog_words_they_are_an_edit_away_from(index: o
     assert rank_entities("the revnue dashbord is broken", world_entities())[0].content_score == 0
 
 
-def test_a_word_the_catalog_never_uses_meets_its_closest_catalog_word(index: object) -> None:
+def test_a_word_the_catalog_never_uses_meets_its_closest_catalog_word(index: SemanticIndex) -> None:
     from oncall.agents.ranking import understand
 
-    meaning = understand("clients table lost rows", index)  # type: ignore[arg-type]
+    meaning = understand("clients table lost rows", index)
     assert meaning.aliases["client"][0][0] == "customer"
     top = _meant("clients table lost rows", index)[0]
     assert top.ref.urn == dataset_urn(PROD, "olist_customers")
     assert any("for 'client'" in r for r in top.reasons)
 
 
-def test_a_chart_named_with_its_dashboard_is_the_part_meant(index: object) -> None:
+def test_a_chart_named_with_its_dashboard_is_the_part_meant(index: SemanticIndex) -> None:
     # the dashboard shares more of the words (its description lists its charts): the rule decides
     text = "the delivery times chart in the customer experience dashboard is empty"
     top = _meant(text, index)[0]
@@ -153,14 +158,14 @@ def test_a_chart_named_with_its_dashboard_is_the_part_meant(index: object) -> No
 
 
 @pytest.mark.parametrize("text", ["the coffee machine is broken", "dashboard broken", "it is all wrong"])
-def test_meaning_does_not_invent_a_match(index: object, text: str) -> None:
+def test_meaning_does_not_invent_a_match(index: SemanticIndex, text: str) -> None:
     assert all(r.content_score < MIN_CONTENT_SCORE for r in _meant(text, index))
 
 
-def test_an_acronym_the_catalog_does_not_use_is_spelt_out(index: object) -> None:
+def test_an_acronym_the_catalog_does_not_use_is_spelt_out(index: SemanticIndex) -> None:
     from oncall.agents.ranking import understand
 
-    meaning = understand("CX dashboard is empty", index)  # type: ignore[arg-type]
+    meaning = understand("CX dashboard is empty", index)
     assert meaning.expanded == {"cx": "customer experience"}  # agents/vocabulary.yaml
     top = _meant("CX dashboard is empty", index)[0]
     assert top.ref.urn == dashboard_urn(PROD, "customer_experience")
@@ -188,7 +193,7 @@ def test_a_glossary_term_answers_to_its_acronym_before_the_vocabulary() -> None:
     assert "glossary term 'gmv'" in rank_entities("gmv dashboard", entities)[0].reasons
 
 
-def test_synonyms_of_the_vocabulary_stand_in_at_its_strength(index: object) -> None:
+def test_synonyms_of_the_vocabulary_stand_in_at_its_strength(index: SemanticIndex) -> None:
     top = _meant("transactions table has negative amounts", index)[0]
     assert top.ref.urn == dataset_urn(PROD, "olist_order_payments")
     assert any("'payment' (for 'transaction', 0.80)" in r for r in top.reasons), top.reasons

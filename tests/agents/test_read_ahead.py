@@ -222,6 +222,7 @@ def test_the_diff_read_ahead_answers_only_for_datasets_it_covered() -> None:
 
     a, b, c = (mp.ds("snowflake", f"db.s.{n}") for n in "abc")
     ahead = Ahead(entries=[entry(a, "x1"), entry(b, "y1"), entry(a, "x2")], covered={a, b, c})
-    assert [e.assertion_urn for e in ahead.diff_of([b, a, c])] == ["y1", "x1", "x2"]  # type: ignore[union-attr]
+    diffed = ahead.diff_of([b, a, c])
+    assert diffed is not None and [e.assertion_urn for e in diffed] == ["y1", "x1", "x2"]
     assert ahead.diff_of([c]) == [], "covered, with no assertions"
     assert ahead.diff_of([a, mp.ds("snowflake", "db.s.d")]) is None, "not all covered: read it"

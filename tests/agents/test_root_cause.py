@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from oncall.agents.root_cause import analyse, regressed_ancestors
+from oncall.quality.models import DiffStatus
 from oncall.report.models import DiffEntry, DiffSide
 from tests.agents._world_entities import (
     chart_urn,
@@ -21,14 +22,14 @@ def ds(table: str) -> str:
 
 
 def entry(
-    table: str, check: str, status: str = "regression", prod: float = 5.0, ref: str | None = None
+    table: str, check: str, status: DiffStatus = "regression", prod: float = 5.0, ref: str | None = None
 ) -> DiffEntry:
     failing = status in ("regression", "pre-existing")
     return DiffEntry(
         dataset_urn=ds(table),
         assertion_urn=f"urn:li:assertion:{table}-{check}",
         native_type=check,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         baseline=DiffSide(
             result="FAILURE" if status == "pre-existing" else "SUCCESS",
             value=prod if status == "pre-existing" else 0,

@@ -45,7 +45,7 @@ import graphql
 
 STANDIN_VERSION = "v1.5.0-standin"
 _TIMESERIES = {"assertionRunEvent", "datasetProfile", "operation"}
-_PRIORITY = {0: "CRITICAL", 1: "HIGH", 2: "MEDIUM", 3: "LOW"}
+_PRIORITY: dict[int | None, str] = {0: "CRITICAL", 1: "HIGH", 2: "MEDIUM", 3: "LOW"}  # None: unset
 _STAMP = {"time": 0, "actor": "urn:li:corpuser:datahub"}
 _PLAIN_TYPENAMES = {"corpGroup": "CorpGroup", "corpuser": "CorpUser", "tag": "Tag"}
 _SERVED_KINDS = {"dataset", "chart", "dashboard", "incident", "assertion", "dataJob", *_PLAIN_TYPENAMES}
@@ -318,9 +318,9 @@ class Store:
                 yield urn, "Produces", target
             for target in _unwrap(io.get("inputDatajobs")) + _edges(io.get("inputDatajobEdges")):
                 yield urn, "DownstreamOf", target
-            target = _assertion_target(aspects.get("assertionInfo") or {})
-            if target:
-                yield urn, "Asserts", target
+            asserted = _assertion_target(aspects.get("assertionInfo") or {})
+            if asserted:
+                yield urn, "Asserts", asserted
             for target in _unwrap((aspects.get("incidentInfo") or {}).get("entities")):
                 yield urn, "IncidentOn", target
 
@@ -824,7 +824,7 @@ class Resolvers:
     def search(self, input: dict[str, Any]) -> dict[str, Any]:
         hits = self._hits(input)
         start = input.get("start") or 0
-        page = [
+        page: list[dict[str, Any]] = [
             {"entity": self.entity(urn), "matchedFields": [], "insights": []}
             for urn in hits[start : start + _page_size(input)]  # only the page is built, as in GMS
         ]
@@ -1012,6 +1012,7 @@ class GmsStandin:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's host (typeshed also allows bytes)
         return f"http://{host}:{port}"
 
     def __enter__(self) -> GmsStandin:

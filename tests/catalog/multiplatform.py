@@ -379,9 +379,13 @@ def _lineage_and_entities() -> list[MCPW]:
     return out
 
 
+# (urn, entity, node name, test, column, kwargs, upstream node id, second run): a `_dbt_test` and its runs.
+_DbtTest = tuple[str, str, str, str, str | None, dict[str, Any], str, tuple[str, int] | None]
+
+
 def _dbt_assertions() -> list[MCPW]:
     out: list[MCPW] = []
-    tests = [
+    tests: list[_DbtTest] = [
         (
             NOT_NULL,
             MART["orders"],

@@ -72,7 +72,7 @@ def test_errors_have_messages_and_exit_codes(seeded_home: Path, home: Path) -> N
     assert code == 2 and "run `oncall setup` first" in err  # a missing step, like `oncall run`
 
 
-def test_gms_unreachable_from_the_cli(home: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_gms_unreachable_from_the_cli(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ONCALL_CATALOG", "gms")
     monkeypatch.setenv("DATAHUB_GMS_URL", "http://127.0.0.1:9")
     code, _, err = _run("catalog", "ping", "--home", str(home))

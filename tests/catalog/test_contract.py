@@ -13,7 +13,7 @@ import datahub.metadata.schema_classes as m
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
-from oncall.catalog import Assertion, Catalog, tracing
+from oncall.catalog import Assertion, Catalog, Direction, tracing
 from oncall.catalog.types import Entity
 from oncall.catalog.urns import InvalidUrnError
 from oncall.errors import NotFoundError, UserError
@@ -132,7 +132,7 @@ def test_bad_arguments_are_user_errors_not_missing_entities(catalog: Catalog) ->
 def test_list_urns_per_type_and_instance(catalog: Catalog) -> None:
     for instance in (SOURCE, DIRTY):
         datasets = catalog.list_urns("dataset", instance)
-        assert datasets == sorted(dataset_urn(instance, t.name) for t in [*schema.TABLES, *schema.VIEWS])
+        assert datasets == sorted(dataset_urn(instance, t.name) for t in schema.TABLES + schema.VIEWS)
         assert len(catalog.list_urns("chart", instance)) == len(bi.CHARTS)
         assert len(catalog.list_urns("dashboard", instance)) == len(bi.DASHBOARDS)
 
@@ -200,7 +200,8 @@ def test_assertions_with_latest_runs(catalog: Catalog) -> None:
     row_count = next(a for name, a in dirty.items() if name.startswith("row_count_eq_"))
     assert row_count.latest is not None and row_count.latest.result == "FAILURE"
     assert row_count.latest.actual_value and row_count.latest.actual_value > 0
-    assert clean[row_count.native_type].latest.result == "SUCCESS"  # type: ignore[union-attr]
+    clean_latest = clean[row_count.native_type].latest
+    assert clean_latest is not None and clean_latest.result == "SUCCESS"
     for a in dirty.values():
         assert a.dataset_urn == CUSTOMERS
         stamps = [r.timestamp_ms for r in a.runs]
@@ -336,10 +337,12 @@ def test_writes_to_unknown_entities_are_refused(catalog: Catalog) -> None:
 def test_emit_and_get_aspect_round_trip(catalog: Catalog) -> None:
     docs = m.EditableDatasetPropertiesClass(description="edited by a person")
     catalog.emit([MCPW(entityUrn=CUSTOMERS, aspect=docs)])
-    assert catalog.get_aspect(CUSTOMERS, m.EditableDatasetPropertiesClass).description == "edited by a person"
+    edited = catalog.get_aspect(CUSTOMERS, m.EditableDatasetPropertiesClass)
+    assert edited is not None and edited.description == "edited by a person"
     assert catalog.get(CUSTOMERS).description == "edited by a person"  # the UI-edited text wins
     assert catalog.get_aspect(CUSTOMERS, m.DeprecationClass) is None
     ownership = catalog.get_aspect(CUSTOMERS, m.OwnershipClass)
+    assert ownership is not None
     assert {o.owner for o in ownership.owners} == {o.urn for o in catalog.get(CUSTOMERS).owners}
 
 
@@ -594,10 +597,10 @@ def test_failing_assertions_are_those_whose_latest_run_fails(mp_catalog: Catalog
 
 
 @pytest.mark.parametrize("direction", ["upstream", "downstream"])
-def test_lineage_graph_reaches_what_lineage_lists(mp_catalog: Catalog, direction: str) -> None:
+def test_lineage_graph_reaches_what_lineage_lists(mp_catalog: Catalog, direction: Direction) -> None:
     starts = [mp.DASHBOARD, mp.MART_WH["orders"], mp.STG["customers"], mp.PG_ORDERS, mp.LOAD["payments"]]
-    graph = mp_catalog.lineage_graph(starts, direction=direction)  # type: ignore[arg-type]
-    walks = {u: mp_catalog.lineage(u, direction=direction) for u in starts}  # type: ignore[arg-type]
+    graph = mp_catalog.lineage_graph(starts, direction=direction)
+    walks = {u: mp_catalog.lineage(u, direction=direction) for u in starts}
     assert graph.node(mp.MART_WH["orders"]) == mp.MART["orders"]
     for urn, nodes in walks.items():
         assert graph.reach(urn) == {n.ref.urn for n in nodes}, urn

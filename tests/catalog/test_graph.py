@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from oncall.catalog.graph import LineageGraph
 from oncall.catalog.types import EntityRef
 
 
 def _graph(
-    edges: dict[str, list[str]], starts: dict[str, str], hidden: frozenset[str] = frozenset()
+    edges: dict[str, list[str]], starts: dict[str, str], hidden: Set[str] = frozenset()
 ) -> LineageGraph:
     nodes = set(edges) | {n for far in edges.values() for n in far}
     refs = {n: EntityRef(urn=n, type="dataset", name=n, platform="x") for n in nodes - set(hidden)}

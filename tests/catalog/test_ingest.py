@@ -33,7 +33,7 @@ def test_fourteen_datasets_per_instance_with_exact_urns(seeded: LiteCatalog) -> 
     for instance in INSTANCES:
         urns = seeded.list_urns("dataset", instance)
         assert len(urns) == 14
-        assert urns == sorted(dataset_urn(instance, t.name) for t in [*schema.TABLES, *schema.VIEWS])
+        assert urns == sorted(dataset_urn(instance, t.name) for t in schema.TABLES + schema.VIEWS)
         subtypes = {seeded.get(u).subtype for u in urns}
         assert subtypes == {"Table", "View"}
 
@@ -61,8 +61,9 @@ def test_kit_metadata_on_both_instances(seeded: LiteCatalog) -> None:
                 owners = seeded.get(dataset_urn(instance, table)).owners
                 assert (f"urn:li:corpGroup:{group}", "DATAOWNER") in {(o.urn, o.type) for o in owners}
     term = seeded.get_aspect("urn:li:glossaryTerm:order_status", m.GlossaryTermInfoClass)
-    assert term.name == "Order Status" and term.termSource == "INTERNAL"
-    assert seeded.get_aspect("urn:li:tag:pii", m.TagPropertiesClass).name == "pii"
+    assert term is not None and term.name == "Order Status" and term.termSource == "INTERNAL"
+    pii = seeded.get_aspect("urn:li:tag:pii", m.TagPropertiesClass)
+    assert pii is not None and pii.name == "pii"
 
 
 def test_view_lineage_at_table_and_column_level(seeded: LiteCatalog) -> None:
@@ -71,6 +72,7 @@ def test_view_lineage_at_table_and_column_level(seeded: LiteCatalog) -> None:
     tables = ("olist_order_items", "olist_sellers", "olist_products", "olist_order_reviews")
     assert upstream == {dataset_urn("olist_dirty", t) for t in tables}
     lineage = seeded.get_aspect(view, m.UpstreamLineageClass)
+    assert lineage is not None
     columns = {
         (d.rsplit(",", 1)[-1].rstrip(")"), u.rsplit(",", 1)[-1].rstrip(")"), u.split(",")[1])
         for fine in lineage.fineGrainedLineages
@@ -132,7 +134,7 @@ def test_unnamed_foreign_keys_are_ingested(tmp_path: Path) -> None:
     pipeline.raise_from_status()
     with LiteCatalog(lite, read_only=True) as catalog:
         child = catalog.get_aspect(dataset_urn("tiny", "child"), m.SchemaMetadataClass)
-        assert child.foreignKeys and child.foreignKeys[0].name == "fk_parent_id__parent"
+        assert child is not None and child.foreignKeys and child.foreignKeys[0].name == "fk_parent_id__parent"
         assert [n.ref.urn for n in catalog.lineage(dataset_urn("tiny", "v"), hops=1)] == [
             dataset_urn("tiny", "child"),
             dataset_urn("tiny", "parent"),

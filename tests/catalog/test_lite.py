@@ -12,6 +12,7 @@ import datahub.metadata.schema_classes as m
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.lite.lite_util import get_datahub_lite
+from datahub.lite.sqlite_lite import SqliteLite
 
 from oncall.catalog import open_catalog, tracing
 from oncall.catalog.lite import LiteCatalog
@@ -98,6 +99,7 @@ def test_read_model_follows_writes_by_other_lite_writers(seeded_copy: Path) -> N
         upstreams=[m.UpstreamClass(dataset=geo, type=m.DatasetLineageTypeClass.VIEW)]
     )
     lite.write(MCPW(entityUrn=ORDERS, aspect=lineage))
+    assert isinstance(lite, SqliteLite)  # what the "sqlite" type names
     lite._close_connection()
     down = catalog.lineage(geo, direction="downstream", hops=1)
     assert [n.ref.urn for n in down] == [ORDERS]

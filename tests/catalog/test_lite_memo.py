@@ -45,8 +45,12 @@ class _File:
 def _counting(memo: Memo, key: tuple[Any, ...]) -> Callable[[], int]:
     calls: list[int] = []
 
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
     def read() -> int:
-        return memo.one(key, lambda: calls.append(1) or len(calls))
+        return memo.one(key, compute)
 
     return read
 

@@ -51,7 +51,7 @@ def test_patch_adds_keyed_upstreams_and_keeps_the_others() -> None:
 
 
 def test_patch_escaped_urn_paths_remove_and_plain_fields() -> None:
-    ops = [
+    ops: list[dict[str, Any]] = [
         {"op": "add", "path": "/siblings/urn:li:x~1y", "value": "urn:li:x/y"},
         {"op": "add", "path": "/primary", "value": False},
     ]
@@ -179,6 +179,7 @@ def test_dbt_ingest_applies_the_patches_the_lite_sink_drops(dbt_lite: Path) -> N
         table = _ds(DUCKDB, "main.fct_mrr")
         # The warehouse table's lineage came as a PATCH only: it is there, pointing at its model.
         lineage = catalog.get_aspect(table, m.UpstreamLineageClass)
+        assert lineage is not None
         assert [u.dataset for u in lineage.upstreams] == [_ds(DBT, "main.fct_mrr")]
         assert lineage.fineGrainedLineages  # the column-level part of the patch too
         reached = {n.ref.urn for n in catalog.lineage(table, direction="upstream")}
@@ -192,11 +193,14 @@ def test_dbt_ingest_links_siblings_both_ways(dbt_lite: Path) -> None:
     with LiteCatalog(dbt_lite / "datahub.db", read_only=True) as catalog:
         model, table = _ds(DBT, "main.stg_accounts"), _ds(DUCKDB, "main.stg_accounts")
         a, b = catalog.get_aspect(model, m.SiblingsClass), catalog.get_aspect(table, m.SiblingsClass)
+        assert a is not None and b is not None
         assert a.siblings == [table] and a.primary is True
         assert b.siblings == [model] and b.primary is False
         source, raw = _ds(DBT, "raw.accounts"), _ds(DUCKDB, "raw.accounts")
-        assert catalog.get_aspect(raw, m.SiblingsClass).primary is True  # a source: the table is primary
-        assert catalog.get_aspect(source, m.SiblingsClass).siblings == [raw]
+        of_raw = catalog.get_aspect(raw, m.SiblingsClass)
+        assert of_raw is not None and of_raw.primary is True  # a source: the table is primary
+        of_source = catalog.get_aspect(source, m.SiblingsClass)
+        assert of_source is not None and of_source.siblings == [raw]
 
 
 def test_each_dbt_test_has_the_history_of_both_runs(dbt_lite: Path) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from oncall.catalog.types import EntityRef, trusted
 from oncall.report.models import BlastRadiusEntry
 
-REF = {
+REF: dict[str, Any] = {
     "urn": "urn:li:dataset:(urn:li:dataPlatform:dbt,analytics.orders,PROD)",
     "type": "dataset",
     "name": "orders",
@@ -28,7 +30,13 @@ def test_a_trusted_model_equals_the_validated_one() -> None:
     assert built.model_fields_set == validated.model_fields_set
     assert built.model_copy(update={"name": "o"}).name == "o"
     owners = ["urn:li:corpGroup:a"]
-    entry = {"urn": REF["urn"], "type": "dataset", "name": "orders", "owners": owners, "origins": []}
+    entry: dict[str, Any] = {
+        "urn": REF["urn"],
+        "type": "dataset",
+        "name": "orders",
+        "owners": owners,
+        "origins": [],
+    }
     assert trusted(BlastRadiusEntry, **entry) == BlastRadiusEntry(**entry)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -118,7 +119,8 @@ def test_ensure_index_reuses_then_rebuilds_when_the_catalog_changes(
         catalog.emit([MetadataChangeProposalWrapper(entityUrn=urn, aspect=props)])
         again = ensure_index(catalog, config.vectors_dir)
         assert again is not first and urn in again.urns and again.knows("merchandise")
-        assert SemanticIndex.load(config.vectors_dir).fingerprint == again.fingerprint  # type: ignore[union-attr]
+        kept = SemanticIndex.load(config.vectors_dir)
+        assert kept is not None and kept.fingerprint == again.fingerprint
         shutil.rmtree(config.vectors_dir)
         assert refresh(catalog, config.vectors_dir).fingerprint == again.fingerprint
     finally:
@@ -147,9 +149,9 @@ def test_a_confirmed_index_is_taken_without_listing_the_catalog(
         listed: list[int] = []
         real_list = catalog.list_urns
 
-        def counting(*args: object, **kwargs: object) -> list[str]:
+        def counting(*args: Any, **kwargs: Any) -> list[str]:
             listed.append(1)
-            return real_list(*args, **kwargs)  # type: ignore[arg-type]
+            return real_list(*args, **kwargs)
 
         monkeypatch.setattr(catalog, "list_urns", counting)
         index = ensure_index(catalog, config.vectors_dir)
@@ -162,7 +164,8 @@ def test_a_confirmed_index_is_taken_without_listing_the_catalog(
         catalog.emit([MetadataChangeProposalWrapper(entityUrn=urn, aspect=props)])
         again = ensure_index(catalog, config.vectors_dir)
         assert listed and urn in again.urns
-        assert SemanticIndex.load(config.vectors_dir).catalog_version == catalog.entities_version()  # type: ignore[union-attr]
+        kept = SemanticIndex.load(config.vectors_dir)
+        assert kept is not None and kept.catalog_version == catalog.entities_version()
     finally:
         catalog.close()
 

@@ -53,6 +53,7 @@ def _plant(home: Path) -> None:
     customers = dataset_urn("olist_dirty", "olist_customers")
     with LiteCatalog(home / "datahub.db") as catalog:
         info = catalog.get_aspect(revenue, m.DashboardInfoClass)
+        assert info is not None
         info.title = f"Revenue{HOSTILE}"
         docs = m.EditableDatasetPropertiesClass(description=f"Customers {HOSTILE}\nsecond line")
         catalog.emit(

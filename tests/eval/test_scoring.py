@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Set
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +24,16 @@ from oncall.eval import (
 )
 from oncall.eval.scoring import EdgeKind
 from oncall.events import RunEvents
-from oncall.report.models import DiffEntry, DiffSide, LLMUsage, RootCause, RunResult, Symptom, Write
+from oncall.report.models import (
+    DiffEntry,
+    DiffSide,
+    LLMUsage,
+    RootCause,
+    RunResult,
+    Symptom,
+    Verdict,
+    Write,
+)
 from oncall.world.urns import chart_urn, dashboard_urn, dataset_urn
 
 PROD, BASE = "olist_dirty", "olist_source"
@@ -39,7 +50,7 @@ def ds(table: str, instance: str = PROD) -> str:
 class StaticEdges:
     """The real edges of a small part of the demo world's lineage, as the catalog would answer them."""
 
-    def __init__(self, lineage: set[tuple[str, str]], fks: set[tuple[str, str]] = frozenset()) -> None:
+    def __init__(self, lineage: set[tuple[str, str]], fks: Set[tuple[str, str]] = frozenset()) -> None:
         self.lineage, self.fks = lineage, fks
 
     def edge(self, child: str, parent: str) -> EdgeKind | None:
@@ -109,7 +120,7 @@ def result(
     causes: list[RootCause],
     *,
     symptom: str = REVENUE,
-    verdict: str = "root_cause_found",
+    verdict: Verdict = "root_cause_found",
     elsewhere: list[DiffEntry] | None = None,
     writes: list[Write] | None = None,
     llm_calls: int = 0,
@@ -129,7 +140,7 @@ def result(
 KIT_ORIGINS = [cause("olist_customers"), cause("olist_order_items"), cause("olist_products")]
 
 
-def score(sc: Scenario, res: RunResult, **kwargs: object) -> ScenarioScore:
+def score(sc: Scenario, res: RunResult, **kwargs: Any) -> ScenarioScore:
     return score_run(sc, res, edges=EDGES, production_instance=PROD, world="kit", **kwargs)
 
 
@@ -163,7 +174,7 @@ def test_an_origin_in_the_baseline_instance_does_not_count() -> None:
     wrong = RootCause(dataset_urn=ds("olist_products", BASE), origin=True, lineage_path=[REVENUE])
     s = score(scenario(), result([*KIT_ORIGINS[:2], wrong]))
     assert s.true_positives == 2 and s.recall == pytest.approx(2 / 3)
-    assert f"{BASE}.main.olist_products" in s.origins.got
+    assert s.origins.got is not None and f"{BASE}.main.olist_products" in s.origins.got
 
 
 def test_symptom_must_be_the_production_entity() -> None:
@@ -185,6 +196,7 @@ def test_a_hop_missing_from_the_catalog_is_ungrounded() -> None:
     s = score(scenario(), result([*KIT_ORIGINS[:2], cause("olist_products", path=shortcut)]))
     assert not s.grounded.ok and not s.passed
     assert s.origins.ok  # the right tables, but one without a real path
+    assert s.grounded.got is not None
     assert any("no edge olist_dirty.revenue -> olist_dirty.main.v_product_sales" in p for p in s.grounded.got)
 
 
@@ -198,7 +210,7 @@ def test_a_hop_missing_from_the_catalog_is_ungrounded() -> None:
 )
 def test_paths_must_run_from_the_symptom_to_the_origin(path: list[str], problem: str) -> None:
     s = score(scenario(), result([cause("olist_customers", path=path), *KIT_ORIGINS[1:]]))
-    assert not s.grounded.ok
+    assert not s.grounded.ok and s.grounded.got is not None
     assert any(problem in p for p in s.grounded.got)
 
 

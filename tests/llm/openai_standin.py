@@ -160,6 +160,7 @@ class OpenAIStandin:
     def url(self) -> str:
         """Base URL to configure as an OpenAI-compatible endpoint (ends in /v1)."""
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's host (typeshed also allows bytes)
         return f"http://{host}:{port}/v1"
 
     def start(self) -> OpenAIStandin:

@@ -26,6 +26,7 @@ from oncall.errors import LLMError
 from oncall.events import Event, RunEvents
 from oncall.llm import RoleModel, load_models
 from oncall.llm.local import LocalServer
+from oncall.llm.roles import Role
 from oncall.report.models import RunResult
 from oncall.world.urns import dashboard_urn, dataset_urn
 from tests.plugins.llm import local_config
@@ -44,9 +45,9 @@ class Verdict(BaseModel):
     rows_lost: int = Field(description="how many rows are missing")
 
 
-def _model(server: LocalServer, home: Path, role: str = "detective", **endpoint: Any) -> RoleModel:
+def _model(server: LocalServer, home: Path, role: Role = "detective", **endpoint: Any) -> RoleModel:
     models = load_models(local_config(home, server), "local")
-    model = models.for_role(role)  # type: ignore[arg-type]
+    model = models.for_role(role)
     assert model is not None
     if endpoint:
         model = RoleModel(replace(model.endpoint, **endpoint), "not-needed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.llm.openai_standin import Failure, OpenAIStandin, Reply, ToolCall
 
@@ -19,7 +20,7 @@ def test_non_streamed_completion_parses(openai_standin: OpenAIStandin) -> None:
     )
     assert done.choices[0].message.content == "four"
     assert done.choices[0].message.model_extra == {"reasoning_content": "2+2"}
-    assert (done.usage.prompt_tokens, done.usage.completion_tokens) == (7, 3)
+    assert done.usage is not None and (done.usage.prompt_tokens, done.usage.completion_tokens) == (7, 3)
 
 
 def test_stream_reassembles_text_reasoning_and_fragmented_tool_arguments(
@@ -37,7 +38,12 @@ def test_stream_reassembles_text_reasoning_and_fragmented_tool_arguments(
     deltas = [c.choices[0].delta for c in chunks if c.choices]
     reasoning = "".join((d.model_extra or {}).get("reasoning_content", "") for d in deltas)
     content = "".join(d.content or "" for d in deltas)
-    fragments = [tc.function.arguments for d in deltas for tc in d.tool_calls or [] if tc.function.arguments]
+    fragments: list[str] = []
+    for d in deltas:
+        for tc in d.tool_calls or []:
+            assert tc.function is not None  # the stand-in sends the function part in every tool-call delta
+            if tc.function.arguments:
+                fragments.append(tc.function.arguments)
     assert reasoning == "User means Revenue."
     assert content == "Let me look."
     assert len(fragments) > 1, "arguments must arrive in pieces"
@@ -74,7 +80,7 @@ def test_scripts_per_model_and_exhaustion(openai_standin: OpenAIStandin) -> None
     openai_standin.script([Reply(content="for a")], model="a")
     openai_standin.script([Reply(content="shared")])
     client = _client(openai_standin)
-    ask = [{"role": "user", "content": "x"}]
+    ask: list[ChatCompletionMessageParam] = [{"role": "user", "content": "x"}]
     assert client.chat.completions.create(model="b", messages=ask).choices[0].message.content == "shared"
     assert client.chat.completions.create(model="a", messages=ask).choices[0].message.content == "for a"
     with pytest.raises(openai.InternalServerError, match="script exhausted"):

@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from oncall.llm import Endpoint, RoleModel
+from oncall.llm.roles import Role
 from oncall.llm.transport import CoalescingTransport, coalesce_sse, shared_client
 from tests.llm.openai_standin import OpenAIStandin, Reply, ToolCall, running_standin, stream_chunks
 
@@ -138,9 +139,9 @@ def test_roles_on_one_loop_share_a_connection_and_a_new_loop_opens_its_own(strea
         standin.responder = lambda _req: Reply(
             reasoning="pick u", tool_calls=[ToolCall("final_result", {"urn": "u"})]
         )
+        pair: tuple[Role, ...] = ("detective", "fixer")
         roles = [
-            RoleModel(Endpoint(role, standin.url, f"standin-{role}", timeout_s=10.0), "k")
-            for role in ("detective", "fixer")
+            RoleModel(Endpoint(role, standin.url, f"standin-{role}", timeout_s=10.0), "k") for role in pair
         ]
 
         async def both() -> None:

@@ -67,10 +67,11 @@ async def investigate(client: Client, **arguments: Any) -> tuple[dict[str, Any],
     """investigate_incident with a progress callback: the result and the progress (seq, message) seen."""
     seen: list[tuple[float, str]] = []
 
-    async def progress(value: float, total: float | None, message: str | None) -> None:
-        seen.append((value, message or ""))
+    # The parameter names are the SDK's ProgressFnT protocol's: it may call them by keyword.
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, message or ""))
 
-    result = await client.call_tool("investigate_incident", arguments, progress_callback=progress)
+    result = await client.call_tool("investigate_incident", arguments, progress_callback=on_progress)
     assert not result.is_error, text_of(result)
     assert result.structured_content is not None
     return result.structured_content, seen
@@ -89,6 +90,7 @@ async def check_schemas(client: Client, expected: set[str]) -> None:
     assert props["dry_run"]["default"] is True
     assert set(props["baseline"]["enum"]) == {"twin", "history", "auto"}
     out = tools["investigate_incident"].output_schema
+    assert out is not None
     assert {"verdict", "origins", "blast_radius", "run_id", "hints"} <= set(out["properties"])
 
 

@@ -174,7 +174,7 @@ def test_a_cancelled_call_leaves_the_run_to_finish(
             before = {
                 r["run_id"]
                 for r in (await client.call_tool("list_runs", {"limit": 50})).structured_content["runs"]
-            }  # type: ignore[index]
+            }
             with anyio.move_on_after(30) as scope:
                 async with anyio.create_task_group() as group:
                     group.start_soon(
@@ -185,12 +185,12 @@ def test_a_cancelled_call_leaves_the_run_to_finish(
                     group.cancel_scope.cancel()
             assert not scope.cancelled_caught, "the call never reached the runner"
             # The server still answers, and lists the held run as running.
-            runs = (await client.call_tool("list_runs", {"limit": 50})).structured_content["runs"]  # type: ignore[index]
+            runs = (await client.call_tool("list_runs", {"limit": 50})).structured_content["runs"]
             new = [r for r in runs if r["run_id"] not in before]
             assert [r["status"] for r in new] == ["running"]
             gate.open()
             for _ in range(500):
-                runs = (await client.call_tool("list_runs", {"limit": 50})).structured_content["runs"]  # type: ignore[index]
+                runs = (await client.call_tool("list_runs", {"limit": 50})).structured_content["runs"]
                 row = next(r for r in runs if r["run_id"] == new[0]["run_id"])
                 if row["status"] != "running":
                     return row["run_id"], row["origins"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from oncall.catalog.lite import LiteCatalog
-from oncall.catalog.types import Assertion, AssertionRun
+from oncall.catalog.types import Assertion, AssertionRun, ResultType
 from oncall.config import Config, load_config
 from oncall.quality.diff import classify, diff_assertions, diff_history, diff_instances, history_entry
 from oncall.quality.models import DiffEntry, Suite
@@ -23,8 +23,8 @@ PROD = dataset_urn("olist_dirty", "olist_orders")
 BASE = dataset_urn("olist_source", "olist_orders")
 
 
-def _run(result: str, value: float | None = 0, ts: int = 1000) -> AssertionRun:
-    return AssertionRun(timestamp_ms=ts, run_id=f"r{ts}", result=result, actual_value=value)  # type: ignore[arg-type]
+def _run(result: ResultType, value: float | None = 0, ts: int = 1000) -> AssertionRun:
+    return AssertionRun(timestamp_ms=ts, run_id=f"r{ts}", result=result, actual_value=value)
 
 
 def _assertion(dataset: str, native_type: str, *runs: AssertionRun, **params: str) -> Assertion:
@@ -95,7 +95,7 @@ def test_without_a_baseline_twin_an_assertion_is_judged_on_its_history() -> None
     ],
 )
 def test_history_compares_the_latest_run_with_the_last_passing_one(
-    runs: list[tuple[str, int]], verdict: str, reference_ts: int | None
+    runs: list[tuple[ResultType, int]], verdict: str, reference_ts: int | None
 ) -> None:
     entry = history_entry(_assertion(PROD, "x", *(_run(r, ts, ts=ts) for r, ts in runs)))
     assert entry.status == verdict
@@ -198,8 +198,8 @@ def test_a_stale_latest_run_is_no_evidence_either_way() -> None:
     from oncall.catalog.types import Assertion, AssertionRun
     from oncall.quality.diff import diff_assertions, history_entry
 
-    def run(ts: int, result: str, stale: str | None = None) -> AssertionRun:
-        return AssertionRun(timestamp_ms=ts, run_id=f"r{ts}", result=result, stale=stale)  # type: ignore[arg-type]
+    def run(ts: int, result: ResultType, stale: str | None = None) -> AssertionRun:
+        return AssertionRun(timestamp_ms=ts, run_id=f"r{ts}", result=result, stale=stale)
 
     def check(*runs: AssertionRun) -> Assertion:
         return Assertion(

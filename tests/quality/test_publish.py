@@ -34,7 +34,9 @@ def _result(run: SuiteRun, table: str, name: str) -> CheckResult:
 
 def _roundtrip(mcp: MetadataChangeProposalWrapper) -> MetadataChangeProposalWrapper:
     assert mcp.validate()
-    return MetadataChangeProposalWrapper.from_obj(json.loads(json.dumps(mcp.to_obj())))
+    back = MetadataChangeProposalWrapper.from_obj(json.loads(json.dumps(mcp.to_obj())))
+    assert isinstance(back, MetadataChangeProposalWrapper)  # not the plain MCP it falls back to
+    return back
 
 
 def test_fk_assertion_records_the_referenced_production_dataset(dirty_profile: SuiteRun) -> None:
@@ -74,7 +76,10 @@ def test_run_event_carries_the_observed_values(dirty_profile: SuiteRun, world_su
 
 def test_composite_keys_name_every_key_field(dirty_profile: SuiteRun) -> None:
     result = _result(dirty_profile, "olist_order_items", "unique_key_order_id_order_item_id")
-    ds = assertion_mcps(result, "profile", run_naming(dirty_profile))[0].aspect.datasetAssertion  # type: ignore[union-attr]
+    info = assertion_mcps(result, "profile", run_naming(dirty_profile))[0].aspect
+    assert isinstance(info, m.AssertionInfoClass)
+    ds = info.datasetAssertion
+    assert ds is not None and ds.fields is not None
     assert [f.rsplit(",", 1)[-1] for f in ds.fields] == ["order_id)", "order_item_id)"]
     assert ds.scope == "DATASET_ROWS"
 
@@ -149,13 +154,17 @@ def test_publish_urns_follow_the_warehouse_platform(dirty_profile: SuiteRun) -> 
     names = run_naming(pg)
     info_mcp, platform_mcp = assertion_mcps(result, "profile", names)
     orders = "urn:li:dataset:(urn:li:dataPlatform:postgres,olist_dirty.shop.public.olist_orders,PROD)"
-    ds = info_mcp.aspect.datasetAssertion  # type: ignore[union-attr]
-    assert ds.dataset == orders
+    info = info_mcp.aspect
+    assert isinstance(info, m.AssertionInfoClass)
+    ds = info.datasetAssertion
+    assert ds is not None and ds.dataset == orders
+    assert ds.nativeParameters is not None
     assert ds.nativeParameters["referenced_dataset"] == orders.replace("olist_orders", "olist_customers")
-    assert platform_mcp.aspect.instance == (  # type: ignore[union-attr]
-        "urn:li:dataPlatformInstance:(urn:li:dataPlatform:postgres,olist_dirty)"
-    )
-    assert run_event_mcp(result, pg).aspect.asserteeUrn == orders  # type: ignore[union-attr]
+    platform = platform_mcp.aspect
+    assert isinstance(platform, m.DataPlatformInstanceClass)
+    assert platform.instance == "urn:li:dataPlatformInstance:(urn:li:dataPlatform:postgres,olist_dirty)"
+    event = run_event_mcp(result, pg).aspect
+    assert isinstance(event, m.AssertionRunEventClass) and event.asserteeUrn == orders
     bare = pg.model_copy(update={"instance": "", "warehouse": "postgresql://u@db.internal/shop?schema=sales"})
     assert run_naming(bare).dataset_urn("orders") == (
         "urn:li:dataset:(urn:li:dataPlatform:postgres,shop.sales.orders,PROD)"

@@ -67,7 +67,7 @@ def test_olist_export_names_every_entity_and_keeps_the_held_out_part_out(
 def test_dbt_export_answers_with_the_dbt_nodes(dbt_lite: Path, tmp_path: Path) -> None:
     dataset = _export(dbt_lite, tmp_path)
     _assert_held_out_kept_out(dataset, "dbt")
-    urns = {p.urn for p in dataset.train} - {None}
+    urns = {p.urn for p in dataset.train if p.urn is not None}
     assert len(urns) == dataset.entities >= 13
     assert all(u.startswith("urn:li:dataset:") for u in urns)
     assert any(p.source == "scenario" and p.text == "MRR report is wrong" for p in dataset.train)

@@ -21,7 +21,7 @@ from oncall.agents._runtime import RunContext
 from oncall.agents.detective import CLOSE_TO_BEST, TUNED_SYSTEM, investigate, tuned_objection, tuned_prompt
 from oncall.agents.ranking import Ranked
 from oncall.catalog import open_catalog
-from oncall.catalog.types import EntityRef
+from oncall.catalog.types import EntityRef, EntityType
 from oncall.config import load_config
 from oncall.events import RunEvents
 from oncall.llm import RoleModel, load_models
@@ -110,21 +110,22 @@ def test_a_missing_adapter_means_the_ranking_with_a_clear_note(seeded_copy: Path
 
 @pytest.mark.parametrize("field", ["lora_path", "model_path"])
 def test_an_adapter_or_model_file_puts_the_role_on_the_local_server(home: Path, field: str) -> None:
-    from oncall.llm.roles import LOCAL_URL, resolve_endpoints
+    from oncall.llm.roles import LOCAL_URL, Role, resolve_endpoints
 
     config = load_config(home, environ={}, llm_preset="offline", llm={"detective": {field: "/x.gguf"}})
     endpoints = resolve_endpoints(config)
     detective = endpoints["detective"]
     assert detective is not None and detective.base_url == LOCAL_URL and detective.profile == "llamacpp"
     assert getattr(detective, field) == "/x.gguf" and detective.tuned == (field == "lora_path")
-    assert all(endpoints[r] is None for r in ("coordinator", "reality_checker", "fixer"))
+    others: tuple[Role, ...] = ("coordinator", "reality_checker", "fixer")
+    assert all(endpoints[r] is None for r in others)
 
 
 # The code check of a tuned pick against the run's evidence (`tuned_objection`): a pick that exists
 # and is in scope may still be refused by the text's words.
 
 
-def _ref(kind: str, name: str, *, subtype: str | None = None) -> EntityRef:
+def _ref(kind: EntityType, name: str, *, subtype: str | None = None) -> EntityRef:
     return EntityRef(urn=f"urn:li:{kind}:({name})", type=kind, name=name, platform="p", subtype=subtype)
 
 

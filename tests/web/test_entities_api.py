@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import httpx
 
 from oncall.web.server import ServerThread
@@ -46,7 +49,9 @@ def test_entity_page_before_and_after_a_run_then_reset(console: ServerThread) ->
         assert client.get(f"/api/entities/{CUSTOMERS}").json()["incidents"] == []
 
 
-def test_entity_links_follow_the_datahub_ui_when_configured(seeded_copy, serve_console) -> None:  # type: ignore[no-untyped-def]
+def test_entity_links_follow_the_datahub_ui_when_configured(
+    seeded_copy: Path, serve_console: Callable[..., ServerThread]
+) -> None:
     with ((seeded_copy) / "config.yaml").open("a", encoding="utf-8") as f:  # keep the demo's settings
         f.write("datahub_ui_url: http://datahub.local:9002/\n")
     server = serve_console(seeded_copy)

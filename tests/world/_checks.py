@@ -146,9 +146,11 @@ def check_no_nulls(conn: sqlite3.Connection) -> None:
         assert nulls == 0, f"{table} has {nulls} rows with NULLs; the kit stores blanks as ''"
 
 
-def _within(
-    observed: Mapping[str, int], full: Mapping[object, int], total: int, slack: float, what: str
-) -> None:
+# Rows per category in the published facts, keyed by the value as text or as a number.
+_Counts = Mapping[str, int] | Mapping[int, int]
+
+
+def _within(observed: Mapping[str, int], full: _Counts, total: int, slack: float, what: str) -> None:
     """Each category's count is its full-scale share of `total`, within `slack` rows."""
     full_total = sum(full.values())
     for key, n in full.items():
@@ -196,7 +198,7 @@ def check_distributions(conn: sqlite3.Connection, slack: float) -> None:
     assert odd == 0
 
 
-def _keys_as_text(table: Mapping[object, int]) -> dict[str, int]:
+def _keys_as_text(table: _Counts) -> dict[str, int]:
     return {str(k): v for k, v in table.items()}
 
 

@@ -7,6 +7,7 @@ import json
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -47,16 +48,18 @@ def test_small_world_summary_matches_the_files(small_world: Path) -> None:
 
 
 def test_dirty_db_has_the_kit_faults_and_clean_keeps_no_nulls(small_world: Path) -> None:
+    summary = load_summary(small_world)
+    assert summary is not None
     clean = sqlite3.connect(small_world / SOURCE_DB)
     dirty = sqlite3.connect(small_world / DIRTY_DB)
     null_categories = "SELECT count(*) FROM olist_products WHERE product_category_name IS NULL"
     assert clean.execute(null_categories).fetchone()[0] == 0
-    assert dirty.execute(null_categories).fetchone()[0] == load_summary(small_world).faults[2].rows_touched
+    assert dirty.execute(null_categories).fetchone()[0] == summary.faults[2].rows_touched
     orphans = (
         "SELECT count(*) FROM olist_orders WHERE customer_id NOT IN (SELECT customer_id FROM olist_customers)"
     )
     assert clean.execute(orphans).fetchone()[0] == 0
-    assert dirty.execute(orphans).fetchone()[0] == load_summary(small_world).faults[0].rows_touched
+    assert dirty.execute(orphans).fetchone()[0] == summary.faults[0].rows_touched
     clean.close()
     dirty.close()
 
@@ -82,7 +85,8 @@ def test_existing_world_is_kept_without_force(home: Path) -> None:
     assert snapshot(home) == before
     build_world(home, scale=SCALE, seed=2, force=True)
     assert snapshot(home)[SOURCE_DB] != before[SOURCE_DB]
-    assert load_summary(home).seed == 2
+    summary = load_summary(home)
+    assert summary is not None and summary.seed == 2
     assert sorted(p.name for p in home.iterdir()) == sorted([SOURCE_DB, DIRTY_DB, MANIFEST, "config.yaml"])
     assert yaml.safe_load((home / "config.yaml").read_text()) == {
         "baseline_instance": "olist_source",
@@ -130,11 +134,9 @@ def test_failed_forced_rebuild_keeps_the_old_world(home: Path, tmp_path: Path) -
         ({"faults": "no_such_spec"}, "neither a built-in spec"),
     ],
 )
-def test_bad_arguments_are_refused_before_writing(
-    home: Path, kwargs: dict[str, object], message: str
-) -> None:
+def test_bad_arguments_are_refused_before_writing(home: Path, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises((WorldError, FaultSpecError), match=message):
-        build_world(home, **kwargs)  # type: ignore[arg-type]
+        build_world(home, **kwargs)
     assert list(home.iterdir()) == []
 
 

@@ -188,7 +188,7 @@ def test_every_kind_is_covered_here() -> None:
 
 
 def test_random_selection_is_seeded(small_world: Path, tmp_path: Path) -> None:
-    picked = []
+    picked: list[set[str]] = []
     for seed in (1, 1, 2):
         path = tmp_path / f"c{len(picked)}.db"
         shutil.copyfile(small_world / "olist_source.db", path)

@@ -31,11 +31,13 @@ def csv_folder(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     folder = tmp_path_factory.mktemp("kaggle")
     for t in TABLES:
         bom = t.name == "product_category_name_translation"
-        quoting = csv.QUOTE_ALL if t.name == "olist_order_reviews" else csv.QUOTE_MINIMAL
         with (folder / CSV_FILES[t.name]).open(
             "w", encoding="utf-8-sig" if bom else "utf-8", newline=""
         ) as f:
-            writer = csv.writer(f, quoting=quoting)
+            # Inline, so mypy reads the constants as the Literal quoting modes csv.writer takes.
+            writer = csv.writer(
+                f, quoting=csv.QUOTE_ALL if t.name == "olist_order_reviews" else csv.QUOTE_MINIMAL
+            )
             writer.writerow(t.columns)
             writer.writerows(
                 rows_of(small_world / SOURCE_DB, t.name, GEO_CAP if t.name == "olist_geolocation" else None)
@@ -130,6 +132,7 @@ def test_non_utf8_csv_is_refused(csv_folder: Path, tmp_path: Path) -> None:
 def test_build_from_kit_dbs_copies_both(small_world: Path, home: Path) -> None:
     summary = build_world(home, from_kit_db=(small_world / SOURCE_DB, small_world / DIRTY_DB))
     original = load_summary(small_world)
+    assert original is not None
     assert summary.source == "kit-db"
     assert summary.rows == original.rows
     assert summary.faults == [] and summary.fault_spec is None
