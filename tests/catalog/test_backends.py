@@ -74,7 +74,7 @@ def test_a_registered_backend_is_opened_through_config(toy: Backend, home: Path)
     _toy_path(config).parent.mkdir(parents=True)
     ToyCatalog(_toy_path(config), create=True).close()
     check_ready(config)
-    with open_catalog(config, read_only=True) as catalog:  # type: ignore[attr-defined]
+    with open_catalog(config, read_only=True) as catalog:
         assert isinstance(catalog, ToyCatalog) and catalog.backend == "toy"
     with pytest.raises(ConfigError, match=r"'lite', 'gms' or 'toy', not 'nope'"):
         open_catalog(load_config(home, environ={"ONCALL_CATALOG": "nope"}))
@@ -99,7 +99,7 @@ def test_ingest_the_feed_and_the_loop_run_on_a_third_backend(toy: Backend, home:
     assert summary.backend == "toy" and summary.location == f"toy://{_toy_path(config)}"
     assert not config.lite_path.exists(), "nothing went to the Lite file"
 
-    with open_catalog(config, read_only=True) as catalog:  # type: ignore[attr-defined]
+    with open_catalog(config, read_only=True) as catalog:
         assert catalog.list_urns("dataset", None) == [TOY_DATASET]
         events, _ = read_run_events(catalog, 0)  # the toy catalog's own feed
     assert [(e.result, e.actual_value) for e in events] == [("SUCCESS", 0.0), ("FAILURE", 7.0)]
@@ -131,5 +131,5 @@ def test_the_lite_backend_swaps_in_a_fresh_file_only_on_success(home: Path) -> N
     with lite.fresh(config) as catalog:
         catalog.emit(_dataset(TOY_DATASET, "orders", "Orders", []))
     assert lite.missing(config) is None
-    with open_catalog(config, read_only=True) as catalog:  # type: ignore[attr-defined]
+    with open_catalog(config, read_only=True) as catalog:
         assert catalog.list_urns("dataset", None) == [TOY_DATASET]

@@ -70,7 +70,7 @@ def test_locked_file_is_reported_and_nothing_is_written(seeded_copy: Path) -> No
 
 
 def test_read_only_catalog_refuses_writes(seeded_home: Path) -> None:
-    with open_catalog(load_config(seeded_home, environ={}), read_only=True) as catalog:  # type: ignore[attr-defined]
+    with open_catalog(load_config(seeded_home, environ={}), read_only=True) as catalog:
         with pytest.raises(CatalogError, match="read-only"):
             catalog.add_tags(ORDERS, ["urn:li:tag:x"])
         with pytest.raises(CatalogError, match="read-only"):

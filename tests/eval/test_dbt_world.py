@@ -9,6 +9,7 @@ import pytest
 from oncall.config import load_config
 from oncall.errors import ScenarioError
 from oncall.eval.dbt_world import DbtScenario, load_dbt_scenarios, node_name, score_dbt_run
+from oncall.eval.scoring import EdgeKind
 from oncall.report.models import RootCause, RunResult, Symptom
 from tests.plugins.agents import RunOffline
 
@@ -24,7 +25,7 @@ class _Edges:
     def __init__(self, edges: set[tuple[str, str]]) -> None:
         self._edges = edges
 
-    def edge(self, child: str, parent: str) -> str | None:
+    def edge(self, child: str, parent: str) -> EdgeKind | None:
         return "lineage" if (child, parent) in self._edges else None
 
 
@@ -55,9 +56,9 @@ def test_siblings_score_as_one_node() -> None:
         root_causes=[RootCause(dataset_urn=path[-1], origin=True, lineage_path=path)],
     )
     edges = _Edges({(path[0], path[1]), (path[1], path[2])})
-    score = score_dbt_run(scenario, result, edges=edges)  # type: ignore[arg-type]
+    score = score_dbt_run(scenario, result, edges=edges)
     assert score.passed, score.failures
-    broken = score_dbt_run(scenario, result, edges=_Edges(set()))  # type: ignore[arg-type]
+    broken = score_dbt_run(scenario, result, edges=_Edges(set()))
     assert not broken.passed and "grounding" in broken.failures[0]
 
 

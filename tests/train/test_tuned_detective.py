@@ -18,7 +18,14 @@ from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls
 
 from oncall.agents import run_incident
 from oncall.agents._runtime import RunContext
-from oncall.agents.detective import CLOSE_TO_BEST, TUNED_SYSTEM, investigate, tuned_objection, tuned_prompt
+from oncall.agents.detective import (
+    CLOSE_TO_BEST,
+    TUNED_SYSTEM,
+    DetectiveReport,
+    investigate,
+    tuned_objection,
+    tuned_prompt,
+)
 from oncall.agents.ranking import Ranked
 from oncall.catalog import open_catalog
 from oncall.catalog.types import EntityRef, EntityType
@@ -43,7 +50,7 @@ def _tuned(answer: dict[str, object]) -> RoleModel:
     return RoleModel.scripted("detective", FunctionModel(stream_function=reply), lora_path="detective.gguf")
 
 
-def _investigate(home: Path, text: str, model: RoleModel) -> tuple[object, RunContext]:
+def _investigate(home: Path, text: str, model: RoleModel) -> tuple[DetectiveReport, RunContext]:
     config = load_config(home, environ={})
     catalog = open_catalog(config, read_only=True)
     ctx = RunContext(
@@ -66,9 +73,9 @@ def test_the_tuned_model_is_asked_with_its_training_format(seeded_copy: Path) ->
     assert (
         TUNED_SYSTEM.split("\n")[0] in seen[0] and tuned_prompt("top vendors ranking looks wrong") in seen[0]
     )
-    assert report.symptom is not None and report.symptom.urn == SELLERS_CHART  # type: ignore[attr-defined]
+    assert report.symptom is not None and report.symptom.urn == SELLERS_CHART
     assert ctx.decided_by["symptom"] == "model"
-    assert "tuned Detective model" in report.symptom.reasons[0]  # type: ignore[attr-defined]
+    assert "tuned Detective model" in report.symptom.reasons[0]
 
 
 def test_a_urn_neither_candidates_nor_its_search_return_falls_back(seeded_copy: Path) -> None:
@@ -76,7 +83,7 @@ def test_a_urn_neither_candidates_nor_its_search_return_falls_back(seeded_copy: 
     report, ctx = _investigate(
         seeded_copy, "revenue dashboard wrong", _tuned({"search": "gmv chart", "urn": made_up})
     )
-    assert report.symptom.urn == dashboard_urn(PROD, "revenue")  # type: ignore[attr-defined]
+    assert report.symptom is not None and report.symptom.urn == dashboard_urn(PROD, "revenue")
     assert ctx.decided_by["symptom"] == "procedure"
     assert any("tuned model named" in d and "used the ranking" in d for d in ctx.degraded), ctx.degraded
 
@@ -86,13 +93,13 @@ def test_the_baseline_twin_is_refused_even_when_its_search_finds_it(seeded_copy:
     report, ctx = _investigate(
         seeded_copy, "revenue dashboard wrong", _tuned({"search": "Revenue", "urn": twin})
     )
-    assert report.symptom.urn == dashboard_urn(PROD, "revenue")  # type: ignore[attr-defined]
+    assert report.symptom is not None and report.symptom.urn == dashboard_urn(PROD, "revenue")
     assert any("outside the run's scope" in d for d in ctx.degraded), ctx.degraded
 
 
 def test_a_null_answer_leaves_the_pick_to_the_ranking(seeded_copy: Path) -> None:
     report, ctx = _investigate(seeded_copy, "revenue dashboard wrong", _tuned({"search": "", "urn": None}))
-    assert report.symptom.urn == dashboard_urn(PROD, "revenue")  # type: ignore[attr-defined]
+    assert report.symptom is not None and report.symptom.urn == dashboard_urn(PROD, "revenue")
     assert ctx.decided_by["symptom"] == "procedure"
 
 
@@ -185,7 +192,7 @@ def test_a_plausible_wrong_chart_cannot_overrule_a_clear_ranking(seeded_copy: Pa
     text = "category sales report shows blank categories"
     delivery = chart_urn(PROD, "delivery_times")
     report, ctx = _investigate(seeded_copy, text, _tuned({"search": "Delivery times", "urn": delivery}))
-    assert report.symptom.urn == chart_urn(PROD, "revenue_by_category")  # type: ignore[attr-defined]
+    assert report.symptom is not None and report.symptom.urn == chart_urn(PROD, "revenue_by_category")
     assert ctx.decided_by["symptom"] == "procedure"
     assert any(delivery in d and "ranking's best" in d for d in ctx.degraded), ctx.degraded
     raw = [e.data for e in ctx.events.events if e.data.get("tuned_urn")]
@@ -197,7 +204,7 @@ def test_the_tuned_model_decides_where_the_ranking_has_no_answer(seeded_copy: Pa
     text = "earnings dashboard numbers dropped"
     revenue = dashboard_urn(PROD, "revenue")
     report, ctx = _investigate(seeded_copy, text, _tuned({"search": "Revenue", "urn": revenue}))
-    assert report.symptom.urn == revenue  # type: ignore[attr-defined]
+    assert report.symptom is not None and report.symptom.urn == revenue
     assert ctx.decided_by["symptom"] == "model"
     _, ctx = _investigate(
         seeded_copy, text, _tuned({"search": "orders", "urn": dataset_urn(PROD, "olist_orders")})

@@ -234,3 +234,9 @@ class Catalog(Protocol):
     def close(self) -> None:
         """Release files and connections."""
         ...
+
+    def __enter__(self) -> Catalog:
+        """`with open_catalog(config) as catalog:` closes it on the way out."""
+        ...
+
+    def __exit__(self, *exc: object) -> None: ...

@@ -43,6 +43,7 @@ from oncall.eval.reports import EvalReport, WorldRun, summarize
 from oncall.eval.scoring import (
     CatalogEdges,
     Criterion,
+    EdgeOracle,
     ScenarioScore,
     failed_score,
     finish_score,
@@ -121,7 +122,7 @@ def score_dbt_run(
     scenario: DbtScenario,
     result: RunResult,
     *,
-    edges: CatalogEdges,
+    edges: EdgeOracle,
     events: Sequence[Event] = (),
     wall_ms: float | None = None,
 ) -> ScenarioScore:
