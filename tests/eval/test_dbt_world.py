@@ -102,3 +102,7 @@ def test_done_when_a_dbt_only_catalog_gets_the_right_origins(
         assert len(names) == len(set(names)), names
     path = [node_name(u) for u in result.origins[0].lineage_path]
     assert len(path) == len(set(path)), path
+    # The checks are dbt's: re-run by dbt and an ingest, not by `oncall assertions run` (our suites).
+    assert test.source == "dbt" and test.suite is None
+    steps = result.postmortem_markdown.split("## Follow-ups", 1)[1]
+    assert "dbt build" in steps and "oncall assertions run" not in steps

@@ -102,11 +102,12 @@ def test_diff_table_and_json(seeded_home: Path, world_summary: WorldSummary) -> 
     table = _invoke("diff", "--home", str(seeded_home))
     assert table.exit_code == 0, table.output
     header = table.stdout.splitlines()[0].split()
-    assert header == ["TABLE", "ASSERTION", "AGAINST", "OLIST_SOURCE", "OLIST_DIRTY", "VERDICT"]
+    assert header == ["TABLE", "ASSERTION", "BY", "AGAINST", "OLIST_SOURCE", "OLIST_DIRTY", "VERDICT"]
     regressions = [line.split() for line in table.stdout.splitlines() if line.endswith("regression")]
     assert [
         "olist_order_items",
         "seller_id_length_eq_32",
+        "oncall:kit",
         "twin",
         "SUCCESS",
         "0",

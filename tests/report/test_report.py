@@ -6,7 +6,7 @@ import ast
 from typing import Any
 
 from oncall.report.models import BlastRadiusEntry, DiffEntry, DiffSide, RootCause, RunResult, Symptom, Write
-from oncall.report.postmortem import build_postmortem, display_name
+from oncall.report.postmortem import build_postmortem, display_name, rerun_steps
 from oncall.report.quarantine import QUARANTINE_TAG, quarantine_snippet
 from oncall.report.slack import draft_slack, post_slack
 from tests.plugins.report import SlackHook
@@ -155,6 +155,28 @@ def test_no_symptom_postmortem_says_nothing_was_investigated() -> None:
     md = pm.to_markdown()
     assert "nothing was investigated" in md and "oncall catalog search" in md
     assert "no data-quality regression" not in md
+
+
+def test_the_rerun_step_names_who_runs_each_failing_check() -> None:
+    """Our suites re-run with `oncall assertions run`; dbt tests with dbt and an ingest of the results;
+    any other tool's checks where they run (`oncall assertions run` cannot run them)."""
+
+    def failing(source: str | None, suite: str | None = None) -> DiffEntry:
+        return _entry(ITEMS, f"check_{source}_{suite}", 3).model_copy(
+            update={"source": source, "suite": suite}
+        )
+
+    ours = rerun_steps([failing("sqlite", "kit")])
+    assert len(ours) == 1 and "`oncall assertions run`" in ours[0]
+    dbt = rerun_steps([failing("dbt")])
+    assert len(dbt) == 1 and "dbt build" in dbt[0] and "oncall ingest" in dbt[0]
+    assert "oncall assertions" not in dbt[0]
+    mixed = rerun_steps([failing("snowflake"), failing("great_expectations"), failing(None), failing("dbt")])
+    assert len(mixed) == 2 and "the great_expectations, snowflake checks where they run" in mixed[1]
+    assert rerun_steps([failing(None)]) == [
+        "Re-run the checks where they run and confirm they pass in DataHub."
+    ]
+    assert rerun_steps([]) == []
 
 
 def test_report_package_exports() -> None:

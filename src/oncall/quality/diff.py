@@ -85,6 +85,8 @@ def _entry(
         description=prod.description,
         referenced_dataset=prod.referenced_dataset,
         baseline_kind=kind,
+        source=prod.source,
+        suite=prod.parameters.get("suite"),
     )
 
 

@@ -59,6 +59,11 @@ class DiffEntry(BaseModel):
     """For FK checks: the production dataset the check expects rows in."""
     baseline_kind: BaselineKind = "twin"
     """What `baseline` is: the twin's latest run, or this assertion's own last passing run."""
+    source: str | None = None
+    """Who runs the check (`Assertion.source`): 'dbt', 'great_expectations', 'snowflake', the
+    warehouse's platform for an `oncall assertions` suite, ...; None when DataHub does not say."""
+    suite: str | None = None
+    """The `oncall assertions` suite that published the check; None for another tool's."""
 
 
 # --- Added by the quality issue (additive): suites, checks and run results. ---

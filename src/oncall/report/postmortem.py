@@ -29,6 +29,7 @@ __all__ = [
     "default_follow_ups",
     "default_summary",
     "display_name",
+    "rerun_steps",
 ]
 
 _DATASET_NAME = re.compile(r"urn:li:dataset:\(urn:li:dataPlatform:[^,]+,(?:[^,]*\.)?([^.,]+),[A-Z]+\)")
@@ -253,9 +254,28 @@ def default_follow_ups(result: RunResult) -> list[str]:
             "Name the dashboard, chart or table you look at (`oncall catalog search WORDS` lists them)."
         )
     if result.origins:
-        items.append("Re-run the assertions (`oncall assertions run`) and confirm they pass.")
+        items += rerun_steps([a for rc in result.origins for a in rc.assertions])
         items.append("Resolve the incidents and remove the `quarantined` tags (`oncall reset`).")
     return items
+
+
+def rerun_steps(failing: Sequence[DiffEntry]) -> list[str]:
+    """How to run the failing checks again, by who runs them: `oncall assertions` suites here, dbt
+    tests by dbt (their results reach DataHub by ingestion), any other tool where it runs."""
+    steps = []
+    if any(e.suite for e in failing):
+        steps.append("Re-run the assertions (`oncall assertions run`) and confirm they pass.")
+    if any(e.source == "dbt" and not e.suite for e in failing):
+        steps.append(
+            "Re-run the dbt tests (`dbt build`), ingest the new run_results.json "
+            "(`oncall ingest RECIPE.yml`) and confirm they pass."
+        )
+    others = {e.source for e in failing if not e.suite and e.source != "dbt"}
+    if others:
+        named = ", ".join(sorted(o for o in others if o))
+        what = f"the {named} checks" if named else "the checks"
+        steps.append(f"Re-run {what} where they run and confirm they pass in DataHub.")
+    return steps
 
 
 def build_postmortem(
