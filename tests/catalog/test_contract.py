@@ -596,6 +596,18 @@ def test_failing_assertions_are_those_whose_latest_run_fails(mp_catalog: Catalog
     assert mp_catalog.failing_assertions("nowhere") == {}
 
 
+def test_a_soft_deleted_assertion_is_neither_read_nor_failing(mp_catalog: Catalog) -> None:
+    """Stateful ingestion soft-deletes the dbt tests a project dropped (`status.removed`): their last
+    failing run must not keep an incident open. GMS's `assertions` leaves them out by default."""
+    node = mp.MART["orders"]
+    assert mp.ACCEPTED in mp_catalog.failing_assertions()[node]
+    mp_catalog.emit([MCPW(entityUrn=mp.ACCEPTED, aspect=m.StatusClass(removed=True))])
+    assert mp.ACCEPTED not in {a.urn for a in mp_catalog.assertions(node)}
+    assert mp.ACCEPTED not in mp_catalog.failing_assertions().get(node, [])
+    mp_catalog.emit([MCPW(entityUrn=mp.ACCEPTED, aspect=m.StatusClass(removed=False))])  # restored
+    assert mp.ACCEPTED in mp_catalog.failing_assertions()[node]
+
+
 @pytest.mark.parametrize("direction", ["upstream", "downstream"])
 def test_lineage_graph_reaches_what_lineage_lists(mp_catalog: Catalog, direction: Direction) -> None:
     starts = [mp.DASHBOARD, mp.MART_WH["orders"], mp.STG["customers"], mp.PG_ORDERS, mp.LOAD["payments"]]

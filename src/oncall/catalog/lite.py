@@ -73,6 +73,9 @@ _EDITABLE_ASPECTS = (
 )
 _SETUP_HINT = "run `oncall setup` first"
 _BATCH = 5000
+_LIVE_ASSERTION = "{a}.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed')"
+"""An assertion not soft-deleted (stateful ingestion removes the dbt tests a project dropped): GMS's
+`assertions` leaves those out unless asked (`includeSoftDeleted`), and so does Lite."""
 """URNs per `IN (...)` list: SQLite (3.32+) binds up to 32,766 parameters; at 100k datasets 500 a query
 spent half the owners read on query overhead."""
 
@@ -727,7 +730,8 @@ class LiteCatalog:
                 "FROM oncall_edge e JOIN metadata_aspect_v2 a ON a.urn = e.urn "
                 "AND a.aspect_name = 'assertionInfo' AND a.version = 0 "
                 "LEFT JOIN metadata_aspect_v2 p ON p.urn = a.urn AND p.aspect_name = 'dataPlatformInstance' "
-                f"AND p.version = 0 WHERE e.target IN ({_placeholders(len(chunk))}) AND e.kind = 'asserts'",
+                f"AND p.version = 0 WHERE e.target IN ({_placeholders(len(chunk))}) AND e.kind = 'asserts' "
+                f"AND {_LIVE_ASSERTION.format(a='a')}",
                 chunk,
             ):
                 rows.setdefault(target, []).append((urn, meta, platform))
@@ -753,7 +757,7 @@ class LiteCatalog:
     def _failing(self, instance: str | None) -> dict[str, list[str]]:
         rows = self._query(
             "SELECT e.target, r.urn FROM oncall_run r JOIN oncall_edge e ON e.urn = r.urn "
-            "AND e.kind = 'asserts' WHERE r.result = 'FAILURE'"
+            f"AND e.kind = 'asserts' WHERE r.result = 'FAILURE' AND {_LIVE_ASSERTION.format(a='r')}"
         )
         groups = self._groups(target for target, _ in rows)
         by_node: dict[str, set[str]] = {}
