@@ -103,6 +103,6 @@ def test_done_when_a_dbt_only_catalog_gets_the_right_origins(
     path = [node_name(u) for u in result.origins[0].lineage_path]
     assert len(path) == len(set(path)), path
     # The checks are dbt's: re-run by dbt and an ingest, not by `oncall assertions run` (our suites).
-    assert test.source == "dbt" and test.suite is None
+    assert test.source == "dbt" and test.suite is None and test.run_by == "dbt"
     steps = result.postmortem_markdown.split("## Follow-ups", 1)[1]
     assert "dbt build" in steps and "oncall assertions run" not in steps

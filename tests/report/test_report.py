@@ -177,6 +177,12 @@ def test_the_rerun_step_names_who_runs_each_failing_check() -> None:
         "Re-run the checks where they run and confirm they pass in DataHub."
     ]
     assert rerun_steps([]) == []
+    assert [failing("sqlite", "suites/mine.yml").run_by, failing("dbt").run_by, failing(None).run_by] == [
+        "oncall:mine",
+        "dbt",
+        "-",
+    ]
+    assert failing("dbt").model_dump()["run_by"] == "dbt"  # the console reads it from the JSON
 
 
 def test_report_package_exports() -> None:

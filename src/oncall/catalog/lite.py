@@ -73,11 +73,11 @@ _EDITABLE_ASPECTS = (
 )
 _SETUP_HINT = "run `oncall setup` first"
 _BATCH = 5000
-_LIVE_ASSERTION = "{a}.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed')"
-"""An assertion not soft-deleted (stateful ingestion removes the dbt tests a project dropped): GMS's
-`assertions` leaves those out unless asked (`includeSoftDeleted`), and so does Lite."""
 """URNs per `IN (...)` list: SQLite (3.32+) binds up to 32,766 parameters; at 100k datasets 500 a query
 spent half the owners read on query overhead."""
+_NOT_REMOVED = "{t}.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed')"
+"""A SQL condition: the entity (`{t}`: the table alias) is not soft-deleted. Assertions too: stateful
+ingestion soft-deletes the dbt tests a project dropped, and GMS's `assertions` leaves those out."""
 
 
 T = TypeVar("T")
@@ -561,7 +561,7 @@ class LiteCatalog:
             match, match_params = "1 = 1", []
         rows = self._query(
             f"SELECT t.urn, t.field, t.text FROM oncall_text t WHERE {match}{where} "
-            "AND t.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed')",
+            f"AND {_NOT_REMOVED.format(t='t')}",
             [*match_params, *params],
         )
         by_urn: dict[str, list[SearchRow]] = {}
@@ -731,7 +731,7 @@ class LiteCatalog:
                 "AND a.aspect_name = 'assertionInfo' AND a.version = 0 "
                 "LEFT JOIN metadata_aspect_v2 p ON p.urn = a.urn AND p.aspect_name = 'dataPlatformInstance' "
                 f"AND p.version = 0 WHERE e.target IN ({_placeholders(len(chunk))}) AND e.kind = 'asserts' "
-                f"AND {_LIVE_ASSERTION.format(a='a')}",
+                f"AND {_NOT_REMOVED.format(t='a')}",
                 chunk,
             ):
                 rows.setdefault(target, []).append((urn, meta, platform))
@@ -757,7 +757,7 @@ class LiteCatalog:
     def _failing(self, instance: str | None) -> dict[str, list[str]]:
         rows = self._query(
             "SELECT e.target, r.urn FROM oncall_run r JOIN oncall_edge e ON e.urn = r.urn "
-            f"AND e.kind = 'asserts' WHERE r.result = 'FAILURE' AND {_LIVE_ASSERTION.format(a='r')}"
+            f"AND e.kind = 'asserts' WHERE r.result = 'FAILURE' AND {_NOT_REMOVED.format(t='r')}"
         )
         groups = self._groups(target for target, _ in rows)
         by_node: dict[str, set[str]] = {}
@@ -899,7 +899,7 @@ class LiteCatalog:
         where, params = self._search_filters([entity_type] if entity_type else None, instance)
         sql = (
             f"SELECT DISTINCT t.urn FROM oncall_text t WHERE t.field = 'name'{where} "
-            "AND t.urn NOT IN (SELECT urn FROM oncall_text WHERE field = 'removed')"
+            f"AND {_NOT_REMOVED.format(t='t')}"
         )
         if among is None:
             rows = self._query(sql + " ORDER BY t.urn", params)

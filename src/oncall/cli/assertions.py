@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -217,13 +216,6 @@ def _side(side: DiffSide) -> str:
     return "-" if side.result is None else f"{side.result} {_value(side.value)}"
 
 
-def _run_by(e: DiffEntry) -> str:
-    """Who runs the check: one of our suites (`oncall:kit`), dbt, another tool's platform, or '-'."""
-    if e.suite:
-        return f"oncall:{Path(e.suite).stem}"
-    return e.source or "-"
-
-
 def _print_diff(entries: Sequence[DiffEntry], labels: tuple[str, str]) -> None:
     from oncall.catalog.urns import table_of
 
@@ -232,7 +224,7 @@ def _print_diff(entries: Sequence[DiffEntry], labels: tuple[str, str]) -> None:
         (
             table_of(e.dataset_urn),
             e.native_type,
-            _run_by(e),
+            e.run_by,
             e.baseline_kind,
             _side(e.baseline),
             _side(e.production),

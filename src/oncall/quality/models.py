@@ -3,9 +3,10 @@ the suites and checks, and the results of running and publishing them."""
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 __all__ = [
     "BaselineKind",
@@ -64,6 +65,15 @@ class DiffEntry(BaseModel):
     warehouse's platform for an `oncall assertions` suite, ...; None when DataHub does not say."""
     suite: str | None = None
     """The `oncall assertions` suite that published the check; None for another tool's."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def run_by(self) -> str:
+        """Who runs the check, as `assertions diff` and the console show it: one of our suites
+        (`oncall:kit`, a suite file's stem), `dbt`, another tool's platform, or '-'."""
+        if self.suite:
+            return f"oncall:{PurePath(self.suite).stem}"
+        return self.source or "-"
 
 
 # --- Added by the quality issue (additive): suites, checks and run results. ---

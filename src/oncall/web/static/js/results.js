@@ -150,7 +150,7 @@ function diffTable(diff) {
           h("td", {}, h("span", { class: `pill status ${d.status}`, text: d.status })),
           h("td", {}, link(d.dataset_urn)),
           h("td", { class: "mono", text: d.native_type, title: d.description || "" }),
-          h("td", { class: "muted small", text: runBy(d) }),
+          h("td", { class: "muted small", text: d.run_by || "-" }),
           h("td", { class: "muted small", text: d.baseline_kind === "history" ? "history" : "twin" }),
           h("td", {}, side(d.baseline)),
           h("td", {}, side(d.production)),
@@ -158,12 +158,6 @@ function diffTable(diff) {
       ),
     ),
   );
-}
-
-// Who runs the check: one of oncall's suites, dbt, another tool's platform (as `assertions diff`).
-function runBy(d) {
-  if (d.suite) return `oncall:${d.suite.split("/").pop().replace(/\.ya?ml$/, "")}`;
-  return d.source || "-";
 }
 
 function blastTable(entries, nameMap) {
